@@ -1,0 +1,56 @@
+# `make run` starts the product; `make test` runs the whole suite. See README.md.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export DJANGO_DEBUG ?= true
+export ECUAPASS_JOB_QUEUE ?= ecuapass
+
+.PHONY: run test install install-dev migrate demo-data lint typecheck clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml constraints.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py load_reference_data
+	$(BIN)/python manage.py setup_roles
+
+demo-data: migrate
+	$(BIN)/python manage.py create_demo_staff
+	$(BIN)/python manage.py collectstatic --no-input -v0
+
+run: demo-data
+	@echo ""
+	@echo "ECUAPASS · Solicitud del uso: http://127.0.0.1:8000/  (Ctrl-C para detener)"
+	@echo "Certificado de prueba: $(BIN)/python manage.py demo_certificate --cedula 1714307103 --ruc 1790011674001"
+	@echo ""
+	$(BIN)/honcho --procfile Procfile start
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-dev
+	$(BIN)/mypy .
+
+test: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,46 @@
+"""The Celery app: delivery guarantees and the one place periodic work is declared."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflow.settings")
+
+app = Celery("workflow")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    # No request is lost: a message is acknowledged only once its task has
+    # finished, and re-queued if the worker process running it dies.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_soft_time_limit=120,
+    task_time_limit=180,
+    task_ignore_result=True,
+    task_serializer="json",
+    accept_content=["json"],
+    # Publishing must not hang a web request when the broker is down: fail
+    # fast; the sweep re-enqueues what could not be sent.
+    task_publish_retry=True,
+    task_publish_retry_policy={
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    },
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    timezone="UTC",
+    enable_utc=True,
+)
+app.autodiscover_tasks(["registration", "approvals"])
+
+# Periodic work, all of it, declared here.
+app.conf.beat_schedule = {
+    "re-enqueue-stalled-jobs": {
+        "task": "approvals.tasks.sweep_stalled_jobs",
+        "schedule": float(os.environ.get("ECUAPASS_SWEEP_INTERVAL", "60")),
+    },
+}

@@ -1,0 +1,8 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("registration.urls")),
+    path("revision/", include("approvals.urls")),
+    path("admin/", admin.site.urls),
+]
