@@ -1,0 +1,345 @@
+"""Shapes of applicant input, with the seed's labels and Spanish messages."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+from registration import certificates, validators
+from registration.models import (
+    ID_USUARIO_VALIDATOR,
+    Canton,
+    MobileOperator,
+    OceType,
+    Province,
+    SecurityQuestion,
+    User,
+)
+
+REQUIRED = "Este campo es obligatorio."
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleCertificateField(forms.FileField):
+    """Zero or more certificate files; each is checked as it arrives."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".cer,.crt,.pem,.der"}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(MultipleCertificateField, self).clean(f, initial) for f in files]
+
+
+def read_certificate_upload(upload: UploadedFile) -> bytes:
+    """The file's bytes, if it is a public certificate we accept; else a Spanish error."""
+    limit = settings.CERTIFICATE_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise ValidationError(
+            f"El archivo «{upload.name}» pesa {upload.size / 1024:.1f} KB; "
+            f"el máximo es {limit / 1024:.0f} KB."
+        )
+    content = upload.read()
+    try:
+        certificates.load_certificate(content, max_size=limit)
+    except certificates.CertificateFileError as exc:
+        raise ValidationError(f"«{upload.name}»: {exc}") from exc
+    return content
+
+
+class LandlineField(forms.CharField):
+    def clean(self, value: Any) -> str:
+        raw = super().clean(value)
+        return validators.normalize_landline(raw) if raw else ""
+
+
+class MobileField(forms.CharField):
+    def clean(self, value: Any) -> str:
+        raw = super().clean(value)
+        return validators.normalize_mobile(raw) if raw else ""
+
+
+class CompanyFieldsMixin(forms.Form):
+    ruc = forms.CharField(label="RUC empresa", max_length=13)
+    razon_social = forms.CharField(label="Razón Social", max_length=200)
+    direccion_empresa = forms.CharField(label="Dirección de empresa", max_length=300)
+    telefono_empresa = LandlineField(label="Teléfono empresa", max_length=20)
+
+    def clean_ruc(self) -> str:
+        check = validators.validate_ruc(self.cleaned_data["ruc"])
+        self.ruc_warnings = check.warnings
+        self.ruc_kind = check.kind
+        return check.number
+
+
+class RepresentanteForm(CompanyFieldsMixin, forms.Form):
+    """Pasos 3–5: Solicitud del uso (Representante)."""
+
+    submission_token = forms.UUIDField(widget=forms.HiddenInput)
+
+    id_usuario = forms.CharField(
+        label="ID. usuario", max_length=20, validators=[ID_USUARIO_VALIDATOR]
+    )
+    doc_type = forms.ChoiceField(
+        label="Tipo de documento", choices=[("CEDULA DE IDENTIDAD", "CEDULA DE IDENTIDAD")]
+    )
+    cedula = forms.CharField(label="Doc. Identificación", max_length=13)
+    nombre_usuario = forms.CharField(label="Nombre Usuario", max_length=150)
+    password = forms.CharField(
+        label="Contraseña", strip=False, widget=forms.PasswordInput(render_value=False)
+    )
+    password2 = forms.CharField(
+        label="Confirmación de Contraseña", strip=False, widget=forms.PasswordInput
+    )
+    question1 = forms.ModelChoiceField(
+        label="Preguntas de Clave1",
+        queryset=SecurityQuestion.objects.filter(slot=1, active=True),
+        empty_label=None,
+    )
+    answer1 = forms.CharField(
+        label="Respuesta de Clave1", max_length=100, widget=forms.PasswordInput
+    )
+    question2 = forms.ModelChoiceField(
+        label="Preguntas de Clave2",
+        queryset=SecurityQuestion.objects.filter(slot=2, active=True),
+        empty_label=None,
+    )
+    answer2 = forms.CharField(
+        label="Respuesta de Clave2", max_length=100, widget=forms.PasswordInput
+    )
+    question3 = forms.ModelChoiceField(
+        label="Preguntas de Clave3",
+        queryset=SecurityQuestion.objects.filter(slot=3, active=True),
+        empty_label=None,
+    )
+    answer3 = forms.CharField(
+        label="Respuesta de Clave3", max_length=100, widget=forms.PasswordInput
+    )
+    province = forms.ModelChoiceField(
+        label="Provincia", queryset=Province.objects.all(), empty_label="--Selección--"
+    )
+    canton = forms.ModelChoiceField(
+        label="Ciudad",
+        queryset=Canton.objects.select_related("province"),
+        empty_label="--Selección--",
+    )
+    direccion = forms.CharField(label="Dirección", max_length=300)
+    telefono1 = LandlineField(label="Teléfono1", max_length=20)
+    telefono2 = LandlineField(label="Teléfono2", max_length=20, required=False)
+    operadora = forms.ModelChoiceField(
+        label="Operadora",
+        queryset=MobileOperator.objects.all(),
+        required=False,
+        empty_label="--Selección--",
+    )
+    celular = MobileField(label="Celular", max_length=20, required=False)
+    fax = LandlineField(label="Fax", max_length=20, required=False)
+    email = forms.EmailField(label="Correo Electrónico", max_length=254)
+    email2 = forms.EmailField(label="Confirmación de correo electrónico", max_length=254)
+    posicion = forms.ChoiceField(label="Posición", choices=[("REPRESENTANTES", "REPRESENTANTES")])
+    senae_email = forms.EmailField(label="SENAE Correo Electrónico", required=False)
+    recibir_sms = forms.TypedChoiceField(
+        label="Recibir mensaje SMS",
+        choices=[("1", "Recibir"), ("0", "No recibir")],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        initial="1",
+    )
+    certificados = MultipleCertificateField(label="Identificación única de certificado digital")
+
+    def __init__(self, *args: Any, staged_count: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.staged_count = staged_count
+        self.ruc_warnings: tuple[str, ...] = ()
+        self.certificate_contents: list[tuple[str, bytes]] = []
+        for name, field in self.fields.items():
+            field.error_messages.setdefault("required", REQUIRED)
+            field.error_messages["required"] = REQUIRED
+            if name != "certificados":
+                field.widget.attrs.setdefault("id", f"id_{name}")
+
+    def clean_cedula(self) -> str:
+        return validators.validate_cedula(self.cleaned_data["cedula"])
+
+    def clean_certificados(self) -> list[UploadedFile]:
+        files: list[UploadedFile] = self.cleaned_data.get("certificados") or []
+        errors = []
+        for upload in files:
+            try:
+                self.certificate_contents.append(
+                    (upload.name or "certificado.cer", read_certificate_upload(upload))
+                )
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return files
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        password = data.get("password")
+        if password and data.get("password2") and password != data["password2"]:
+            self.add_error("password2", "La confirmación no coincide con la contraseña.")
+        elif password:
+            candidate = User(
+                username=data.get("id_usuario", ""),
+                email=data.get("email", ""),
+                first_name=data.get("nombre_usuario", ""),
+            )
+            try:
+                password_validation.validate_password(password, candidate)
+            except ValidationError as exc:
+                self.add_error("password", exc)
+        if (
+            data.get("email")
+            and data.get("email2")
+            and data["email"].lower() != data["email2"].lower()
+        ):
+            self.add_error("email2", "La confirmación no coincide con el Correo Electrónico.")
+        province, canton = data.get("province"), data.get("canton")
+        if province and canton and canton.province_id != province.pk:
+            self.add_error("canton", f"La ciudad {canton} no pertenece a la provincia {province}.")
+        if data.get("celular") and not data.get("operadora"):
+            self.add_error("operadora", "Seleccione la operadora del celular.")
+        ruc, cedula = data.get("ruc"), data.get("cedula")
+        if (
+            ruc
+            and cedula
+            and getattr(self, "ruc_kind", "") == "natural"
+            and not validators.ruc_matches_cedula(ruc, cedula)
+        ):
+            self.add_error(
+                "ruc",
+                "Para una persona natural, el RUC empresa debe empezar con su Doc. Identificación.",
+            )
+        if (
+            not self.certificate_contents
+            and not self.staged_count
+            and "certificados" not in self.errors
+        ):
+            self.add_error("certificados", "Adjunte el certificado digital público (.cer).")
+        return data
+
+
+OCE_TYPE_EMPTY = "--Selección--"
+
+
+class OceRowForm(forms.Form):
+    oce_type = forms.ModelChoiceField(
+        label="Tipo de OCEs",
+        queryset=OceType.objects.filter(active=True),
+        empty_label=OCE_TYPE_EMPTY,
+    )
+    code = forms.RegexField(
+        label="Código de OCEs",
+        regex=r"^\d{8}$",
+        error_messages={"invalid": "El código de OCE tiene 8 dígitos."},
+    )
+    start_month = forms.TypedChoiceField(
+        label="Mes de inicio",
+        coerce=int,
+        choices=[("", "--"), *((m, f"{m:02d}") for m in range(1, 13))],
+    )
+    start_year = forms.IntegerField(label="Año de inicio", min_value=1950, max_value=2100)
+    end_date = forms.DateField(
+        label="Fecha de fin",
+        initial=datetime.date(9999, 12, 31),
+        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        widget=forms.DateInput(format="%d/%m/%Y"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.error_messages["required"] = REQUIRED
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        year, month, end = data.get("start_year"), data.get("start_month"), data.get("end_date")
+        if year and month and end and end < datetime.date(year, month, 1):
+            self.add_error("end_date", "La fecha de fin es anterior al inicio.")
+        return data
+
+
+class BaseOceFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        codes: set[str] = set()
+        rows = 0
+        for form in self.forms:
+            if not form.has_changed() or form.cleaned_data.get("DELETE"):
+                continue
+            code = form.cleaned_data.get("code")
+            if code in codes:
+                raise ValidationError(f"El código de OCE {code} está repetido.")
+            codes.add(code)
+            rows += 1
+        if rows == 0:
+            raise ValidationError("Agregue al menos un OCE (tipo, código e inicio).")
+
+
+OceFormSet = forms.formset_factory(
+    OceRowForm, formset=BaseOceFormSet, extra=3, can_delete=True, max_num=50, validate_max=True
+)
+
+
+class CorrectionForm(CompanyFieldsMixin, forms.Form):
+    """What an applicant may change on an observed or failed request."""
+
+    cedula = forms.CharField(label="Doc. Identificación", max_length=13)
+    nombre_usuario = forms.CharField(label="Nombre Usuario", max_length=150)
+    email = forms.EmailField(label="Correo Electrónico", max_length=254)
+    certificados = MultipleCertificateField(label="Agregar certificado digital")
+    remove_files = forms.MultipleChoiceField(
+        label="Eliminar", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, file_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.file_count = len(file_choices)
+        self.fields["remove_files"].choices = file_choices  # type: ignore[attr-defined]
+        self.ruc_warnings = ()
+        self.certificate_contents: list[tuple[str, bytes]] = []
+        for field in self.fields.values():
+            field.error_messages["required"] = REQUIRED
+
+    def clean_cedula(self) -> str:
+        return validators.validate_cedula(self.cleaned_data["cedula"])
+
+    clean_certificados = RepresentanteForm.clean_certificados
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kept = self.file_count - len(data.get("remove_files") or [])
+        if kept + len(self.certificate_contents) == 0 and "certificados" not in self.errors:
+            self.add_error("certificados", "Debe quedar al menos un certificado digital.")
+        return data
+
+
+class LoginForm(AuthenticationForm):
+    """ "Iniciar sesión" with ID. usuario and contraseña; one message for any failure."""
+
+    error_messages = {
+        "invalid_login": "ID. usuario o contraseña incorrectos.",
+        "inactive": "ID. usuario o contraseña incorrectos.",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "ID. usuario"
+        self.fields["password"].label = "Contraseña"

@@ -1,0 +1,397 @@
+"""Applicant-side data: users, companies, registration requests and their parts."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+ID_USUARIO_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{3,19}$",
+    "El ID. usuario debe tener de 4 a 20 caracteres: letras, números, punto, guion o "
+    "guion bajo, y empezar con letra o número.",
+)
+
+
+class User(AbstractUser):
+    """An ECUAPASS user; `username` is the "ID. usuario" used to log in."""
+
+    username = models.CharField(
+        "ID. usuario",
+        max_length=20,
+        unique=True,
+        validators=[ID_USUARIO_VALIDATOR],
+        error_messages={"unique": "Ya existe un usuario con ese ID. usuario."},
+    )
+    cedula = models.CharField("Doc. Identificación", max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = "usuario"
+        verbose_name_plural = "usuarios"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cedula"],
+                condition=~Q(cedula=""),
+                name="user_cedula_unique_when_set",
+            )
+        ]
+
+
+class Province(models.Model):
+    code = models.CharField("código", max_length=2, primary_key=True)
+    name = models.CharField("nombre", max_length=64)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "provincia"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Canton(models.Model):
+    """A cantón: the "Ciudad" of the form."""
+
+    code = models.CharField("código", max_length=4, primary_key=True)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="cantones")
+    name = models.CharField("nombre", max_length=64)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "ciudad (cantón)"
+        verbose_name_plural = "ciudades (cantones)"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OceType(models.Model):
+    name = models.CharField("tipo de OCE", max_length=64, unique=True)
+    active = models.BooleanField("activo", default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "tipo de OCE"
+        verbose_name_plural = "tipos de OCE"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SecurityQuestion(models.Model):
+    slot = models.PositiveSmallIntegerField(
+        "pregunta de clave", choices=[(1, "1"), (2, "2"), (3, "3")]
+    )
+    text = models.CharField("pregunta", max_length=128, unique=True)
+    active = models.BooleanField("activa", default=True)
+
+    class Meta:
+        ordering = ["slot", "text"]
+        verbose_name = "pregunta de clave"
+        verbose_name_plural = "preguntas de clave"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class MobileOperator(models.Model):
+    code = models.CharField("código", max_length=16, primary_key=True)
+    name = models.CharField("operadora", max_length=32)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "operadora móvil"
+        verbose_name_plural = "operadoras móviles"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Company(models.Model):
+    """A company known to the system (the registry "Consultar" looks into)."""
+
+    ruc = models.CharField("RUC empresa", max_length=13, unique=True)
+    razon_social = models.CharField("Razón Social", max_length=200)
+    direccion = models.CharField("Dirección de empresa", max_length=300)
+    telefono = models.CharField("Teléfono empresa", max_length=16)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "empresa"
+
+    def __str__(self) -> str:
+        return f"{self.ruc} {self.razon_social}"
+
+
+class RequestKind(models.TextChoices):
+    REPRESENTANTE = "representante", "Solicitud del uso (Representante)"
+    EMPLEADO = "empleado", "Solicitud del uso (Empleado)"
+    GENERAL = "general", "Solicitud del uso (General)"
+    REPRESENTANTE_ENTIDAD = (
+        "representante_entidad",
+        "Solicitud del uso (Representante de la entidad)",
+    )
+    ENTIDAD = "entidad", "Solicitud del uso (Entidad)"
+
+
+class RequestStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Enviada"
+    CERTIFICATE_VERIFIED = "certificate_verified", "Certificado verificado"
+    VERIFICATION_FAILED = "verification_failed", "Verificación de certificado fallida"
+    OBSERVED = "observed", "Observada"
+    COMPANY_APPROVED = "company_approved", "Empresa aprobada"
+    ACTIVE = "active", "Activa"
+    REJECTED = "rejected", "Rechazada"
+    EXPIRED = "expired", "Caducada"
+    DISABLED = "disabled", "Deshabilitada"
+
+
+# Requests in these states no longer hold their ID. usuario and cédula.
+RELEASED_STATUSES = (RequestStatus.REJECTED, RequestStatus.EXPIRED)
+# The applicant can edit and resubmit a request in these states.
+CORRECTABLE_STATUSES = (RequestStatus.OBSERVED, RequestStatus.VERIFICATION_FAILED)
+
+OPEN_ENDED = datetime.date(9999, 12, 31)
+
+
+class TrackingCounter(models.Model):
+    """Per-year sequence behind tracking numbers like SOL-2026-000123."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class RegistrationRequest(models.Model):
+    tracking_number = models.CharField("número de solicitud", max_length=20, unique=True)
+    # One per rendered form: a double click on Registrar finds the first request.
+    submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    kind = models.CharField("tipo", max_length=32, choices=RequestKind.choices)
+    status = models.CharField(
+        "estado", max_length=32, choices=RequestStatus.choices, default=RequestStatus.SUBMITTED
+    )
+
+    # Información de empresa
+    ruc = models.CharField("RUC empresa", max_length=13)
+    razon_social = models.CharField("Razón Social", max_length=200)
+    direccion_empresa = models.CharField("Dirección de empresa", max_length=300)
+    telefono_empresa = models.CharField("Teléfono empresa", max_length=16)
+    ruc_warnings = models.JSONField("advertencias del RUC", default=list, blank=True)
+
+    # Información de representante
+    id_usuario = models.CharField("ID. usuario", max_length=20, validators=[ID_USUARIO_VALIDATOR])
+    doc_type = models.CharField("tipo de documento", max_length=32, default="CEDULA DE IDENTIDAD")
+    cedula = models.CharField("Doc. Identificación", max_length=10)
+    nombre_usuario = models.CharField("Nombre Usuario", max_length=150)
+    password_hash = models.CharField("contraseña (hash Argon2id)", max_length=256)
+    question1 = models.ForeignKey(SecurityQuestion, on_delete=models.PROTECT, related_name="+")
+    answer1_hash = models.CharField(max_length=256)
+    question2 = models.ForeignKey(SecurityQuestion, on_delete=models.PROTECT, related_name="+")
+    answer2_hash = models.CharField(max_length=256)
+    question3 = models.ForeignKey(SecurityQuestion, on_delete=models.PROTECT, related_name="+")
+    answer3_hash = models.CharField(max_length=256)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, verbose_name="Provincia")
+    canton = models.ForeignKey(Canton, on_delete=models.PROTECT, verbose_name="Ciudad")
+    direccion = models.CharField("Dirección", max_length=300)
+    telefono1 = models.CharField("Teléfono1", max_length=16)
+    telefono2 = models.CharField("Teléfono2", max_length=16, blank=True)
+    celular = models.CharField("Celular", max_length=16, blank=True)
+    operadora = models.ForeignKey(
+        MobileOperator, on_delete=models.PROTECT, null=True, blank=True, verbose_name="Operadora"
+    )
+    fax = models.CharField("Fax", max_length=16, blank=True)
+    email = models.EmailField("Correo Electrónico")
+    posicion = models.CharField("Posición", max_length=32, default="REPRESENTANTES")
+    senae_email = models.EmailField("SENAE Correo Electrónico", blank=True)
+    recibir_sms = models.BooleanField("Recibir mensaje SMS", default=True)
+
+    # Outcome of the automatic and human steps
+    verification = models.JSONField("resultado de la verificación", default=dict, blank=True)
+    verified_at = models.DateTimeField("verificado", null=True, blank=True)
+    observation = models.TextField("observaciones", blank=True)
+    rejection_reason = models.TextField("motivo del rechazo", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decided_requests",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registration_requests",
+    )
+    created = models.DateTimeField("enviada", auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "solicitud del uso"
+        verbose_name_plural = "solicitudes del uso"
+        ordering = ["-created"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RequestStatus.values), name="request_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=RequestKind.values), name="request_kind_valid"
+            ),
+            # Two open requests can't claim one ID. usuario or one cédula.
+            models.UniqueConstraint(
+                fields=["id_usuario"],
+                condition=~Q(status__in=RELEASED_STATUSES),
+                name="request_open_id_usuario_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["cedula", "kind"],
+                condition=~Q(status__in=RELEASED_STATUSES),
+                name="request_open_cedula_kind_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created"], name="request_status_created_idx"),
+            models.Index(fields=["ruc"], name="request_ruc_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_number
+
+    @property
+    def is_correctable(self) -> bool:
+        return self.status in CORRECTABLE_STATUSES
+
+
+class OceRow(models.Model):
+    """An OCE code the company already holds ("Tipo de OCEs" table)."""
+
+    request = models.ForeignKey(RegistrationRequest, on_delete=models.CASCADE, related_name="oces")
+    oce_type = models.ForeignKey(OceType, on_delete=models.PROTECT, verbose_name="Tipo de OCEs")
+    code = models.CharField("Código de OCEs", max_length=8, validators=[RegexValidator(r"^\d{8}$")])
+    start_month = models.PositiveSmallIntegerField("mes de inicio")
+    start_year = models.PositiveSmallIntegerField("año de inicio")
+    end_date = models.DateField("Fecha de fin", default=OPEN_ENDED)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "OCE"
+        verbose_name_plural = "OCEs"
+        constraints = [
+            models.UniqueConstraint(fields=["request", "code"], name="oce_code_unique_per_request"),
+            models.CheckConstraint(
+                condition=Q(start_month__gte=1, start_month__lte=12), name="oce_start_month_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.oce_type}"
+
+    @property
+    def start_label(self) -> str:
+        return f"{self.start_month}/{self.start_year}"
+
+
+def certificate_upload_to(instance: CertificateFile, filename: str) -> str:
+    # Never trust the client's file name on disk; keep it only as metadata.
+    return f"certificados/{instance.sha256[:2]}/{instance.sha256}.cer"
+
+
+class CertificateFile(models.Model):
+    """An uploaded public certificate ("Identificación única de certificado digital")."""
+
+    request = models.ForeignKey(
+        RegistrationRequest, on_delete=models.CASCADE, related_name="certificates"
+    )
+    file = models.FileField(upload_to=certificate_upload_to)
+    original_name = models.CharField("Nombre del archivo", max_length=255)
+    size = models.PositiveIntegerField("Tamaño del archivo (bytes)")
+    sha256 = models.CharField(max_length=64)
+    uploaded = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "certificado digital"
+        verbose_name_plural = "certificados digitales"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "sha256"], name="certificate_unique_per_request"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def size_kb(self) -> str:
+        return f"{self.size / 1024:.1f}"
+
+
+class RequestEvent(models.Model):
+    """Append-only history of a request: every state change, who, when and why."""
+
+    request = models.ForeignKey(
+        RegistrationRequest, on_delete=models.PROTECT, related_name="events"
+    )
+    from_status = models.CharField(max_length=32, blank=True)
+    to_status = models.CharField(max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=64)
+    comment = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name = "evento de solicitud"
+        verbose_name_plural = "eventos de solicitud"
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.from_status} → {self.to_status}"
+
+    @property
+    def to_status_label(self) -> str:
+        return (
+            str(RequestStatus(self.to_status).label)
+            if self.to_status in RequestStatus.values
+            else self.to_status
+        )
+
+
+class StagedCertificate(models.Model):
+    """A certificate accepted while the rest of the form still had errors.
+
+    Kept for the applicant's browser session so a failed submit loses no file.
+    """
+
+    session_key = models.CharField(max_length=40, db_index=True)
+    name = models.CharField(max_length=255)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session_key", "sha256"], name="staged_certificate_unique_per_session"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def size_kb(self) -> str:
+        return f"{self.size / 1024:.1f}"

@@ -1,0 +1,37 @@
+"""Non-trivial reads of the applicant side."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from registration.models import RegistrationRequest, RequestEvent, StagedCertificate, User
+
+
+def request_for_status_page(*, tracking_number: str) -> RegistrationRequest | None:
+    return (
+        RegistrationRequest.objects.select_related("province", "canton", "operadora")
+        .prefetch_related("oces__oce_type", "certificates")
+        .filter(tracking_number=tracking_number)
+        .first()
+    )
+
+
+def request_events(*, request: RegistrationRequest) -> QuerySet[RequestEvent]:
+    return request.events.select_related("actor").order_by("created", "id")
+
+
+def staged_certificates(*, session_key: str) -> list[StagedCertificate]:
+    return list(StagedCertificate.objects.filter(session_key=session_key).defer("content"))
+
+
+def staged_certificate_contents(*, session_key: str) -> list[StagedCertificate]:
+    return list(StagedCertificate.objects.filter(session_key=session_key))
+
+
+def requests_of_user(*, user: User) -> QuerySet[RegistrationRequest]:
+    return RegistrationRequest.objects.filter(user=user).order_by("-created")
+
+
+def request_status(*, request_id: int) -> str:
+    status: str = RegistrationRequest.objects.values_list("status", flat=True).get(pk=request_id)
+    return status

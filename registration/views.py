@@ -1,0 +1,287 @@
+"""Applicant pages: portal home, Solicitud del uso, the status page, corrections."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from registration import selectors, services
+from registration.forms import CorrectionForm, LoginForm, OceFormSet, RepresentanteForm
+from registration.models import Canton, RegistrationRequest, RequestKind, RequestStatus
+
+STATUS_HELP = {
+    RequestStatus.SUBMITTED: "Su solicitud fue registrada. Estamos verificando su certificado digital.",
+    RequestStatus.CERTIFICATE_VERIFIED: "Su certificado fue verificado. Un revisor del SENAE revisará la solicitud.",
+    RequestStatus.VERIFICATION_FAILED: "No pudimos verificar su certificado digital. Revise los motivos y corrija la solicitud.",
+    RequestStatus.OBSERVED: "El SENAE observó su solicitud. Lea las observaciones y corríjala.",
+    RequestStatus.COMPANY_APPROVED: "El SENAE aprobó su solicitud. Estamos activando su usuario.",
+    RequestStatus.ACTIVE: "Su usuario está activo. Ya puede iniciar sesión con su ID. usuario y contraseña.",
+    RequestStatus.REJECTED: "Su solicitud fue rechazada.",
+    RequestStatus.EXPIRED: "Su solicitud caducó.",
+    RequestStatus.DISABLED: "Su usuario está deshabilitado.",
+}
+
+
+def _status_url(request_obj: RegistrationRequest) -> str:
+    return reverse(
+        "registration:status",
+        kwargs={"token": services.request_access_token(request_obj)},
+    )
+
+
+def _request_from_token(token: str) -> RegistrationRequest:
+    tracking_number = services.request_from_access_token(token)
+    request_obj = (
+        selectors.request_for_status_page(tracking_number=tracking_number)
+        if tracking_number
+        else None
+    )
+    if request_obj is None:
+        raise Http404("Solicitud no encontrada")
+    return request_obj
+
+
+def _session_key(request: HttpRequest) -> str:
+    if not request.session.session_key:
+        request.session.save()
+    key = request.session.session_key
+    assert key is not None
+    return key
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/home.html", {"login_form": LoginForm(request)})
+
+
+@require_GET
+def solicitud_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/solicitud_index.html", {"kinds": RequestKind})
+
+
+@require_GET
+def cantones(request: HttpRequest) -> JsonResponse:
+    """The Ciudad list for a Provincia."""
+    province = request.GET.get("provincia", "")
+    rows = Canton.objects.filter(province_id=province).values_list("code", "name")
+    return JsonResponse({"cantones": [{"code": c, "name": n} for c, n in rows]})
+
+
+def _submission_data(form: RepresentanteForm, oce_formset: Any) -> services.RepresentanteData:
+    d = form.cleaned_data
+    oces = tuple(
+        services.OceEntry(
+            oce_type_id=f.cleaned_data["oce_type"].pk,
+            code=f.cleaned_data["code"],
+            start_month=f.cleaned_data["start_month"],
+            start_year=f.cleaned_data["start_year"],
+            end_date=f.cleaned_data["end_date"],
+        )
+        for f in oce_formset.forms
+        if f.has_changed() and not f.cleaned_data.get("DELETE")
+    )
+    return services.RepresentanteData(
+        ruc=d["ruc"],
+        razon_social=d["razon_social"],
+        direccion_empresa=d["direccion_empresa"],
+        telefono_empresa=d["telefono_empresa"],
+        id_usuario=d["id_usuario"],
+        cedula=d["cedula"],
+        nombre_usuario=d["nombre_usuario"],
+        password=d["password"],
+        question1_id=d["question1"].pk,
+        answer1=d["answer1"],
+        question2_id=d["question2"].pk,
+        answer2=d["answer2"],
+        question3_id=d["question3"].pk,
+        answer3=d["answer3"],
+        province_id=d["province"].pk,
+        canton_id=d["canton"].pk,
+        direccion=d["direccion"],
+        telefono1=d["telefono1"],
+        telefono2=d["telefono2"],
+        celular=d["celular"],
+        operadora_id=d["operadora"].pk if d["operadora"] else None,
+        fax=d["fax"],
+        email=d["email"],
+        senae_email=d["senae_email"],
+        recibir_sms=d["recibir_sms"],
+        ruc_warnings=form.ruc_warnings,
+        oces=oces,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def representante_new(request: HttpRequest) -> HttpResponse:
+    """Pasos 3–5. A failed submit keeps every value and every accepted file."""
+    session_key = _session_key(request)
+    if request.method == "GET":
+        form = RepresentanteForm(initial={"submission_token": uuid.uuid4(), "recibir_sms": "1"})
+        oce_formset = OceFormSet(prefix="oce")
+        return _render_form(request, form, oce_formset, session_key)
+
+    services.staged_certificates_remove(
+        session_key=session_key,
+        ids=[int(i) for i in request.POST.getlist("remove_staged") if i.isdigit()],
+    )
+    staged = selectors.staged_certificates(session_key=session_key)
+    form = RepresentanteForm(request.POST, request.FILES, staged_count=len(staged))
+    oce_formset = OceFormSet(request.POST, prefix="oce")
+    valid = form.is_valid()
+    valid = oce_formset.is_valid() and valid
+    new_files = [services.UploadedCertificate(n, c) for n, c in form.certificate_contents]
+    services.staged_certificates_add(session_key=session_key, files=new_files)
+    staged = selectors.staged_certificate_contents(session_key=session_key)
+    total = sum(s.size for s in staged)
+    if total > settings.CERTIFICATE_MAX_TOTAL_BYTES:
+        form.add_error(
+            "certificados",
+            f"El tamaño total de archivo ({total / 1024:.1f} KB) supera el máximo de "
+            f"{settings.CERTIFICATE_MAX_TOTAL_BYTES / 1024:.0f} KB. Elimine algún archivo.",
+        )
+        valid = False
+    if valid:
+        try:
+            request_obj = services.request_submit(
+                data=_submission_data(form, oce_formset),
+                files=[services.UploadedCertificate(s.name, bytes(s.content)) for s in staged],
+                submission_token=form.cleaned_data["submission_token"],
+            )
+        except services.SubmissionConflict as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            services.staged_certificates_clear(session_key=session_key)
+            return redirect(_status_url(request_obj) + "?nueva=1")
+    return _render_form(request, form, oce_formset, session_key, status=400)
+
+
+def _render_form(
+    request: HttpRequest,
+    form: RepresentanteForm,
+    oce_formset: Any,
+    session_key: str,
+    status: int = 200,
+) -> HttpResponse:
+    staged = selectors.staged_certificates(session_key=session_key)
+    return render(
+        request,
+        "registration/representante_form.html",
+        {
+            "form": form,
+            "oce_formset": oce_formset,
+            "staged": staged,
+            "staged_total_kb": f"{sum(s.size for s in staged) / 1024:.1f}",
+            "max_kb": settings.CERTIFICATE_MAX_BYTES // 1024,
+            "max_total_kb": settings.CERTIFICATE_MAX_TOTAL_BYTES // 1024,
+        },
+        status=status,
+    )
+
+
+@require_GET
+def request_status(request: HttpRequest, token: str) -> HttpResponse:
+    request_obj = _request_from_token(token)
+    return render(
+        request,
+        "registration/status.html",
+        {
+            "req": request_obj,
+            "events": selectors.request_events(request=request_obj),
+            "help": STATUS_HELP.get(RequestStatus(request_obj.status), ""),
+            "reasons": services.request_verification_reasons(request_obj),
+            "token": token,
+            "is_new": request.GET.get("nueva") == "1",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def request_correct(request: HttpRequest, token: str) -> HttpResponse:
+    """The correction loop: edit what was observed, send it back to verification."""
+    from approvals import services as approval_services
+
+    request_obj = _request_from_token(token)
+    if not request_obj.is_correctable:
+        return redirect("registration:status", token=token)
+    file_choices = [(str(c.pk), c.original_name) for c in request_obj.certificates.all()]
+    if request.method == "POST":
+        form = CorrectionForm(request.POST, request.FILES, file_choices=file_choices)
+        if form.is_valid():
+            d = form.cleaned_data
+            data = services.CorrectionData(
+                ruc=d["ruc"],
+                razon_social=d["razon_social"],
+                direccion_empresa=d["direccion_empresa"],
+                telefono_empresa=d["telefono_empresa"],
+                cedula=d["cedula"],
+                nombre_usuario=d["nombre_usuario"],
+                email=d["email"],
+                new_files=tuple(
+                    services.UploadedCertificate(n, c) for n, c in form.certificate_contents
+                ),
+                remove_file_ids=tuple(int(i) for i in d["remove_files"]),
+                ruc_warnings=form.ruc_warnings,
+            )
+            try:
+                approval_services.correction_submit(request=request_obj, data=data)
+            except services.TransitionNotAllowed as exc:
+                form.add_error(None, str(exc))
+            except services.SubmissionConflict as exc:
+                for field, message in exc.errors.items():
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                return redirect("registration:status", token=token)
+    else:
+        form = CorrectionForm(
+            initial={
+                "ruc": request_obj.ruc,
+                "razon_social": request_obj.razon_social,
+                "direccion_empresa": request_obj.direccion_empresa,
+                "telefono_empresa": request_obj.telefono_empresa,
+                "cedula": request_obj.cedula,
+                "nombre_usuario": request_obj.nombre_usuario,
+                "email": request_obj.email,
+            },
+            file_choices=file_choices,
+        )
+    return render(
+        request,
+        "registration/correct.html",
+        {
+            "req": request_obj,
+            "form": form,
+            "token": token,
+            "reasons": services.request_verification_reasons(request_obj),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+@login_required
+@require_GET
+def mi_pagina(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "registration/mi_pagina.html",
+        {"requests": selectors.requests_of_user(user=request.user)},  # type: ignore[arg-type]
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A stale or cookieless form: say what to do; the browser still has the values."""
+    return render(request, "registration/csrf_failure.html", status=403)
