@@ -1,0 +1,1 @@
+# The process rows are viewflow's; reviewers work in /revision/, not the admin.

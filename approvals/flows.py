@@ -1,0 +1,68 @@
+"""The processes, as graphs. Nodes call services; gates read computed fields."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from viewflow import this
+from viewflow.workflow import nodes
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.base import Flow
+from viewflow.workflow.lock import select_for_update_lock
+
+from approvals import jobs
+from approvals.models import RegistrationProcess
+from approvals.nodes import CeleryJob
+from registration.models import RequestStatus
+from registration.selectors import request_status
+
+
+def _status_is(status: RequestStatus) -> Callable[[Activation], bool]:
+    """A gate on the request's state as the services just wrote it (read fresh)."""
+
+    def gate(activation: Activation) -> bool:
+        return request_status(request_id=activation.process.request_id) == status
+
+    return gate
+
+
+class RepresentanteFlow(Flow):
+    """Solicitud del uso (Representante)
+
+    submitted → certificate verified → company approved (SENAE) → active, with
+    the observed / verification-failed correction loop and rejection.
+    """
+
+    process_class = RegistrationProcess
+    lock_impl = select_for_update_lock
+
+    start = nodes.StartHandle(jobs.bind_request).Next(this.verify_certificate)
+
+    verify_certificate = CeleryJob(jobs.verify_certificate).Next(this.certificate_gate)
+
+    certificate_gate = (
+        nodes.If(_status_is(RequestStatus.CERTIFICATE_VERIFIED))
+        .Then(this.review)
+        .Else(this.await_correction)
+    )
+
+    # The decision view is approvals.views.review_decide; viewflow's own
+    # views are not mounted.
+    review = (
+        nodes.View(view=None).Permission("approvals.review_registration").Next(this.decision_gate)
+    )
+
+    decision_gate = (
+        nodes.Switch()
+        .Case(this.activate_user, _status_is(RequestStatus.COMPANY_APPROVED))
+        .Case(this.await_correction, _status_is(RequestStatus.OBSERVED))
+        .Default(this.rejected)
+    )
+
+    # The applicant corrects an observed or failed request and resubmits.
+    await_correction = nodes.Handle(jobs.apply_correction).Next(this.verify_certificate)
+
+    activate_user = CeleryJob(jobs.activate_user).Next(this.activated)
+
+    activated = nodes.End()
+    rejected = nodes.End()

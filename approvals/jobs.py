@@ -1,0 +1,28 @@
+"""What the flow's automatic nodes do: thin adapters from activations to services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from viewflow.workflow.activation import Activation
+
+from registration import services as registration_services
+from registration.models import RegistrationRequest
+
+
+def bind_request(activation: Activation, *, request: RegistrationRequest) -> Any:
+    """Start node: tie the new process to its registration request."""
+    activation.process.request = request
+    return activation.process
+
+
+def verify_certificate(activation: Activation) -> None:
+    registration_services.request_verify_certificate(request_id=activation.process.request_id)
+
+
+def activate_user(activation: Activation) -> None:
+    registration_services.request_activate(request_id=activation.process.request_id)
+
+
+def apply_correction(activation: Activation, *, data: registration_services.CorrectionData) -> None:
+    registration_services.request_resubmit(request_id=activation.process.request_id, data=data)

@@ -1,0 +1,34 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from approvals import services
+
+DEMO_ACCOUNTS = [
+    ("revisor", "Revisor-Demo-2026", services.REVIEWER_GROUP, "Revisor de demostración"),
+    ("supervisor", "Supervisor-Demo-2026", services.SUPERVISOR_GROUP, "Supervisor de demostración"),
+]
+
+
+class Command(BaseCommand):
+    help = "Crea (o restablece) un revisor y un supervisor SENAE de demostración."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--force", action="store_true", help="Permitirlo aunque DEBUG esté apagado."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError("Cuentas de demostración solo con DJANGO_DEBUG=true (o --force).")
+        for username, password, group, name in DEMO_ACCOUNTS:
+            services.staff_user_create(
+                username=username, password=password, group=group, first_name=name
+            )
+            self.stdout.write(f"  {group}: ID. usuario «{username}», contraseña «{password}»")
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Cuentas de demostración listas (inicie sesión en /iniciar-sesion/)."
+            )
+        )

@@ -1,0 +1,81 @@
+"""A Celery job node for django-viewflow's free edition.
+
+`CeleryJob(job)` puts a task row in SCHEDULED and, only after the surrounding
+transaction commits, sends `approvals.tasks.run_flow_job(task_pk)` to the
+broker. The worker runs `job(activation)` and completes the node under the
+flow lock, in one transaction, so a crash at any point leaves the task
+SCHEDULED/STARTED for a redelivery or the sweep to pick up, never half done.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from viewflow import this
+from viewflow.workflow.activation import Activation, has_manage_permission
+from viewflow.workflow.nodes import AbstractJob, AbstractJobActivation
+from viewflow.workflow.status import STATUS
+
+logger = logging.getLogger(__name__)
+
+JobFunc = Callable[[Activation], None]
+
+
+class CeleryJobActivation(AbstractJobActivation):
+    @Activation.status.transition(source=STATUS.NEW, target=STATUS.SCHEDULED)
+    def activate(self) -> None:
+        self.task.save()
+        task_pk = self.task.pk
+        transaction.on_commit(lambda: enqueue_job(task_pk))
+
+    @Activation.status.transition(
+        source=[STATUS.NEW, STATUS.SCHEDULED, STATUS.ERROR],
+        target=STATUS.CANCELED,
+        permission=has_manage_permission,
+    )
+    def cancel(self) -> None:
+        self.task.finished = timezone.now()
+        self.task.save()
+
+
+class CeleryJob(AbstractJob):
+    """Run `job(activation)` in a Celery worker, after commit, under the flow lock."""
+
+    activation_class = CeleryJobActivation
+
+    def __init__(self, job: JobFunc, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._job = job
+
+    def _resolve(self, instance: Any) -> None:
+        super()._resolve(instance)
+        self._job = this.resolve(instance, self._job)
+
+    def run_job(self, activation: Activation) -> None:
+        self._job(activation)
+
+
+def enqueue_job(task_pk: int) -> bool:
+    """Send the job message; on a broker failure leave it for the sweep.
+
+    Returns whether the broker took the message. The task row's `scheduled`
+    column records when a message was last sent, which the sweep reads.
+    """
+    from django.conf import settings
+    from viewflow.workflow.models import Task
+
+    from approvals.tasks import run_flow_job
+
+    try:
+        run_flow_job.apply_async(args=(task_pk,), queue=settings.ECUAPASS_JOB_QUEUE)
+    except Exception:  # the broker is down or refused: the sweep will retry
+        logger.warning(
+            "Could not enqueue flow job task %s; the sweep will retry", task_pk, exc_info=True
+        )
+        return False
+    Task._default_manager.filter(pk=task_pk).update(scheduled=timezone.now())
+    return True

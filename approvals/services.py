@@ -1,0 +1,236 @@
+"""Every write of the reviewer side and of the process: jobs, takes, decisions."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from approvals.flows import RepresentanteFlow
+from approvals.models import RegistrationProcess
+from approvals.nodes import CeleryJob, enqueue_job
+from registration import services as registration_services
+from registration.models import RegistrationRequest, User
+
+logger = logging.getLogger(__name__)
+
+REVIEWER_GROUP = "SENAE revisor"
+SUPERVISOR_GROUP = "SENAE supervisor"
+
+
+class ReviewError(Exception):
+    """A reviewer action that can't be done; the message is for the reviewer."""
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    OBSERVE = "observe"
+    REJECT = "reject"
+
+
+def process_start(*, request: RegistrationRequest) -> RegistrationProcess:
+    """Start the request's process; its first job is sent after commit."""
+    process: RegistrationProcess = RepresentanteFlow.start.run(request=request)
+    return process
+
+
+# --- Jobs ---------------------------------------------------------------------
+
+
+def flow_job_run(*, task_pk: int) -> bool:
+    """Run one job task and complete its node, in one transaction under the flow lock.
+
+    Returns False when there was nothing to do (already done, cancelled,
+    failed): a redelivered or duplicated message changes nothing.
+    """
+    task = Task._default_manager.filter(pk=task_pk).first()
+    if task is None or task.status not in (STATUS.SCHEDULED, STATUS.STARTED):
+        return False
+    node = task.flow_task
+    if not isinstance(node, CeleryJob):
+        raise TypeError(f"Task {task_pk} is not a Celery job node")
+    with task.activation() as activation:
+        if not activation.start.can_proceed():
+            return False
+        activation.start()
+        node.run_job(activation)
+        activation.execute()
+    return True
+
+
+def flow_job_fail(*, task_pk: int, error: BaseException) -> None:
+    """Route a job that can't succeed to a visible ERROR state, noted on the request."""
+    task = Task._default_manager.filter(pk=task_pk).first()
+    if task is None:
+        return
+    with task.activation() as activation:
+        if activation.start.can_proceed():
+            activation.start()
+        if not activation.error.can_proceed():
+            return
+        activation.error(error)
+    process = RegistrationProcess.objects.get(pk=task.process_id)
+    registration_services.request_record_job_failure(
+        request_id=process.request_id,
+        step=task.flow_task.name,
+        error=str(error) or type(error).__name__,
+    )
+
+
+def flow_job_retry(*, task_pk: int, actor: User) -> Task:
+    """A supervisor's retry of a failed job: a fresh task, sent after commit."""
+    task = Task._default_manager.get(pk=task_pk)
+    with task.activation() as activation:
+        if not activation.revive.can_proceed() or not activation.revive.has_perm(actor):
+            raise ReviewError("Este trabajo no se puede reintentar.")
+        new_task: Task = activation.revive()
+    return new_task
+
+
+def flow_jobs_resend_stalled() -> int:
+    """Re-send every job that should have run but is still waiting.
+
+    A job never sent (broker down at submission) waits with `scheduled` empty;
+    a job sent long ago and not done lost its message. Duplicates are harmless:
+    `flow_job_run` checks the task's state first.
+    """
+    now = timezone.now()
+    unsent = Q(
+        scheduled__isnull=True,
+        created__lte=now - timedelta(seconds=settings.ECUAPASS_JOB_UNSENT_AFTER),
+    )
+    stale = Q(scheduled__lte=now - timedelta(seconds=settings.ECUAPASS_JOB_STALE_AFTER))
+    stalled = Task._default_manager.filter(
+        flow_task_type="JOB", status__in=[STATUS.SCHEDULED, STATUS.STARTED]
+    ).filter(unsent | stale)
+    sent = 0
+    for task_pk in stalled.values_list("pk", flat=True):
+        if enqueue_job(task_pk):
+            sent += 1
+    return sent
+
+
+# --- Human review -----------------------------------------------------------------
+
+
+def _review_task(task_pk: int) -> Task:
+    task = Task._default_manager.filter(pk=task_pk, flow_task=RepresentanteFlow.review).first()
+    if task is None:
+        raise ReviewError("La tarea no existe.")
+    return task
+
+
+def _check_not_own(actor: User, process: RegistrationProcess) -> None:
+    request = process.request
+    if request.user_id == actor.pk or (actor.cedula and actor.cedula == request.cedula):
+        raise ReviewError("No puede revisar una solicitud en la que usted es el solicitante.")
+
+
+def review_take(*, task_pk: int, actor: User) -> None:
+    """Take a request from the queue; the second of two racing reviewers is told."""
+    task = _review_task(task_pk)
+    with task.activation() as activation:
+        if task.owner_id is not None:
+            if task.owner_id == actor.pk:
+                return
+            raise ReviewError("Otro revisor ya tomó esta solicitud.")
+        if not activation.assign.can_proceed():
+            raise ReviewError("Esta solicitud ya no está pendiente de revisión.")
+        if not activation.assign.has_perm(actor):
+            raise ReviewError("No tiene permiso para revisar solicitudes.")
+        _check_not_own(actor, activation.process)
+        activation.assign(user=actor)
+
+
+def review_release(*, task_pk: int, actor: User) -> None:
+    task = _review_task(task_pk)
+    with task.activation() as activation:
+        if not activation.unassign.can_proceed() or not activation.unassign.has_perm(actor):
+            raise ReviewError("Solo quien tomó la solicitud puede liberarla.")
+        activation.unassign()
+
+
+def review_decide(*, task_pk: int, actor: User, decision: Decision, comment: str = "") -> None:
+    """Approve, observe or reject a request the actor holds; only once."""
+    task = _review_task(task_pk)
+    comment = comment.strip()
+    if decision is Decision.OBSERVE and not comment:
+        raise ReviewError("Escriba las observaciones que el solicitante debe corregir.")
+    if decision is Decision.REJECT and not comment:
+        raise ReviewError("Indique el motivo del rechazo.")
+    with task.activation() as activation:
+        if task.status == STATUS.DONE:
+            raise ReviewError("Esta solicitud ya fue decidida.")
+        if task.owner_id != actor.pk:
+            raise ReviewError("Tome la solicitud antes de decidir.")
+        if not activation.start.can_proceed() or not activation.start.has_perm(actor):
+            raise ReviewError("No puede decidir esta solicitud.")
+        _check_not_own(actor, activation.process)
+        activation.start(request=None)
+        request_id = activation.process.request_id
+        if decision is Decision.APPROVE:
+            registration_services.request_approve(request_id=request_id, actor=actor)
+        elif decision is Decision.OBSERVE:
+            registration_services.request_observe(
+                request_id=request_id, actor=actor, comments=comment
+            )
+        else:
+            registration_services.request_reject(request_id=request_id, actor=actor, reason=comment)
+        activation.execute()
+
+
+# --- The applicant's correction -------------------------------------------------
+
+
+def correction_submit(
+    *, request: RegistrationRequest, data: registration_services.CorrectionData
+) -> None:
+    """Apply the applicant's corrections and send the request back to verification."""
+    process = RegistrationProcess.objects.get(request=request)
+    task = Task._default_manager.filter(
+        process=process, flow_task=RepresentanteFlow.await_correction, status=STATUS.NEW
+    ).first()
+    if task is None:
+        raise registration_services.TransitionNotAllowed(
+            "Esta solicitud no está abierta a correcciones."
+        )
+    RepresentanteFlow.await_correction.run(task, data=data)
+
+
+# --- Roles -------------------------------------------------------------------------
+
+
+def roles_setup() -> None:
+    """Create the reviewer and supervisor groups with their permissions (idempotent)."""
+    from django.contrib.auth.models import Group, Permission
+
+    review = Permission.objects.get(
+        content_type__app_label="approvals", codename="review_registration"
+    )
+    manage = Permission.objects.get(
+        content_type__app_label="approvals", codename="manage_registrationprocess"
+    )
+    reviewers, _ = Group.objects.get_or_create(name=REVIEWER_GROUP)
+    reviewers.permissions.add(review)
+    supervisors, _ = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
+    supervisors.permissions.add(review, manage)
+
+
+def staff_user_create(*, username: str, password: str, group: str, first_name: str = "") -> User:
+    """Create or reset a SENAE staff account in one of the role groups."""
+    from django.contrib.auth.models import Group
+
+    roles_setup()
+    user, _ = User.objects.get_or_create(username=username)
+    user.first_name = first_name
+    user.is_active = True
+    user.set_password(password)
+    user.save()
+    user.groups.add(Group.objects.get(name=group))
+    return user
