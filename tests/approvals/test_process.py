@@ -1,0 +1,200 @@
+"""The Representante process end to end, with a real Celery worker, Redis and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from approvals.flows import RepresentanteFlow
+from approvals.tasks import run_flow_job
+from registration import services as registration_services
+from registration.models import RegistrationRequest, RequestStatus, User
+from tests.conftest import PASSWORD, WorkerProcess, wait_for, wait_for_status
+from tests.support import pki
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def review_task(request: RegistrationRequest) -> Task:
+    return Task.objects.get(
+        process__registrationprocess__request=request,
+        flow_task=RepresentanteFlow.review,
+        status__in=[STATUS.NEW, STATUS.ASSIGNED],
+    )
+
+
+def decide(client: Client, task: Task, decision: str, comment: str = "") -> Any:
+    """Take, then decide with the confirm step, through the reviewer pages."""
+    assert client.post(f"/revision/tarea/{task.pk}/tomar/").status_code == 302
+    confirm_page = client.post(
+        f"/revision/tarea/{task.pk}/decidir/", {"decision": decision, "comment": comment}
+    )
+    assert confirm_page.status_code == 200
+    assert "Confirmar" in confirm_page.content.decode()
+    return client.post(
+        f"/revision/tarea/{task.pk}/decidir/",
+        {"decision": decision, "comment": comment, "confirm": "True"},
+    )
+
+
+def test_submit_verify_approve_activate_login(
+    celery_worker: WorkerProcess,
+    submit: Callable[..., RegistrationRequest],
+    good_certificate: bytes,
+    reviewer: User,
+) -> None:
+    request = submit(good_certificate)
+    assert request.tracking_number.startswith("SOL-")
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+
+    reviewer_client = logged_in(reviewer)
+    queue = reviewer_client.get("/revision/")
+    assert request.tracking_number in queue.content.decode()
+    response = decide(reviewer_client, review_task(request), "approve")
+    assert response.status_code == 302
+
+    wait_for_status(request, RequestStatus.ACTIVE)
+    assert [e.to_status for e in request.events.all()] == [
+        "submitted",
+        "certificate_verified",
+        "company_approved",
+        "active",
+    ]
+    applicant = Client()
+    login = applicant.post("/iniciar-sesion/", {"username": "jperez01", "password": PASSWORD})
+    assert login.status_code == 302
+    page = applicant.get("/mi-pagina/")
+    assert "jperez01" in page.content.decode()
+    assert request.process.status == STATUS.DONE
+
+
+def test_observe_correct_verify_again_approve(
+    celery_worker: WorkerProcess,
+    submit: Callable[..., RegistrationRequest],
+    good_certificate: bytes,
+    reviewer: User,
+) -> None:
+    request = submit(good_certificate)
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+    reviewer_client = logged_in(reviewer)
+    decide(
+        reviewer_client,
+        review_task(request),
+        "observe",
+        "La dirección de la empresa está incompleta.",
+    )
+    wait_for_status(request, RequestStatus.OBSERVED)
+
+    applicant = Client()
+    token = registration_services.request_access_token(request)
+    status_page = applicant.get(f"/solicitud-del-uso/estado/{token}/")
+    assert "La dirección de la empresa está incompleta." in status_page.content.decode()
+    correction = applicant.post(
+        f"/solicitud-del-uso/corregir/{token}/",
+        {
+            "ruc": request.ruc,
+            "razon_social": request.razon_social,
+            "direccion_empresa": "Av. Amazonas N24-03 y Colón, Edificio Andino, piso 4, Quito",
+            "telefono_empresa": "022345678",
+            "cedula": request.cedula,
+            "nombre_usuario": request.nombre_usuario,
+            "email": request.email,
+        },
+    )
+    assert correction.status_code == 302, correction.content.decode()[:2000]
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+    assert request.direccion_empresa.endswith("piso 4, Quito")
+
+    decide(reviewer_client, review_task(request), "approve")
+    wait_for_status(request, RequestStatus.ACTIVE)
+    statuses = [e.to_status for e in request.events.all()]
+    assert statuses == [
+        "submitted",
+        "certificate_verified",
+        "observed",
+        "submitted",
+        "certificate_verified",
+        "company_approved",
+        "active",
+    ]
+
+
+def test_reject_with_reason(
+    celery_worker: WorkerProcess,
+    submit: Callable[..., RegistrationRequest],
+    good_certificate: bytes,
+    reviewer: User,
+) -> None:
+    request = submit(good_certificate)
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+    decide(logged_in(reviewer), review_task(request), "reject", "La empresa no tiene OCE vigente.")
+    request.refresh_from_db()
+    assert request.status == RequestStatus.REJECTED
+    assert request.rejection_reason == "La empresa no tiene OCE vigente."
+    assert request.process.status == STATUS.DONE
+    assert not User.objects.filter(username="jperez01").exists()
+    page = Client().get(
+        f"/solicitud-del-uso/estado/{registration_services.request_access_token(request)}/"
+    )
+    assert "La empresa no tiene OCE vigente." in page.content.decode()
+
+
+def test_cedula_mismatch_fails_verification_with_reason(
+    celery_worker: WorkerProcess,
+    submit: Callable[..., RegistrationRequest],
+    test_ca: pki.CertificateAndKey,
+) -> None:
+    other_person, _ = pki.make_leaf(test_ca, cedula="0926687856", ruc=pki.COMPANY_RUC)
+    request = submit(pki.to_der(other_person))
+    wait_for_status(request, RequestStatus.VERIFICATION_FAILED)
+    reasons = registration_services.request_verification_reasons(request)
+    assert any("0926687856" in r and pki.DEFAULT_CEDULA in r for r in reasons), reasons
+    page = Client().get(
+        f"/solicitud-del-uso/estado/{registration_services.request_access_token(request)}/"
+    )
+    body = page.content.decode()
+    assert "Verificación de certificado fallida" in body
+    assert "0926687856" in body
+    assert not Task.objects.filter(flow_task=RepresentanteFlow.review).exists()
+
+
+def test_job_delivered_twice_changes_nothing(
+    celery_worker: WorkerProcess,
+    submit: Callable[..., RegistrationRequest],
+    good_certificate: bytes,
+) -> None:
+    request = submit(good_certificate)
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+    job = Task.objects.get(
+        process__registrationprocess__request=request,
+        flow_task=RepresentanteFlow.verify_certificate,
+    )
+    assert job.status == STATUS.DONE
+    events_before = request.events.count()
+    tasks_before = Task.objects.filter(process__registrationprocess__request=request).count()
+
+    from django.conf import settings
+
+    for _ in range(2):
+        run_flow_job.apply_async(args=(job.pk,), queue=settings.ECUAPASS_JOB_QUEUE)
+    # A marker job sent after the duplicates: once it has run, so have they.
+    marker = run_flow_job.apply_async(args=(-1,), queue=settings.ECUAPASS_JOB_QUEUE)
+    wait_for(lambda: f"{marker.id}] succeeded" in celery_worker.log.read_text(), what="marker job")
+
+    request.refresh_from_db()
+    assert request.status == RequestStatus.CERTIFICATE_VERIFIED
+    assert request.events.count() == events_before
+    assert (
+        Task.objects.filter(process__registrationprocess__request=request).count() == tasks_before
+    )

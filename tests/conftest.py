@@ -1,0 +1,271 @@
+"""Shared fixtures: personas, reference data, certificates, and a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+
+from approvals import services as approval_services
+from registration import services as registration_services
+from registration.models import OceType, RegistrationRequest, SecurityQuestion, User
+from tests import environment
+from tests.support import pki
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "Clave-Segura-2026"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if environment.SERVICES_UP:
+        return
+    skip = pytest.mark.skip(
+        reason=f"needs PostgreSQL and Redis: {environment.SERVICES_DOWN_REASON}"
+    )
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+# --- Data -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reference_data(db: None) -> None:
+    registration_services.reference_data_load()
+    approval_services.roles_setup()
+
+
+@pytest.fixture
+def reviewer(reference_data: None) -> User:
+    return approval_services.staff_user_create(
+        username="revisor1", password=PASSWORD, group=approval_services.REVIEWER_GROUP
+    )
+
+
+@pytest.fixture
+def second_reviewer(reference_data: None) -> User:
+    return approval_services.staff_user_create(
+        username="revisor2", password=PASSWORD, group=approval_services.REVIEWER_GROUP
+    )
+
+
+@pytest.fixture
+def supervisor(reference_data: None) -> User:
+    return approval_services.staff_user_create(
+        username="supervisor1", password=PASSWORD, group=approval_services.SUPERVISOR_GROUP
+    )
+
+
+@pytest.fixture
+def outsider(reference_data: None) -> User:
+    user = User(username="curioso1")
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture(scope="session")
+def test_ca() -> pki.CertificateAndKey:
+    return pki.make_ca("CA de pruebas ECUAPASS")
+
+
+@pytest.fixture
+def good_certificate(test_ca: pki.CertificateAndKey) -> bytes:
+    cert, _ = pki.make_leaf(test_ca, cedula=pki.DEFAULT_CEDULA, ruc=pki.COMPANY_RUC)
+    return pki.to_der(cert)
+
+
+def form_data(client: Client, *, certificate: bytes | None, **overrides: Any) -> dict[str, Any]:
+    """A complete, valid Representante form as a browser would post it."""
+    page = client.get("/solicitud-del-uso/representante/")
+    token = re.search(r'name="submission_token" value="([^"]+)"', page.content.decode())
+    assert token is not None
+    questions = {q.slot: q.pk for q in SecurityQuestion.objects.all()}
+    data: dict[str, Any] = {
+        "submission_token": token.group(1),
+        "ruc": pki.COMPANY_RUC,
+        "razon_social": "IMPORTADORA ANDINA S.A.",
+        "direccion_empresa": "Av. Amazonas N24-03 y Colón, Quito",
+        "telefono_empresa": "022345678",
+        "id_usuario": "jperez01",
+        "doc_type": "CEDULA DE IDENTIDAD",
+        "cedula": pki.DEFAULT_CEDULA,
+        "nombre_usuario": "JUAN CARLOS PEREZ GOMEZ",
+        "password": PASSWORD,
+        "password2": PASSWORD,
+        "question1": questions[1],
+        "answer1": "Mayo",
+        "question2": questions[2],
+        "answer2": "San Francisco",
+        "question3": questions[3],
+        "answer3": "Cuenca",
+        "province": "17",
+        "canton": "1701",
+        "direccion": "Calle Los Pinos 45",
+        "telefono1": "022345679",
+        "telefono2": "",
+        "operadora": "CLARO",
+        "celular": "0991234567",
+        "fax": "",
+        "email": "jperez@example.com",
+        "email2": "jperez@example.com",
+        "posicion": "REPRESENTANTES",
+        "senae_email": "",
+        "recibir_sms": "1",
+        "oce-TOTAL_FORMS": "3",
+        "oce-INITIAL_FORMS": "0",
+        "oce-MIN_NUM_FORMS": "0",
+        "oce-MAX_NUM_FORMS": "50",
+        "oce-0-oce_type": OceType.objects.get(name="AGENTE DE ADUANA").pk,
+        "oce-0-code": "03907058",
+        "oce-0-start_month": "9",
+        "oce-0-start_year": "2002",
+        "oce-0-end_date": "31/12/9999",
+    }
+    for i in (1, 2):
+        data.update(
+            {
+                f"oce-{i}-oce_type": "",
+                f"oce-{i}-code": "",
+                f"oce-{i}-start_month": "",
+                f"oce-{i}-start_year": "",
+                f"oce-{i}-end_date": "31/12/9999",
+            }
+        )
+    if certificate is not None:
+        data["certificados"] = SimpleUploadedFile("representante.cer", certificate)
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def submit(reference_data: None) -> Callable[..., RegistrationRequest]:
+    """Submit the form through the real view and return the saved request."""
+
+    def _submit(certificate: bytes, **overrides: Any) -> RegistrationRequest:
+        client = Client()
+        response = client.post(
+            "/solicitud-del-uso/representante/",
+            form_data(client, certificate=certificate, **overrides),
+        )
+        assert response.status_code == 302, response.content.decode()[:3000]
+        return RegistrationRequest.objects.get(id_usuario=overrides.get("id_usuario", "jperez01"))
+
+    return _submit
+
+
+def wait_for(
+    predicate: Callable[[], bool], *, timeout: float = 60, what: str = "condition"
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def wait_for_status(request: RegistrationRequest, status: str, timeout: float = 60) -> None:
+    def reached() -> bool:
+        request.refresh_from_db()
+        return request.status == status
+
+    wait_for(reached, timeout=timeout, what=f"{request.tracking_number} to reach {status}")
+
+
+# --- A real Celery worker ---------------------------------------------------------
+
+
+class WorkerProcess:
+    """A `celery worker` subprocess on the test database and a broker of our choosing."""
+
+    def __init__(
+        self,
+        *,
+        broker_url: str,
+        queue: str,
+        log: Path,
+        argv: list[str] | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        db = connection.settings_dict
+        env = dict(os.environ)
+        env.update(
+            {
+                "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+                "CELERY_BROKER_URL": broker_url,
+                "ECUAPASS_JOB_QUEUE": queue,
+                "PYTHONPATH": str(ROOT),
+                **(extra_env or {}),
+            }
+        )
+        self.log = log
+        command = argv or [sys.executable, "-m", "celery", "-A", "workflow", "worker"]
+        command += [
+            "--queues",
+            queue,
+            "--concurrency",
+            "1",
+            "--pool",
+            "prefork",
+            "--loglevel",
+            "INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        self._log_handle = log.open("w")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._log_handle, stderr=subprocess.STDOUT
+        )
+        wait_for(self._ready, timeout=60, what=f"celery worker to start (log: {log})")
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"worker exited early:\n{self.log.read_text()}")
+        return "ready." in self.log.read_text()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log_handle.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = Path(environment.ARTIFACTS)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def celery_worker(
+    django_db_setup: None, django_db_blocker: Any, artifacts_dir: Path
+) -> Iterator[WorkerProcess]:
+    """One worker for the session, on the session's own queue."""
+    if not environment.SERVICES_UP:
+        pytest.skip("needs PostgreSQL and Redis")
+    with django_db_blocker.unblock():
+        worker = WorkerProcess(
+            broker_url=environment.TEST_REDIS_URL,
+            queue=environment.JOB_QUEUE,
+            log=artifacts_dir / "celery-worker.log",
+        )
+    yield worker
+    worker.stop()
