@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export DJANGO_DEBUG ?= true
 export ECUAPASS_JOB_QUEUE ?= ecuapass
 
-.PHONY: run test install install-dev migrate demo-data lint typecheck clean
+.PHONY: run test install install-dev migrate demo-data demo-certificate lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -28,14 +28,23 @@ migrate: install
 	$(BIN)/python manage.py load_reference_data
 	$(BIN)/python manage.py setup_roles
 
+DEMO_CEDULA ?= 1714307103
+DEMO_RUC ?= 1790011674001
+
 demo-data: migrate
 	$(BIN)/python manage.py create_demo_staff
 	$(BIN)/python manage.py collectstatic --no-input -v0
+	$(BIN)/python manage.py demo_certificate --cedula $(DEMO_CEDULA) --ruc $(DEMO_RUC) --out var/demo/certificado-demo.cer
+
+# make demo-certificate CEDULA=... RUC=... writes var/demo/certificado-<cedula>.cer
+demo-certificate: install
+	$(BIN)/python manage.py demo_certificate --cedula $(CEDULA) --ruc $(RUC) --out var/demo/certificado-$(CEDULA).cer
 
 run: demo-data
 	@echo ""
 	@echo "ECUAPASS · Solicitud del uso: http://127.0.0.1:8000/  (Ctrl-C para detener)"
-	@echo "Certificado de prueba: $(BIN)/python manage.py demo_certificate --cedula 1714307103 --ruc 1790011674001"
+	@echo "Certificado de demostración para Doc. Identificación $(DEMO_CEDULA) y RUC empresa $(DEMO_RUC):"
+	@echo "  var/demo/certificado-demo.cer   (otro: make demo-certificate CEDULA=... RUC=...)"
 	@echo ""
 	$(BIN)/honcho --procfile Procfile start
 
