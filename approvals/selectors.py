@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -38,10 +41,29 @@ def process_of_task(task: Task) -> RegistrationProcess:
     ).get(pk=task.process_id)
 
 
-def failed_jobs() -> QuerySet[Task]:
+@dataclass(frozen=True)
+class FailedJob:
+    task_pk: int
+    tracking_number: str
+    step: str
+    error: str
+    failed_at: datetime | None
+
+
+def failed_jobs() -> list[FailedJob]:
     """Automatic steps that ran out of retries and wait for a supervisor."""
-    return (
+    tasks = (
         Task._default_manager.filter(flow_task_type="JOB", status=STATUS.ERROR)
         .select_related("process__registrationprocess__request")
         .order_by("created")
     )
+    return [
+        FailedJob(
+            task_pk=task.pk,
+            tracking_number=task.process.registrationprocess.request.tracking_number,
+            step=task.flow_task.name,
+            error=(task.data or {}).get("_exception", {}).get("title", ""),
+            failed_at=task.finished,
+        )
+        for task in tasks
+    ]

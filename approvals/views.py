@@ -143,7 +143,7 @@ def review_decide(request: HttpRequest, task_pk: int) -> HttpResponse:
 @supervisor_required
 @require_GET
 def failed_jobs(request: HttpRequest) -> HttpResponse:
-    return render(request, "approvals/failed_jobs.html", {"tasks": selectors.failed_jobs()})
+    return render(request, "approvals/failed_jobs.html", {"jobs": selectors.failed_jobs()})
 
 
 @supervisor_required

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from django.db import connection
 from django.test import Client
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -15,6 +19,7 @@ from approvals.tasks import run_flow_job
 from registration import services as registration_services
 from registration.models import RegistrationRequest, RequestStatus, User
 from tests.conftest import PASSWORD, WorkerProcess, wait_for, wait_for_status
+from tests.environment import TEST_REDIS_URL
 from tests.support import pki
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -198,3 +203,43 @@ def test_job_delivered_twice_changes_nothing(
     assert (
         Task.objects.filter(process__registrationprocess__request=request).count() == tasks_before
     )
+
+
+def test_transient_failure_is_retried_with_backoff(
+    reference_data: None,
+    submit: Callable[..., RegistrationRequest],
+    good_certificate: bytes,
+    artifacts_dir: Path,
+    settings: Any,
+) -> None:
+    """The flow lock is held elsewhere: the job gives up the attempt, retries later, succeeds."""
+    queue = f"retry-{uuid.uuid4().hex[:8]}"
+    settings.ECUAPASS_JOB_QUEUE = queue
+    request = submit(good_certificate)  # the message waits: nobody consumes `queue` yet
+    process_pk = request.process.pk
+
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"]
+    ) as holder:
+        # The row viewflow's select_for_update_lock takes for this flow's process class.
+        holder.execute(
+            "SELECT 1 FROM approvals_registrationprocess WHERE process_ptr_id = %s FOR UPDATE",
+            (process_pk,),
+        )
+        worker = WorkerProcess(
+            broker_url=TEST_REDIS_URL, queue=queue, log=artifacts_dir / "celery-worker-retry.log"
+        )
+        try:
+            wait_for(
+                lambda: "Retry in" in worker.log.read_text(),
+                timeout=60,
+                what="the job to schedule a retry",
+            )
+            request.refresh_from_db()
+            assert request.status == RequestStatus.SUBMITTED
+            holder.rollback()  # the lock is released
+            wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED, timeout=90)
+        finally:
+            worker.stop()
+    assert "FlowLockFailed" in worker.log.read_text()

@@ -37,9 +37,9 @@ def test_valid_submission_saves_everything_and_shows_tracking_number(
     assert request.status == RequestStatus.SUBMITTED
     assert request.telefono_empresa == "+59322345678"
     assert request.celular == "+593991234567"
-    assert [(o.code, o.oce_type.name, o.start_label, o.end_date.isoformat()) for o in request.oces.all()] == [
-        ("03907058", "AGENTE DE ADUANA", "9/2002", "9999-12-31")
-    ]
+    assert [
+        (o.code, o.oce_type.name, o.start_label, o.end_date.isoformat()) for o in request.oces.all()
+    ] == [("03907058", "AGENTE DE ADUANA", "9/2002", "9999-12-31")]
     cert = CertificateFile.objects.get()
     assert cert.original_name == "representante.cer"
     assert cert.size == len(good_certificate)
@@ -60,13 +60,19 @@ def test_password_and_answers_are_argon2id_hashes_never_clear_text(
     assert check_password(PASSWORD, request.password_hash)
     for field in ("answer1_hash", "answer2_hash", "answer3_hash"):
         assert getattr(request, field).startswith("argon2$argon2id$")
-    assert check_password(services.normalize_security_answer("  SAN   francísco "), request.answer2_hash)
-    stored = " ".join(str(v) for v in RegistrationRequest.objects.filter(pk=request.pk).values().get().values())
+    assert check_password(
+        services.normalize_security_answer("  SAN   francísco "), request.answer2_hash
+    )
+    stored = " ".join(
+        str(v) for v in RegistrationRequest.objects.filter(pk=request.pk).values().get().values()
+    )
     for secret in (PASSWORD, "Mayo", "San Francisco", "Cuenca"):
         assert secret not in stored
 
 
-def test_double_click_on_registrar_creates_one_request(reference_data: None, good_certificate: bytes) -> None:
+def test_double_click_on_registrar_creates_one_request(
+    reference_data: None, good_certificate: bytes
+) -> None:
     client = Client()
     data = form_data(client, certificate=good_certificate)
     first = client.post("/solicitud-del-uso/representante/", data)
@@ -155,16 +161,27 @@ def test_company_ruc_failing_mod11_is_accepted_with_a_warning(
     assert RegistrationRequest.objects.get().ruc_warnings
 
 
-def test_at_least_one_oce_row_and_no_duplicate_codes(reference_data: None, good_certificate: bytes) -> None:
+def test_at_least_one_oce_row_and_no_duplicate_codes(
+    reference_data: None, good_certificate: bytes
+) -> None:
     client = Client()
-    data = form_data(client, certificate=good_certificate, **{"oce-0-oce_type": "", "oce-0-code": "",
-                                                               "oce-0-start_month": "", "oce-0-start_year": ""})
+    data = form_data(
+        client,
+        certificate=good_certificate,
+        **{"oce-0-oce_type": "", "oce-0-code": "", "oce-0-start_month": "", "oce-0-start_year": ""},
+    )
     _, body = post(client, data)
     assert "Agregue al menos un OCE" in body
     client = Client()
     data = form_data(client, certificate=good_certificate)
-    data.update({"oce-1-oce_type": data["oce-0-oce_type"], "oce-1-code": "03907058",
-                 "oce-1-start_month": "1", "oce-1-start_year": "2003"})
+    data.update(
+        {
+            "oce-1-oce_type": data["oce-0-oce_type"],
+            "oce-1-code": "03907058",
+            "oce-1-start_month": "1",
+            "oce-1-start_year": "2003",
+        }
+    )
     _, body = post(client, data)
     assert "El código de OCE 03907058 está repetido." in body
 
@@ -178,22 +195,32 @@ def test_private_key_files_are_refused_with_a_message_to_upload_the_cer(
         ("clave.pem", pki.private_key_pem(key)),
     ]:
         client = Client()
-        status, body = post(client, form_data(client, certificate=None, certificados=SimpleUploadedFile(name, content)))
+        status, body = post(
+            client,
+            form_data(client, certificate=None, certificados=SimpleUploadedFile(name, content)),
+        )
         assert status == 400
         assert ".cer" in body and name in body
     assert not CertificateFile.objects.exists()
 
 
 def test_id_usuario_already_taken_is_refused_and_nothing_else_lost(
-    submit: Callable[..., RegistrationRequest], good_certificate: bytes, test_ca: pki.CertificateAndKey
+    submit: Callable[..., RegistrationRequest],
+    good_certificate: bytes,
+    test_ca: pki.CertificateAndKey,
 ) -> None:
     submit(good_certificate)
     other, _ = pki.make_leaf(test_ca, cedula="0926687856", ruc=pki.COMPANY_RUC)
     client = Client()
     status, body = post(
         client,
-        form_data(client, certificate=pki.to_der(other), cedula="0926687856", email="otra@example.com",
-                  email2="otra@example.com"),
+        form_data(
+            client,
+            certificate=pki.to_der(other),
+            cedula="0926687856",
+            email="otra@example.com",
+            email2="otra@example.com",
+        ),
     )
     assert status == 400
     assert "El ID. usuario ya está en uso. Elija otro." in body
@@ -201,18 +228,32 @@ def test_id_usuario_already_taken_is_refused_and_nothing_else_lost(
     assert RegistrationRequest.objects.count() == 1
 
 
-def test_tracking_numbers_are_sequential(submit: Callable[..., RegistrationRequest], test_ca: pki.CertificateAndKey) -> None:
-    first = submit(pki.to_der(pki.make_leaf(test_ca)[0]), id_usuario="usuario01", cedula="1714307103",
-                   email="a@example.com", email2="a@example.com")
+def test_tracking_numbers_are_sequential(
+    submit: Callable[..., RegistrationRequest], test_ca: pki.CertificateAndKey
+) -> None:
+    first = submit(
+        pki.to_der(pki.make_leaf(test_ca)[0]),
+        id_usuario="usuario01",
+        cedula="1714307103",
+        email="a@example.com",
+        email2="a@example.com",
+    )
     cert, _ = pki.make_leaf(test_ca, cedula="0926687856")
-    second = submit(pki.to_der(cert), id_usuario="usuario02", cedula="0926687856",
-                    email="b@example.com", email2="b@example.com")
+    second = submit(
+        pki.to_der(cert),
+        id_usuario="usuario02",
+        cedula="0926687856",
+        email="b@example.com",
+        email2="b@example.com",
+    )
     n1 = int(first.tracking_number.rsplit("-", 1)[1])
     n2 = int(second.tracking_number.rsplit("-", 1)[1])
     assert n2 == n1 + 1
 
 
-def test_status_page_needs_the_signed_link(submit: Callable[..., RegistrationRequest], good_certificate: bytes) -> None:
+def test_status_page_needs_the_signed_link(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes
+) -> None:
     request = submit(good_certificate)
     client = Client()
     assert client.get(f"/solicitud-del-uso/estado/{request.tracking_number}/").status_code == 404
