@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_POST
 from approvals import selectors, services
 from approvals.forms import DecisionForm
 from registration import selectors as registration_selectors
-from registration import services as registration_services
 
 REVIEW_PERMISSION = "approvals.review_registration"
 MANAGE_PERMISSION = "approvals.manage_registrationprocess"
@@ -87,7 +86,7 @@ def _render_review(
             "task": task,
             "req": req,
             "events": registration_selectors.request_events(request=req),
-            "reasons": registration_services.request_verification_reasons(req),
+            "reasons": registration_selectors.request_verification_reasons(request=req),
             "form": form,
             "is_mine": task.owner_id == request.user.pk,
             "confirming": form.is_bound

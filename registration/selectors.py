@@ -35,3 +35,11 @@ def requests_of_user(*, user: User) -> QuerySet[RegistrationRequest]:
 def request_status(*, request_id: int) -> str:
     status: str = RegistrationRequest.objects.values_list("status", flat=True).get(pk=request_id)
     return status
+
+
+def request_verification_reasons(*, request: RegistrationRequest) -> list[str]:
+    """The reasons the last verification gave, for the applicant and the reviewer."""
+    results = request.verification.get("results", []) if request.verification else []
+    if results and not any(r.get("valid") for r in results):
+        return [reason for r in results for reason in r.get("reasons", [])]
+    return []

@@ -197,7 +197,7 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
             "req": request_obj,
             "events": selectors.request_events(request=request_obj),
             "help": STATUS_HELP.get(RequestStatus(request_obj.status), ""),
-            "reasons": services.request_verification_reasons(request_obj),
+            "reasons": selectors.request_verification_reasons(request=request_obj),
             "token": token,
             "is_new": request.GET.get("nueva") == "1",
         },
@@ -260,7 +260,7 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
             "req": request_obj,
             "form": form,
             "token": token,
-            "reasons": services.request_verification_reasons(request_obj),
+            "reasons": selectors.request_verification_reasons(request=request_obj),
         },
         status=400 if request.method == "POST" else 200,
     )

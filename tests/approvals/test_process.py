@@ -16,6 +16,7 @@ from viewflow.workflow.status import STATUS
 
 from approvals.flows import RepresentanteFlow
 from approvals.tasks import run_flow_job
+from registration import selectors as registration_selectors
 from registration import services as registration_services
 from registration.models import RegistrationRequest, RequestStatus, User
 from tests.conftest import PASSWORD, WorkerProcess, wait_for, wait_for_status
@@ -163,7 +164,7 @@ def test_cedula_mismatch_fails_verification_with_reason(
     other_person, _ = pki.make_leaf(test_ca, cedula="0926687856", ruc=pki.COMPANY_RUC)
     request = submit(pki.to_der(other_person))
     wait_for_status(request, RequestStatus.VERIFICATION_FAILED)
-    reasons = registration_services.request_verification_reasons(request)
+    reasons = registration_selectors.request_verification_reasons(request=request)
     assert any("0926687856" in r and pki.DEFAULT_CEDULA in r for r in reasons), reasons
     page = Client().get(
         f"/solicitud-del-uso/estado/{registration_services.request_access_token(request)}/"

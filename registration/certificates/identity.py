@@ -1,0 +1,205 @@
+"""The Ecuadorian identity inside a certificate: legacy per-CA extensions and the ARCOTEL 2024 subject."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from registration.certificates.der import decode_der_string, decode_text
+from registration.validators import normalize_digits
+
+logger = logging.getLogger(__name__)
+
+# --- Identity --------------------------------------------------------------------
+
+# Private arcs under which accredited CAs put the legacy identity extensions.
+LEGACY_ARCS: dict[str, str] = {
+    "1.3.6.1.4.1.37947": "Banco Central del Ecuador",
+    "1.3.6.1.4.1.37746": "Security Data",
+    "1.3.6.1.4.1.18332": "ANF AC Ecuador",
+    "1.3.6.1.4.1.37442": "ANF AC Ecuador",
+    "1.3.6.1.4.1.43745.1": "Consejo de la Judicatura",
+    "1.3.6.1.4.1.47286.102": "Uanataca",
+    "1.3.6.1.4.1.61305": "FirmaSegura",
+    "1.3.6.1.4.1.57153.102": "Eclipsoft",
+}
+
+# Suffix under the CA arc → field, the same for every CA.
+LEGACY_SUFFIXES: dict[str, str] = {
+    "3.1": "document",
+    "3.2": "given_names",
+    "3.3": "first_surname",
+    "3.4": "second_surname",
+    "3.5": "cargo",
+    "3.6": "institution",
+    "3.10": "razon_social",
+    "3.11": "ruc",
+    "3.12": "country",
+}
+
+SUBJECT_CEDULA_PREFIX = "IDCEC-"
+SUBJECT_PASSPORT_PREFIX = "PASEC-"
+SUBJECT_RUC_PREFIX = "VATEC-"
+
+Layout = Literal["legacy", "subject", "none"]
+
+
+@dataclass(frozen=True)
+class CertificateIdentity:
+    """Who the certificate says its holder is."""
+
+    cedula: str | None
+    passport: str | None
+    given_names: str
+    surnames: str
+    ruc: str | None
+    razon_social: str
+    cargo: str
+    country: str
+    ca_name: str
+    layout: Layout
+    institution: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.given_names, self.surnames) if part)
+
+    def to_dict(self) -> dict[str, str | None]:
+        return dataclasses.asdict(self)
+
+
+def _legacy_field(oid: str) -> tuple[str, str] | None:
+    """Return (arc, field) when ``oid`` is a known CA arc plus an identity suffix."""
+    for arc in LEGACY_ARCS:
+        if oid.startswith(arc + "."):
+            name = LEGACY_SUFFIXES.get(oid[len(arc) + 1 :])
+            if name is not None:
+                return arc, name
+    return None
+
+
+def _read_legacy(cert: x509.Certificate) -> tuple[dict[str, str], str | None]:
+    """Identity fields from private extensions, and the arc they were found under."""
+    values: dict[str, str] = {}
+    found_arc: str | None = None
+    for extension in cert.extensions:
+        if not isinstance(extension.value, x509.UnrecognizedExtension):
+            continue
+        match = _legacy_field(extension.oid.dotted_string)
+        if match is None or (found_arc is not None and match[0] != found_arc):
+            continue
+        text = decode_der_string(extension.value.value)
+        if text:
+            found_arc = match[0]
+            values.setdefault(match[1], text)
+    return values, found_arc
+
+
+def _attribute_values(name: x509.Name, oid: x509.ObjectIdentifier) -> list[str]:
+    values = []
+    for attribute in name.get_attributes_for_oid(oid):
+        value = attribute.value
+        text = value if isinstance(value, str) else decode_text(value)
+        if text.strip():
+            values.append(text.strip())
+    return values
+
+
+def _first_attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
+    return next(iter(_attribute_values(name, oid)), "")
+
+
+def _prefixed(values: Iterable[str], prefix: str) -> str | None:
+    for value in values:
+        if value.upper().startswith(prefix):
+            return value[len(prefix) :].strip() or None
+    return None
+
+
+def _read_subject(cert: x509.Certificate) -> dict[str, str]:
+    """Identity fields from the subject (ARCOTEL 2024 layout)."""
+    subject = cert.subject
+    serials = _attribute_values(subject, NameOID.SERIAL_NUMBER)
+    organization_ids = _attribute_values(subject, NameOID.ORGANIZATION_IDENTIFIER)
+    values = {
+        "cedula": normalize_digits(_prefixed(serials, SUBJECT_CEDULA_PREFIX) or ""),
+        "passport": normalize_digits(_prefixed(serials, SUBJECT_PASSPORT_PREFIX) or "").upper(),
+        "ruc": normalize_digits(_prefixed(organization_ids, SUBJECT_RUC_PREFIX) or ""),
+        "given_names": _first_attribute(subject, NameOID.GIVEN_NAME),
+        "surnames": _first_attribute(subject, NameOID.SURNAME),
+        "razon_social": _first_attribute(subject, NameOID.ORGANIZATION_NAME),
+        "cargo": _first_attribute(subject, NameOID.TITLE),
+        "country": _first_attribute(subject, NameOID.COUNTRY_NAME),
+    }
+    return {key: value for key, value in values.items() if value}
+
+
+def _split_document(document: str) -> tuple[str | None, str | None]:
+    """A legacy ``.3.1`` value is a cédula when it is 10 digits, else a passport."""
+    compact = normalize_digits(document).upper()
+    if not compact:
+        return None, None
+    if len(compact) == 10 and compact.isascii() and compact.isdigit():
+        return compact, None
+    return None, compact
+
+
+def _issuer_name(cert: x509.Certificate) -> str:
+    try:
+        issuer = cert.issuer
+        return _first_attribute(issuer, NameOID.ORGANIZATION_NAME) or _first_attribute(
+            issuer, NameOID.COMMON_NAME
+        )
+    except Exception:
+        return ""
+
+
+def _legacy_or_empty(cert: x509.Certificate) -> tuple[dict[str, str], str | None]:
+    try:
+        return _read_legacy(cert)
+    except Exception:
+        logger.warning("Could not read certificate extensions", exc_info=True)
+        return {}, None
+
+
+def _subject_or_empty(cert: x509.Certificate) -> dict[str, str]:
+    try:
+        return _read_subject(cert)
+    except Exception:
+        logger.warning("Could not read certificate subject", exc_info=True)
+        return {}
+
+
+def read_identity(cert: x509.Certificate) -> CertificateIdentity:
+    """Read both layouts, preferring the legacy extensions field by field."""
+    legacy, arc = _legacy_or_empty(cert)
+    subject = _subject_or_empty(cert)
+    legacy_cedula, legacy_passport = _split_document(legacy.get("document", ""))
+    legacy_surnames = " ".join(
+        part for part in (legacy.get("first_surname"), legacy.get("second_surname")) if part
+    )
+    ruc = legacy.get("ruc") or subject.get("ruc")
+    layout: Layout = "none"
+    if legacy:
+        layout = "legacy"
+    elif any(key in subject for key in ("cedula", "passport", "ruc")):
+        layout = "subject"
+    return CertificateIdentity(
+        cedula=legacy_cedula or subject.get("cedula"),
+        passport=legacy_passport or subject.get("passport"),
+        given_names=legacy.get("given_names") or subject.get("given_names", ""),
+        surnames=legacy_surnames or subject.get("surnames", ""),
+        ruc=normalize_digits(ruc) if ruc else None,
+        razon_social=legacy.get("razon_social") or subject.get("razon_social", ""),
+        cargo=legacy.get("cargo") or subject.get("cargo", ""),
+        country=legacy.get("country") or subject.get("country", ""),
+        ca_name=LEGACY_ARCS[arc] if arc else _issuer_name(cert),
+        layout=layout,
+        institution=legacy.get("institution", ""),
+    )

@@ -1,0 +1,86 @@
+"""What every applicant-side service shares: actors, errors, the one state-change path."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from registration.models import (
+    RegistrationRequest,
+    RequestEvent,
+    RequestStatus,
+    User,
+)
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_ACTOR = "sistema"
+APPLICANT_ACTOR = "solicitante"
+
+
+class SubmissionConflict(Exception):
+    """The submission can't be saved as it is; `errors` maps form fields to messages."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class TransitionNotAllowed(Exception):
+    """The request is not in a state that allows this change."""
+
+
+class ActivationConflict(Exception):
+    """The ID. usuario belongs to another person; activation needs a person to look."""
+
+
+def record_event(
+    request: RegistrationRequest,
+    *,
+    from_status: str,
+    to_status: str,
+    actor: User | None,
+    actor_label: str,
+    comment: str = "",
+) -> None:
+    RequestEvent.objects.create(
+        request=request,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        actor_label=actor.username if actor is not None else actor_label,
+        comment=comment,
+    )
+
+
+def transition(
+    request: RegistrationRequest,
+    *,
+    allowed_from: Iterable[str],
+    to: RequestStatus,
+    actor: User | None = None,
+    actor_label: str = SYSTEM_ACTOR,
+    comment: str = "",
+    update_fields: Sequence[str] = (),
+) -> None:
+    """Move a locked request to `to` and append the history row."""
+    allowed = tuple(allowed_from)
+    if request.status not in allowed:
+        raise TransitionNotAllowed(
+            f"{request.tracking_number}: {request.status} → {to} no está permitido."
+        )
+    from_status = request.status
+    request.status = to
+    request.save(update_fields=["status", "updated", *update_fields])
+    record_event(
+        request,
+        from_status=from_status,
+        to_status=to,
+        actor=actor,
+        actor_label=actor_label,
+        comment=comment,
+    )
+
+
+def locked_request(request_id: int) -> RegistrationRequest:
+    return RegistrationRequest.objects.select_for_update().get(pk=request_id)

@@ -1,0 +1,237 @@
+"""The request after submission: verification, decisions, corrections, activation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from registration import certificates
+from registration.models import (
+    Company,
+    RegistrationRequest,
+    RequestStatus,
+    User,
+)
+from registration.services.common import (
+    APPLICANT_ACTOR,
+    SYSTEM_ACTOR,
+    ActivationConflict,
+    SubmissionConflict,
+    TransitionNotAllowed,
+    locked_request,
+    record_event,
+    transition,
+)
+from registration.services.submission import UploadedCertificate, store_certificates
+
+logger = logging.getLogger(__name__)
+
+
+def request_verify_certificate(*, request_id: int) -> None:
+    """Check the uploaded certificates against the form; a no-op unless submitted.
+
+    Runs inside the flow lock's transaction (see approvals.nodes).
+    """
+    request = locked_request(request_id)
+    if request.status != RequestStatus.SUBMITTED:
+        return
+    results: list[dict[str, Any]] = []
+    for cert_file in request.certificates.all():
+        with cert_file.file.open("rb") as handle:
+            content = handle.read()
+        result = certificates.verify_certificate(
+            content, expected_cedula=request.cedula, expected_ruc=request.ruc
+        )
+        results.append({"file": cert_file.original_name, **result.to_dict()})
+    passed = [r for r in results if r["valid"]]
+    request.verification = {"checked_at": timezone.now().isoformat(), "results": results}
+    request.verified_at = timezone.now()
+    if passed:
+        transition(
+            request,
+            allowed_from=[RequestStatus.SUBMITTED],
+            to=RequestStatus.CERTIFICATE_VERIFIED,
+            comment=f"Certificado verificado: {passed[0]['file']}.",
+            update_fields=["verification", "verified_at"],
+        )
+    else:
+        reasons = [reason for r in results for reason in r["reasons"]] or [
+            "No se adjuntó ningún certificado digital."
+        ]
+        transition(
+            request,
+            allowed_from=[RequestStatus.SUBMITTED],
+            to=RequestStatus.VERIFICATION_FAILED,
+            comment=" ".join(reasons),
+            update_fields=["verification", "verified_at"],
+        )
+
+
+def request_approve(*, request_id: int, actor: User) -> RegistrationRequest:
+    request = locked_request(request_id)
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    transition(
+        request,
+        allowed_from=[RequestStatus.CERTIFICATE_VERIFIED],
+        to=RequestStatus.COMPANY_APPROVED,
+        actor=actor,
+        comment="Aprobada por el SENAE.",
+        update_fields=["decided_by", "decided_at"],
+    )
+    return request
+
+
+def request_observe(*, request_id: int, actor: User, comments: str) -> RegistrationRequest:
+    request = locked_request(request_id)
+    request.observation = comments
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    transition(
+        request,
+        allowed_from=[RequestStatus.CERTIFICATE_VERIFIED],
+        to=RequestStatus.OBSERVED,
+        actor=actor,
+        comment=comments,
+        update_fields=["observation", "decided_by", "decided_at"],
+    )
+    return request
+
+
+def request_reject(*, request_id: int, actor: User, reason: str) -> RegistrationRequest:
+    request = locked_request(request_id)
+    request.rejection_reason = reason
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    transition(
+        request,
+        allowed_from=[RequestStatus.CERTIFICATE_VERIFIED],
+        to=RequestStatus.REJECTED,
+        actor=actor,
+        comment=reason,
+        update_fields=["rejection_reason", "decided_by", "decided_at"],
+    )
+    return request
+
+
+@dataclass(frozen=True)
+class CorrectionData:
+    """What an applicant may change when correcting a request."""
+
+    ruc: str
+    razon_social: str
+    direccion_empresa: str
+    telefono_empresa: str
+    cedula: str
+    nombre_usuario: str
+    email: str
+    new_files: tuple[UploadedCertificate, ...] = ()
+    remove_file_ids: tuple[int, ...] = ()
+    ruc_warnings: tuple[str, ...] = ()
+
+
+CORRECTABLE_FIELDS = (
+    "ruc",
+    "razon_social",
+    "direccion_empresa",
+    "telefono_empresa",
+    "cedula",
+    "nombre_usuario",
+    "email",
+)
+
+
+def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRequest:
+    """The applicant's corrections; the request goes back to certificate verification.
+
+    Runs inside the flow lock (approvals.services.correction_submit).
+    """
+    request = locked_request(request_id)
+    if not request.is_correctable:
+        raise TransitionNotAllowed("Esta solicitud no está abierta a correcciones.")
+    changed_fields = []
+    for name in CORRECTABLE_FIELDS:
+        new = getattr(data, name)
+        if getattr(request, name) != new:
+            changed_fields.append(name)
+            setattr(request, name, new)
+    request.ruc_warnings = list(data.ruc_warnings)
+    if data.remove_file_ids:
+        request.certificates.filter(pk__in=data.remove_file_ids).delete()
+    store_certificates(request, data.new_files)
+    if not request.certificates.exists():
+        raise SubmissionConflict({"certificados": "Adjunte al menos un certificado digital."})
+    described = [*changed_fields]
+    if data.new_files or data.remove_file_ids:
+        described.append("certificados")
+    transition(
+        request,
+        allowed_from=[RequestStatus.OBSERVED, RequestStatus.VERIFICATION_FAILED],
+        to=RequestStatus.SUBMITTED,
+        actor_label=APPLICANT_ACTOR,
+        comment="Corregida por el solicitante"
+        + (f" ({', '.join(described)})." if described else " sin cambios."),
+        update_fields=[*changed_fields, "ruc_warnings"],
+    )
+    return request
+
+
+def _company_upsert(request: RegistrationRequest) -> Company:
+    company, created = Company.objects.get_or_create(
+        ruc=request.ruc,
+        defaults={
+            "razon_social": request.razon_social,
+            "direccion": request.direccion_empresa,
+            "telefono": request.telefono_empresa,
+        },
+    )
+    if not created:
+        company.direccion = request.direccion_empresa
+        company.telefono = request.telefono_empresa
+        company.save(update_fields=["direccion", "telefono", "updated"])
+    return company
+
+
+def request_activate(*, request_id: int) -> None:
+    """Create (or re-enable) the user with the ID. usuario and password of the form.
+
+    A no-op unless the request is approved; runs inside the flow lock.
+    """
+    request = locked_request(request_id)
+    if request.status != RequestStatus.COMPANY_APPROVED:
+        return
+    user = User.objects.select_for_update().filter(username__iexact=request.id_usuario).first()
+    if user is not None and user.cedula != request.cedula:
+        raise ActivationConflict(f"El ID. usuario {request.id_usuario} pertenece a otra persona.")
+    if user is None:
+        user = User(username=request.id_usuario, cedula=request.cedula)
+    user.password = request.password_hash
+    user.email = request.email
+    user.first_name = request.nombre_usuario[:150]
+    user.is_active = True
+    user.save()
+    request.company = _company_upsert(request)
+    request.user = user
+    transition(
+        request,
+        allowed_from=[RequestStatus.COMPANY_APPROVED],
+        to=RequestStatus.ACTIVE,
+        comment=f"Usuario {user.username} activado.",
+        update_fields=["company", "user"],
+    )
+
+
+def request_record_job_failure(*, request_id: int, step: str, error: str) -> None:
+    """Note on the request's history that an automatic step needs a person."""
+    request = RegistrationRequest.objects.get(pk=request_id)
+    record_event(
+        request,
+        from_status=request.status,
+        to_status=request.status,
+        actor=None,
+        actor_label=SYSTEM_ACTOR,
+        comment=f"Error técnico en «{step}»: {error}. Un supervisor debe reintentarlo.",
+    )
