@@ -94,16 +94,23 @@ def _tracking_number_next(now: datetime.datetime) -> str:
 def availability_errors(
     *, id_usuario: str = "", cedula: str = "", email: str = ""
 ) -> dict[str, str]:
-    """Which of these values another user or open request already holds."""
+    """Which of these values another user or open request already holds.
+
+    A disabled user of the same person (same cédula) holds nothing: their new
+    request re-enables that account when it is activated.
+    """
     errors: dict[str, str] = {}
     open_requests = RegistrationRequest.objects.exclude(status__in=RELEASED_STATUSES)
+    other_users = (
+        User.objects.exclude(is_active=False, cedula=cedula) if cedula else User.objects.all()
+    )
     if id_usuario and (
-        User.objects.filter(username__iexact=id_usuario).exists()
+        other_users.filter(username__iexact=id_usuario).exists()
         or open_requests.filter(id_usuario__iexact=id_usuario).exists()
     ):
         errors["id_usuario"] = "El ID. usuario ya está en uso. Elija otro."
     if cedula and (
-        User.objects.filter(cedula=cedula).exists()
+        other_users.filter(cedula=cedula).exists()
         or open_requests.filter(cedula=cedula, kind=RequestKind.REPRESENTANTE).exists()
     ):
         errors["cedula"] = (

@@ -1,0 +1,87 @@
+"""The job node's bookkeeping: the sweep, and activation re-enabling a user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from approvals import services
+from approvals.flows import RepresentanteFlow
+from registration.models import RegistrationRequest, RequestStatus, User
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def job_of(request: RegistrationRequest) -> Task:
+    return Task.objects.get(
+        process__registrationprocess__request=request,
+        flow_task=RepresentanteFlow.verify_certificate,
+    )
+
+
+def test_sweep_resends_jobs_never_sent_or_long_stalled_and_leaves_the_rest(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes, settings: object
+) -> None:
+    settings.ECUAPASS_JOB_UNSENT_AFTER = 30  # type: ignore[attr-defined]
+    settings.ECUAPASS_JOB_STALE_AFTER = 1200  # type: ignore[attr-defined]
+    job = job_of(submit(good_certificate))
+    # In this test's transaction nothing was sent (on_commit never ran).
+    assert job.scheduled is None
+    assert services.flow_jobs_resend_stalled() == 0  # too recent to call it unsent
+
+    Task.objects.filter(pk=job.pk).update(created=timezone.now() - timedelta(minutes=5))
+    assert services.flow_jobs_resend_stalled() == 1
+    job.refresh_from_db()
+    assert job.scheduled is not None
+    assert services.flow_jobs_resend_stalled() == 0  # just sent
+
+    Task.objects.filter(pk=job.pk).update(scheduled=timezone.now() - timedelta(hours=1))
+    assert services.flow_jobs_resend_stalled() == 1
+
+    services.flow_job_run(task_pk=job.pk)
+    Task.objects.filter(pk=job.pk).update(scheduled=timezone.now() - timedelta(hours=1))
+    assert services.flow_jobs_resend_stalled() == 0  # done jobs are never resent
+
+
+def test_job_run_is_a_no_op_once_done(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes
+) -> None:
+    request = submit(good_certificate)
+    job = job_of(request)
+    assert services.flow_job_run(task_pk=job.pk) is True
+    assert services.flow_job_run(task_pk=job.pk) is False
+    assert services.flow_job_run(task_pk=999_999) is False
+    assert request.events.count() == 2
+
+
+def test_activation_re_enables_the_same_persons_disabled_user(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes, reviewer: User
+) -> None:
+    old = User.objects.create_user(
+        username="jperez01", password="Vieja-Clave-2020", cedula="1714307103", is_active=False
+    )
+    # The same person's disabled account doesn't block their new request.
+    request = submit(good_certificate)
+    services.flow_job_run(task_pk=job_of(request).pk)
+    task = Task.objects.get(
+        process__registrationprocess__request=request, flow_task=RepresentanteFlow.review
+    )
+    services.review_take(task_pk=task.pk, actor=reviewer)
+    services.review_decide(task_pk=task.pk, actor=reviewer, decision=services.Decision.APPROVE)
+    activation = Task.objects.get(
+        process__registrationprocess__request=request, flow_task=RepresentanteFlow.activate_user
+    )
+    services.flow_job_run(task_pk=activation.pk)
+    request.refresh_from_db()
+    old.refresh_from_db()
+    assert request.status == RequestStatus.ACTIVE
+    assert request.user == old
+    assert old.is_active
+    assert old.check_password(PASSWORD)
+    assert activation.__class__.objects.get(pk=activation.pk).status == STATUS.DONE
