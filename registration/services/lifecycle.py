@@ -70,51 +70,42 @@ def request_verify_certificate(*, request_id: int) -> None:
         )
 
 
-def request_approve(*, request_id: int, actor: User) -> RegistrationRequest:
+def _decide(
+    request_id: int, *, actor: User, to: RequestStatus, comment: str, **fields: str
+) -> RegistrationRequest:
+    """A reviewer's decision on a verified request: who, when, and what it says."""
     request = locked_request(request_id)
+    for name, value in fields.items():
+        setattr(request, name, value)
     request.decided_by = actor
     request.decided_at = timezone.now()
     transition(
         request,
         allowed_from=[RequestStatus.CERTIFICATE_VERIFIED],
-        to=RequestStatus.COMPANY_APPROVED,
+        to=to,
         actor=actor,
-        comment="Aprobada por el SENAE.",
-        update_fields=["decided_by", "decided_at"],
+        comment=comment,
+        update_fields=[*fields, "decided_by", "decided_at"],
     )
     return request
+
+
+def request_approve(*, request_id: int, actor: User) -> RegistrationRequest:
+    return _decide(
+        request_id, actor=actor, to=RequestStatus.COMPANY_APPROVED, comment="Aprobada por el SENAE."
+    )
 
 
 def request_observe(*, request_id: int, actor: User, comments: str) -> RegistrationRequest:
-    request = locked_request(request_id)
-    request.observation = comments
-    request.decided_by = actor
-    request.decided_at = timezone.now()
-    transition(
-        request,
-        allowed_from=[RequestStatus.CERTIFICATE_VERIFIED],
-        to=RequestStatus.OBSERVED,
-        actor=actor,
-        comment=comments,
-        update_fields=["observation", "decided_by", "decided_at"],
+    return _decide(
+        request_id, actor=actor, to=RequestStatus.OBSERVED, comment=comments, observation=comments
     )
-    return request
 
 
 def request_reject(*, request_id: int, actor: User, reason: str) -> RegistrationRequest:
-    request = locked_request(request_id)
-    request.rejection_reason = reason
-    request.decided_by = actor
-    request.decided_at = timezone.now()
-    transition(
-        request,
-        allowed_from=[RequestStatus.CERTIFICATE_VERIFIED],
-        to=RequestStatus.REJECTED,
-        actor=actor,
-        comment=reason,
-        update_fields=["rejection_reason", "decided_by", "decided_at"],
+    return _decide(
+        request_id, actor=actor, to=RequestStatus.REJECTED, comment=reason, rejection_reason=reason
     )
-    return request
 
 
 @dataclass(frozen=True)
