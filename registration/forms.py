@@ -73,6 +73,15 @@ class MobileField(forms.CharField):
         return validators.normalize_mobile(raw) if raw else ""
 
 
+def cantones_by_province() -> list[tuple[str, list[tuple[str, str]]]]:
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for code, name, province in Canton.objects.order_by("province__name", "name").values_list(
+        "code", "name", "province__name"
+    ):
+        groups.setdefault(province, []).append((code, name))
+    return list(groups.items())
+
+
 class CompanyFieldsMixin(forms.Form):
     ruc = forms.CharField(label="RUC empresa", max_length=13)
     razon_social = forms.CharField(label="Razón Social", max_length=200)
@@ -100,10 +109,12 @@ class RepresentanteForm(CompanyFieldsMixin, forms.Form):
     cedula = forms.CharField(label="Doc. Identificación", max_length=13)
     nombre_usuario = forms.CharField(label="Nombre Usuario", max_length=150)
     password = forms.CharField(
-        label="Contraseña", strip=False, widget=forms.PasswordInput(render_value=False)
+        label="Contraseña", strip=False, widget=forms.PasswordInput(render_value=True)
     )
     password2 = forms.CharField(
-        label="Confirmación de Contraseña", strip=False, widget=forms.PasswordInput
+        label="Confirmación de Contraseña",
+        strip=False,
+        widget=forms.PasswordInput(render_value=True),
     )
     question1 = forms.ModelChoiceField(
         label="Preguntas de Clave1",
@@ -111,7 +122,9 @@ class RepresentanteForm(CompanyFieldsMixin, forms.Form):
         empty_label=None,
     )
     answer1 = forms.CharField(
-        label="Respuesta de Clave1", max_length=100, widget=forms.PasswordInput
+        label="Respuesta de Clave1",
+        max_length=100,
+        widget=forms.PasswordInput(render_value=True),
     )
     question2 = forms.ModelChoiceField(
         label="Preguntas de Clave2",
@@ -119,7 +132,9 @@ class RepresentanteForm(CompanyFieldsMixin, forms.Form):
         empty_label=None,
     )
     answer2 = forms.CharField(
-        label="Respuesta de Clave2", max_length=100, widget=forms.PasswordInput
+        label="Respuesta de Clave2",
+        max_length=100,
+        widget=forms.PasswordInput(render_value=True),
     )
     question3 = forms.ModelChoiceField(
         label="Preguntas de Clave3",
@@ -127,7 +142,9 @@ class RepresentanteForm(CompanyFieldsMixin, forms.Form):
         empty_label=None,
     )
     answer3 = forms.CharField(
-        label="Respuesta de Clave3", max_length=100, widget=forms.PasswordInput
+        label="Respuesta de Clave3",
+        max_length=100,
+        widget=forms.PasswordInput(render_value=True),
     )
     province = forms.ModelChoiceField(
         label="Provincia", queryset=Province.objects.all(), empty_label="--Selección--"
@@ -161,33 +178,22 @@ class RepresentanteForm(CompanyFieldsMixin, forms.Form):
     )
     certificados = MultipleCertificateField(label="Identificación única de certificado digital")
 
-    def __init__(self, *args: Any, staged_count: int = 0, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, staged_count: int = 0, file_errors: list[str] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # Files are checked and kept by the view (views.lookups.stage_uploads)
+        # before the rest of the form: this form only knows how many are kept.
         self.staged_count = staged_count
+        self.file_errors = file_errors or []
+        # Ciudad grouped by Provincia: usable without JavaScript, filtered with it.
+        self.fields["canton"].choices = [("", "--Selección--"), *cantones_by_province()]  # type: ignore[attr-defined]
         self.ruc_warnings: tuple[str, ...] = ()
-        self.certificate_contents: list[tuple[str, bytes]] = []
-        for name, field in self.fields.items():
-            field.error_messages.setdefault("required", REQUIRED)
+        for field in self.fields.values():
             field.error_messages["required"] = REQUIRED
-            if name != "certificados":
-                field.widget.attrs.setdefault("id", f"id_{name}")
 
     def clean_cedula(self) -> str:
         return validators.validate_cedula(self.cleaned_data["cedula"])
-
-    def clean_certificados(self) -> list[UploadedFile]:
-        files: list[UploadedFile] = self.cleaned_data.get("certificados") or []
-        errors = []
-        for upload in files:
-            try:
-                self.certificate_contents.append(
-                    (upload.name or "certificado.cer", read_certificate_upload(upload))
-                )
-            except ValidationError as exc:
-                errors.extend(exc.messages)
-        if errors:
-            raise ValidationError(errors)
-        return files
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -226,11 +232,9 @@ class RepresentanteForm(CompanyFieldsMixin, forms.Form):
                 "ruc",
                 "Para una persona natural, el RUC empresa debe empezar con su Doc. Identificación.",
             )
-        if (
-            not self.certificate_contents
-            and not self.staged_count
-            and "certificados" not in self.errors
-        ):
+        for message in self.file_errors:
+            self.add_error("certificados", message)
+        if not self.staged_count and not self.file_errors:
             self.add_error("certificados", "Adjunte el certificado digital público (.cer).")
         return data
 
@@ -266,6 +270,13 @@ class OceRowForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.error_messages["required"] = REQUIRED
+
+    def has_changed(self) -> bool:
+        # A row the browser removed (Eliminar) posts nothing at all: it is empty,
+        # not a row whose default end date was cleared.
+        if self.is_bound and not any(self.add_prefix(name) in self.data for name in self.fields):
+            return False
+        return super().has_changed()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -321,7 +332,19 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
     def clean_cedula(self) -> str:
         return validators.validate_cedula(self.cleaned_data["cedula"])
 
-    clean_certificados = RepresentanteForm.clean_certificados
+    def clean_certificados(self) -> list[UploadedFile]:
+        files: list[UploadedFile] = self.cleaned_data.get("certificados") or []
+        errors = []
+        for upload in files:
+            try:
+                self.certificate_contents.append(
+                    (upload.name or "certificado.cer", read_certificate_upload(upload))
+                )
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return files
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from registration.models import RegistrationRequest, RequestEvent, StagedCertificate, User
+from registration.models import (
+    OceType,
+    Province,
+    RegistrationRequest,
+    RequestEvent,
+    StagedCertificate,
+    User,
+)
 
 
 def request_for_status_page(*, tracking_number: str) -> RegistrationRequest | None:
@@ -43,3 +50,15 @@ def request_verification_reasons(*, request: RegistrationRequest) -> list[str]:
     if results and not any(r.get("valid") for r in results):
         return [reason for r in results for reason in r.get("reasons", [])]
     return []
+
+
+def provinces_with_cantones() -> QuerySet[Province]:
+    return Province.objects.prefetch_related("cantones").order_by("name")
+
+
+def oce_types() -> QuerySet[OceType]:
+    return OceType.objects.filter(active=True).order_by("name")
+
+
+def staged_certificate(*, session_key: str, pk: int) -> StagedCertificate | None:
+    return StagedCertificate.objects.filter(session_key=session_key, pk=pk).first()

@@ -253,3 +253,8 @@ def normalize_mobile(value: str) -> str:
     if not _MOBILE_NATIONAL.fullmatch(national):
         raise ValidationError(invalid, code="phone_invalid")
     return e164
+
+
+def format_national(e164: str) -> str:
+    """+59322345678 → 022345678: how applicants type Ecuadorian numbers."""
+    return "0" + e164[4:] if e164.startswith("+593") else e164

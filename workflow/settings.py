@@ -137,6 +137,28 @@ LOGIN_URL = "registration:login"
 LOGIN_REDIRECT_URL = "registration:mi_pagina"
 LOGOUT_REDIRECT_URL = "registration:home"
 
+# --- Cache (rate limits; shared by every process) -------------------------
+ECUAPASS_CACHE_URL = os.environ.get("ECUAPASS_CACHE_URL", "")
+if ECUAPASS_CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": ECUAPASS_CACHE_URL,
+        }
+    }
+elif ECUAPASS_CACHE_URL:
+    raise ImproperlyConfigured("ECUAPASS_CACHE_URL must be a redis:// URL (or empty).")
+else:
+    # A table in the main database: works across processes with no extra server.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "ecuapass_cache",
+        }
+    }
+# "Comprobar disponibilidad" and "Consultar": requests per client IP per minute.
+ECUAPASS_LOOKUP_RATE_PER_MINUTE = env_int("ECUAPASS_LOOKUP_RATE_PER_MINUTE", 30)
+
 # --- Passwords ------------------------------------------------------------
 # Argon2id with parameters above OWASP's minimum (m=19 MiB, t=2, p=1);
 # see README "Contraseñas" for the measured cost.
@@ -186,7 +208,7 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-CSRF_FAILURE_VIEW = "registration.views.csrf_failure"
+CSRF_FAILURE_VIEW = "registration.views.portal.csrf_failure"
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -36,10 +38,15 @@ def test_reference_data_has_the_24_provinces_with_their_cantones_and_loads_idemp
     }
 
 
-def test_city_list_follows_the_province(reference_data: None) -> None:
-    response = Client().get("/catalogos/cantones/", {"provincia": "20"})
-    names = {c["name"] for c in response.json()["cantones"]}
-    assert names == {"SAN CRISTOBAL", "ISABELA", "SANTA CRUZ"}
+def test_ciudad_options_are_grouped_by_provincia(reference_data: None) -> None:
+    body = Client().get("/solicitud-del-uso/representante/").content.decode()
+    galapagos = re.search(r'<optgroup label="GALAPAGOS">(.*?)</optgroup>', body, re.S)
+    assert galapagos is not None
+    assert re.findall(r">([A-Z ]+)</option>", galapagos.group(1)) == [
+        "ISABELA",
+        "SAN CRISTOBAL",
+        "SANTA CRUZ",
+    ]
 
 
 def test_portal_home_and_paso_2_show_the_kinds_honestly(reference_data: None) -> None:

@@ -1,4 +1,4 @@
-"""Applicant pages: portal home, Solicitud del uso, the status page, corrections."""
+"""Pasos 3–5: the Representante form, the status page and the correction."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from registration import selectors, services
-from registration.forms import CorrectionForm, LoginForm, OceFormSet, RepresentanteForm
-from registration.models import Canton, RegistrationRequest, RequestKind, RequestStatus
+from registration import selectors, services, validators
+from registration.company_registry import company_registry
+from registration.forms import CorrectionForm, OceFormSet, RepresentanteForm
+from registration.models import RegistrationRequest, RequestStatus
+from registration.views.lookups import session_key, stage_uploads, staged_files_payload
 
 STATUS_HELP = {
     RequestStatus.SUBMITTED: "Su solicitud fue registrada. Estamos verificando su certificado digital.",
@@ -47,32 +48,6 @@ def _request_from_token(token: str) -> RegistrationRequest:
     if request_obj is None:
         raise Http404("Solicitud no encontrada")
     return request_obj
-
-
-def _session_key(request: HttpRequest) -> str:
-    if not request.session.session_key:
-        request.session.save()
-    key = request.session.session_key
-    assert key is not None
-    return key
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "registration/home.html", {"login_form": LoginForm(request)})
-
-
-@require_GET
-def solicitud_index(request: HttpRequest) -> HttpResponse:
-    return render(request, "registration/solicitud_index.html", {"kinds": RequestKind})
-
-
-@require_GET
-def cantones(request: HttpRequest) -> JsonResponse:
-    """The Ciudad list for a Provincia."""
-    province = request.GET.get("provincia", "")
-    rows = Canton.objects.filter(province_id=province).values_list("code", "name")
-    return JsonResponse({"cantones": [{"code": c, "name": n} for c, n in rows]})
 
 
 def _submission_data(form: RepresentanteForm, oce_formset: Any) -> services.RepresentanteData:
@@ -122,32 +97,24 @@ def _submission_data(form: RepresentanteForm, oce_formset: Any) -> services.Repr
 @require_http_methods(["GET", "POST"])
 def representante_new(request: HttpRequest) -> HttpResponse:
     """Pasos 3–5. A failed submit keeps every value and every accepted file."""
-    session_key = _session_key(request)
+    key = session_key(request)
     if request.method == "GET":
         form = RepresentanteForm(initial={"submission_token": uuid.uuid4(), "recibir_sms": "1"})
-        oce_formset = OceFormSet(prefix="oce")
-        return _render_form(request, form, oce_formset, session_key)
+        return _render_form(request, form, OceFormSet(prefix="oce"), key)
 
+    # Files first: whatever else is wrong, every acceptable file is kept.
     services.staged_certificates_remove(
-        session_key=session_key,
-        ids=[int(i) for i in request.POST.getlist("remove_staged") if i.isdigit()],
+        session_key=key, ids=[int(i) for i in request.POST.getlist("remove_staged") if i.isdigit()]
     )
-    staged = selectors.staged_certificates(session_key=session_key)
-    form = RepresentanteForm(request.POST, request.FILES, staged_count=len(staged))
+    file_errors = stage_uploads(request, key)
     oce_formset = OceFormSet(request.POST, prefix="oce")
+    if request.POST.get("accion") == "consultar":
+        return _consultar(request, key, oce_formset, file_errors)
+
+    staged = selectors.staged_certificate_contents(session_key=key)
+    form = RepresentanteForm(request.POST, staged_count=len(staged), file_errors=file_errors)
     valid = form.is_valid()
     valid = oce_formset.is_valid() and valid
-    new_files = [services.UploadedCertificate(n, c) for n, c in form.certificate_contents]
-    services.staged_certificates_add(session_key=session_key, files=new_files)
-    staged = selectors.staged_certificate_contents(session_key=session_key)
-    total = sum(s.size for s in staged)
-    if total > settings.CERTIFICATE_MAX_TOTAL_BYTES:
-        form.add_error(
-            "certificados",
-            f"El tamaño total de archivo ({total / 1024:.1f} KB) supera el máximo de "
-            f"{settings.CERTIFICATE_MAX_TOTAL_BYTES / 1024:.0f} KB. Elimine algún archivo.",
-        )
-        valid = False
     if valid:
         try:
             request_obj = services.request_submit(
@@ -159,32 +126,67 @@ def representante_new(request: HttpRequest) -> HttpResponse:
             for field, message in exc.errors.items():
                 form.add_error(field if field in form.fields else None, message)
         else:
-            services.staged_certificates_clear(session_key=session_key)
+            services.staged_certificates_clear(session_key=key)
             return redirect(_status_url(request_obj) + "?nueva=1")
-    return _render_form(request, form, oce_formset, session_key, status=400)
+    return _render_form(request, form, oce_formset, key, status=400)
+
+
+def _consultar(
+    request: HttpRequest, key: str, oce_formset: Any, file_errors: list[str]
+) -> HttpResponse:
+    """ "Consultar" without JavaScript: fill the company from the registry, keep the rest."""
+    values = request.POST.dict()
+    message = ""
+    try:
+        ruc = validators.validate_ruc(values.get("ruc", "")).number
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+    else:
+        record = company_registry().lookup(ruc)
+        if record is None:
+            message = (
+                "El RUC no consta en el registro de empresas. Ingrese la Razón Social, "
+                "la Dirección y el Teléfono de la empresa."
+            )
+        else:
+            values.update(
+                ruc=ruc,
+                razon_social=record.razon_social,
+                direccion_empresa=record.direccion,
+                telefono_empresa=validators.format_national(record.telefono),
+            )
+            message = f"Datos tomados del registro de empresas ({record.source})."
+    form = RepresentanteForm(initial=values, file_errors=file_errors)
+    return _render_form(request, form, oce_formset, key, ruc_message=message)
 
 
 def _render_form(
     request: HttpRequest,
     form: RepresentanteForm,
     oce_formset: Any,
-    session_key: str,
+    key: str,
     status: int = 200,
+    ruc_message: str = "",
 ) -> HttpResponse:
-    staged = selectors.staged_certificates(session_key=session_key)
-    return render(
+    payload = staged_files_payload(key)
+    response = render(
         request,
         "registration/representante_form.html",
         {
             "form": form,
             "oce_formset": oce_formset,
-            "staged": staged,
-            "staged_total_kb": f"{sum(s.size for s in staged) / 1024:.1f}",
+            "staged": payload["files"],
+            "staged_total_kb": payload["total_kb"],
+            "file_errors": form.file_errors,
+            "ruc_message": ruc_message,
             "max_kb": settings.CERTIFICATE_MAX_BYTES // 1024,
             "max_total_kb": settings.CERTIFICATE_MAX_TOTAL_BYTES // 1024,
         },
         status=status,
     )
+    # The page may carry the typed password back after an error: never cache it.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET
@@ -264,24 +266,3 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "registration/login.html"
-    authentication_form = LoginForm
-    redirect_authenticated_user = True
-
-
-@login_required
-@require_GET
-def mi_pagina(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "registration/mi_pagina.html",
-        {"requests": selectors.requests_of_user(user=request.user)},  # type: ignore[arg-type]
-    )
-
-
-def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """A stale or cookieless form: say what to do; the browser still has the values."""
-    return render(request, "registration/csrf_failure.html", status=403)

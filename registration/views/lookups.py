@@ -1,0 +1,175 @@
+"""What the form asks while it is being filled: Consultar, availability, files."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from registration import selectors, services, validators
+from registration.company_registry import company_registry
+from registration.forms import read_certificate_upload
+from registration.models import ID_USUARIO_VALIDATOR
+from registration.ratelimit import rate_limited
+
+TOO_MANY = "Demasiadas consultas seguidas. Espere un minuto e intente de nuevo."
+
+
+def session_key(request: HttpRequest) -> str:
+    """The applicant's browser session: it owns the files uploaded before Registrar."""
+    if not request.session.session_key:
+        request.session.save()
+    key = request.session.session_key
+    assert key is not None
+    return key
+
+
+@require_GET
+def company_lookup(request: HttpRequest) -> JsonResponse:
+    """ "Consultar": what the company registry knows of a RUC."""
+    if rate_limited(request, scope="ruc"):
+        return JsonResponse({"message": TOO_MANY}, status=429)
+    try:
+        ruc = validators.validate_ruc(request.GET.get("ruc", "")).number
+    except ValidationError as exc:
+        return JsonResponse({"found": False, "message": " ".join(exc.messages)}, status=400)
+    record = company_registry().lookup(ruc)
+    if record is None:
+        return JsonResponse(
+            {
+                "found": False,
+                "message": "El RUC no consta en el registro de empresas. Ingrese la Razón Social, "
+                "la Dirección y el Teléfono de la empresa.",
+            }
+        )
+    return JsonResponse(
+        {
+            "found": True,
+            "razon_social": record.razon_social,
+            "direccion": record.direccion,
+            "telefono": validators.format_national(record.telefono),
+            "message": f"Datos tomados del registro de empresas ({record.source}).",
+        }
+    )
+
+
+AVAILABLE = {
+    "id_usuario": "El ID. usuario está disponible.",
+    "cedula": "La Doc. Identificación está disponible.",
+    "email": "El Correo Electrónico está disponible.",
+}
+
+
+def _check_shape(field: str, value: str) -> str:
+    if field == "id_usuario":
+        ID_USUARIO_VALIDATOR(value)
+        return value
+    if field == "cedula":
+        return validators.validate_cedula(value)
+    validate_email(value)
+    return value
+
+
+@require_GET
+def availability(request: HttpRequest) -> JsonResponse:
+    """ "Comprobar disponibilidad" for ID. usuario, Doc. Identificación or Correo Electrónico."""
+    field = request.GET.get("campo", "")
+    if field not in AVAILABLE:
+        raise Http404("Campo desconocido")
+    if rate_limited(request, scope="availability"):
+        return JsonResponse({"available": False, "message": TOO_MANY}, status=429)
+    value = request.GET.get("valor", "").strip()
+    if not value:
+        return JsonResponse(
+            {"available": False, "message": "Escriba un valor para comprobar."}, status=400
+        )
+    try:
+        value = _check_shape(field, value)
+    except ValidationError as exc:
+        message = (
+            " ".join(exc.messages) if field != "email" else "Escriba un correo electrónico válido."
+        )
+        return JsonResponse({"available": False, "message": message}, status=400)
+    errors = services.availability_errors(**{field: value})
+    if field in errors:
+        return JsonResponse({"available": False, "message": errors[field]})
+    return JsonResponse({"available": True, "message": AVAILABLE[field]})
+
+
+def staged_files_payload(key: str, errors: list[str] | None = None) -> dict[str, object]:
+    staged = selectors.staged_certificates(session_key=key)
+    return {
+        "files": [
+            {
+                "id": s.pk,
+                "name": s.name,
+                "size_kb": s.size_kb,
+                "download_url": reverse("registration:staged_download", kwargs={"pk": s.pk}),
+            }
+            for s in staged
+        ],
+        "total_kb": f"{sum(s.size for s in staged) / 1024:.1f}",
+        "errors": errors or [],
+    }
+
+
+def stage_uploads(request: HttpRequest, key: str) -> list[str]:
+    """Keep every acceptable uploaded file for this session; return the messages for the rest."""
+    errors: list[str] = []
+    accepted: list[services.UploadedCertificate] = []
+    total = sum(s.size for s in selectors.staged_certificates(session_key=key))
+    for upload in request.FILES.getlist("certificados"):
+        try:
+            content = read_certificate_upload(upload)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+            continue
+        if total + len(content) > settings.CERTIFICATE_MAX_TOTAL_BYTES:
+            errors.append(
+                f"«{upload.name}» no se agregó: el tamaño total de archivo superaría el máximo de "
+                f"{settings.CERTIFICATE_MAX_TOTAL_BYTES / 1024:.0f} KB."
+            )
+            continue
+        total += len(content)
+        accepted.append(services.UploadedCertificate(upload.name or "certificado.cer", content))
+    services.staged_certificates_add(session_key=key, files=accepted)
+    return errors
+
+
+@require_POST
+def staged_upload(request: HttpRequest) -> JsonResponse:
+    """ "Cargar": add the chosen files to the table before Registrar."""
+    key = session_key(request)
+    errors = stage_uploads(request, key)
+    if not request.FILES.getlist("certificados"):
+        errors.append("Elija un archivo con «Buscar» antes de «Cargar».")
+    return JsonResponse(staged_files_payload(key, errors), status=400 if errors else 200)
+
+
+@require_POST
+def staged_delete(request: HttpRequest) -> JsonResponse:
+    """ "Eliminar": drop the ticked files from the table."""
+    key = session_key(request)
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    services.staged_certificates_remove(session_key=key, ids=ids)
+    return JsonResponse(staged_files_payload(key))
+
+
+@require_GET
+def staged_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Descargar": only the files this browser session uploaded."""
+    key = request.session.session_key
+    staged = selectors.staged_certificate(session_key=key, pk=pk) if key else None
+    if staged is None:
+        raise Http404("Archivo no encontrado")
+    response = HttpResponse(bytes(staged.content), content_type="application/pkix-cert")
+    response["Content-Disposition"] = f'attachment; filename="{_safe_filename(staged.name)}"'
+    return response
+
+
+def _safe_filename(name: str) -> str:
+    cleaned = "".join(c for c in name if c.isalnum() or c in "._- ")
+    return cleaned or "certificado.cer"

@@ -1,0 +1,82 @@
+"""Paso 1 and 2: the portal home, Solicitud del uso, the public information services, login."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from registration import selectors, validators
+from registration.company_registry import company_registry
+from registration.forms import LoginForm
+from registration.models import RequestKind
+from registration.ratelimit import rate_limited
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/home.html", {"login_form": LoginForm(request)})
+
+
+@require_GET
+def solicitud_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/solicitud_index.html", {"kinds": RequestKind})
+
+
+@require_GET
+def catalogos(request: HttpRequest) -> HttpResponse:
+    """2.6 Catálogos: provinces with their cities, and OCE types."""
+    return render(
+        request,
+        "registration/catalogos.html",
+        {"provinces": selectors.provinces_with_cantones(), "oce_types": selectors.oce_types()},
+    )
+
+
+@require_GET
+def ruc_consulta(request: HttpRequest) -> HttpResponse:
+    """2.4.1 Puntos de vista de RUC: what the registry knows of a RUC."""
+    ruc = request.GET.get("ruc", "").strip()
+    context: dict[str, object] = {"ruc": ruc}
+    if ruc:
+        if rate_limited(request, scope="ruc"):
+            context["error"] = "Demasiadas consultas seguidas. Espere un minuto e intente de nuevo."
+        else:
+            try:
+                number = validators.validate_ruc(ruc).number
+            except ValidationError as exc:
+                context["error"] = " ".join(exc.messages)
+            else:
+                context["record"] = company_registry().lookup(number)
+                context["searched"] = number
+    return render(request, "registration/ruc_consulta.html", context)
+
+
+@require_GET
+def buscar_id(request: HttpRequest) -> HttpResponse:
+    """Buscar ID/Reinicio de clave is not built yet; say so and say who can help."""
+    return render(request, "registration/buscar_id.html")
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+@login_required
+@require_GET
+def mi_pagina(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "registration/mi_pagina.html",
+        {"requests": selectors.requests_of_user(user=request.user)},  # type: ignore[arg-type]
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A stale or cookieless form: say what to do; the browser still has the values."""
+    return render(request, "registration/csrf_failure.html", status=403)
