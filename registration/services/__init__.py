@@ -37,6 +37,7 @@ from registration.services.submission import (
     request_submit,
     staged_certificates_add,
     staged_certificates_clear,
+    staged_certificates_purge,
     staged_certificates_remove,
 )
 
@@ -67,5 +68,6 @@ __all__ = [
     "request_verify_certificate",
     "staged_certificates_add",
     "staged_certificates_clear",
+    "staged_certificates_purge",
     "staged_certificates_remove",
 ]

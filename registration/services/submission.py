@@ -244,3 +244,9 @@ def request_submit(
     )
     approval_services.process_start(request=request)
     return request
+
+
+def staged_certificates_purge(*, older_than: datetime.timedelta) -> int:
+    """Forget files of forms abandoned longer ago than a session lasts."""
+    deleted, _ = StagedCertificate.objects.filter(created__lt=timezone.now() - older_than).delete()
+    return deleted

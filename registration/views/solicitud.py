@@ -112,6 +112,11 @@ def representante_new(request: HttpRequest) -> HttpResponse:
         return _consultar(request, key, oce_formset, file_errors)
 
     staged = selectors.staged_certificate_contents(session_key=key)
+    if not staged and not file_errors and request.POST.get("staged_count", "0") not in ("", "0"):
+        file_errors.append(
+            "Los archivos que cargó ya no están disponibles porque la sesión expiró. "
+            "Vuelva a cargarlos con «Buscar» y «Cargar»."
+        )
     form = RepresentanteForm(request.POST, staged_count=len(staged), file_errors=file_errors)
     valid = form.is_valid()
     valid = oce_formset.is_valid() and valid

@@ -182,6 +182,7 @@
       fileRows.appendChild(tr);
     });
     document.getElementById("file-total").textContent = data.total_kb + " KByte";
+    document.getElementById("staged_count").value = String(data.files.length);
     fileErrors.innerHTML = "";
     (data.errors || []).forEach(function (message) {
       var p = document.createElement("p"); p.className = "error"; p.textContent = message;

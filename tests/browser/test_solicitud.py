@@ -13,7 +13,7 @@ from tests.support import pki
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-VIEWPORTS = {
+VIEWPORTS: dict[str, dict[str, Any]] = {
     "escritorio": {"viewport": {"width": 1280, "height": 900}},
     "telefono": {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True},
 }
@@ -73,7 +73,7 @@ def test_new_applicant_registers_as_representante(
 ) -> None:
     context = chromium.new_context(locale="es-EC", **VIEWPORTS[device])
     page = context.new_page()
-    width = VIEWPORTS[device]["viewport"]["width"]  # type: ignore[index]
+    width = VIEWPORTS[device]["viewport"]["width"]
 
     def shot(name: str) -> None:
         page.screenshot(path=str(screenshots / f"{device}-{name}.png"), full_page=True)
