@@ -26,8 +26,10 @@ from registration.certificates.loading import (
     MESSAGE_PKCS12,
     MESSAGE_PRIVATE_KEY,
     MESSAGE_TOO_LARGE,
+    CertificateBundle,
     CertificateFileError,
     load_certificate,
+    load_certificate_bundle,
 )
 from registration.certificates.verification import (
     CertificateCheck,
@@ -52,6 +54,7 @@ __all__ = [
     "SUBJECT_CEDULA_PREFIX",
     "SUBJECT_PASSPORT_PREFIX",
     "SUBJECT_RUC_PREFIX",
+    "CertificateBundle",
     "CertificateCheck",
     "CertificateFileError",
     "CertificateIdentity",
@@ -63,6 +66,7 @@ __all__ = [
     "decode_der_string",
     "default_checks",
     "load_certificate",
+    "load_certificate_bundle",
     "read_identity",
     "verify_certificate",
 ]

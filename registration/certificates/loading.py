@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -94,24 +95,33 @@ def _is_ca(cert: x509.Certificate) -> bool:
         return False
 
 
-def _first_end_entity(certs: Sequence[x509.Certificate]) -> x509.Certificate:
-    return next((cert for cert in certs if not _is_ca(cert)), certs[0])
+@dataclass(frozen=True)
+class CertificateBundle:
+    """What an upload holds: the holder's certificate and any chain sent with it."""
+
+    leaf: x509.Certificate
+    intermediates: tuple[x509.Certificate, ...] = ()
 
 
-def _load_pem(data: bytes) -> x509.Certificate:
+def _bundle(certs: Sequence[x509.Certificate]) -> CertificateBundle:
+    leaf = next((cert for cert in certs if not _is_ca(cert)), certs[0])
+    return CertificateBundle(leaf=leaf, intermediates=tuple(c for c in certs if c is not leaf))
+
+
+def _load_pem(data: bytes) -> CertificateBundle:
     if b"PRIVATE KEY" in data:
         raise CertificateFileError(MESSAGE_PRIVATE_KEY, "private_key")
     certs = x509.load_pem_x509_certificates(data)
     if not certs:
         raise CertificateFileError(MESSAGE_INVALID)
-    return _first_end_entity(certs)
+    return _bundle(certs)
 
 
-def _load_der(data: bytes) -> x509.Certificate:
+def _load_der(data: bytes) -> CertificateBundle:
     if _looks_like_pkcs12(data):
         raise CertificateFileError(MESSAGE_PKCS12, "pkcs12")
     try:
-        return x509.load_der_x509_certificate(data)
+        return CertificateBundle(leaf=x509.load_der_x509_certificate(data))
     except ValueError:
         pass
     if _opens_as_pkcs12(data):
@@ -123,6 +133,11 @@ def _load_der(data: bytes) -> x509.Certificate:
 
 def load_certificate(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> x509.Certificate:
     """Parse an uploaded public certificate (DER or PEM) or raise CertificateFileError."""
+    return load_certificate_bundle(data, max_size=max_size).leaf
+
+
+def load_certificate_bundle(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> CertificateBundle:
+    """Parse an upload into the holder's certificate plus the chain it carries."""
     if not data:
         raise CertificateFileError(MESSAGE_EMPTY, "empty")
     if len(data) > max_size:

@@ -15,7 +15,7 @@ from registration.certificates.identity import CertificateIdentity, read_identit
 from registration.certificates.loading import (
     DEFAULT_MAX_SIZE,
     CertificateFileError,
-    load_certificate,
+    load_certificate_bundle,
 )
 from registration.validators import normalize_digits, ruc_matches_cedula
 
@@ -43,6 +43,8 @@ class VerificationContext:
     expected_cedula: str
     expected_ruc: str
     at: datetime
+    # Certificates the upload carried besides the holder's (chain candidates).
+    intermediates: tuple[x509.Certificate, ...] = ()
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:
@@ -223,16 +225,18 @@ def verify_certificate(
     max_size: int = DEFAULT_MAX_SIZE,
 ) -> VerificationResult:
     """Load an upload and run the checks against the form's cédula and RUC."""
+    try:
+        bundle = load_certificate_bundle(data, max_size=max_size)
+    except CertificateFileError as error:
+        finding = Finding("file", error.message, ok=False)
+        return VerificationResult(valid=False, findings=[finding], identity=None)
+    cert = bundle.leaf
     context = VerificationContext(
         expected_cedula=expected_cedula,
         expected_ruc=expected_ruc,
         at=at if at is not None else datetime.now(UTC),
+        intermediates=bundle.intermediates,
     )
-    try:
-        cert = load_certificate(data, max_size=max_size)
-    except CertificateFileError as error:
-        finding = Finding("file", error.message, ok=False)
-        return VerificationResult(valid=False, findings=[finding], identity=None)
     findings = _run_checks(cert, context, default_checks() if checks is None else checks)
     return VerificationResult(
         valid=all(finding.ok for finding in findings),
