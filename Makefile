@@ -35,17 +35,19 @@ DEMO_RUC ?= 1790011674001
 demo-data: migrate
 	$(BIN)/python manage.py create_demo_staff
 	$(BIN)/python manage.py collectstatic --no-input -v0
+	$(BIN)/python manage.py setup_demo_ca
 	$(BIN)/python manage.py demo_certificate --cedula $(DEMO_CEDULA) --ruc $(DEMO_RUC) --out var/demo/certificado-demo.cer
 
 # make demo-certificate CEDULA=... RUC=... writes var/demo/certificado-<cedula>.cer
-demo-certificate: install
-	$(BIN)/python manage.py demo_certificate --cedula $(CEDULA) --ruc $(RUC) --out var/demo/certificado-$(CEDULA).cer
+demo-certificate: migrate
+	$(BIN)/python manage.py demo_certificate --cedula $(CEDULA) --ruc $(RUC)
 
 run: demo-data
 	@echo ""
 	@echo "ECUAPASS · Solicitud del uso: http://127.0.0.1:8000/  (Ctrl-C para detener)"
 	@echo "Certificado de demostración para Doc. Identificación $(DEMO_CEDULA) y RUC empresa $(DEMO_RUC):"
-	@echo "  var/demo/certificado-demo.cer   (otro: make demo-certificate CEDULA=... RUC=...)"
+	@echo "  var/demo/certificado-demo.cer, y su clave var/demo/certificado-demo-clave.pem para firmar el reto"
+	@echo "  (otro: make demo-certificate CEDULA=... RUC=...)"
 	@echo ""
 	$(BIN)/honcho --procfile Procfile start
 

@@ -38,7 +38,9 @@ class RepresentanteFlow(Flow):
 
     start = nodes.StartHandle(jobs.bind_request).Next(this.verify_certificate)
 
-    verify_certificate = CeleryJob(jobs.verify_certificate).Next(this.certificate_gate)
+    verify_certificate = CeleryJob(jobs.verify_certificate, prepare=jobs.check_certificate).Next(
+        this.certificate_gate
+    )
 
     certificate_gate = (
         nodes.If(_status_is(RequestStatus.CERTIFICATE_VERIFIED))

@@ -16,11 +16,18 @@ def bind_request(activation: Activation, *, request: RegistrationRequest) -> Any
     return activation.process
 
 
-def verify_certificate(activation: Activation) -> None:
-    registration_services.request_verify_certificate(request_id=activation.process.request_id)
+def check_certificate(process: Any) -> Any:
+    """Before the lock: verify the uploaded certificates (may fetch CRLs)."""
+    return registration_services.certificate_verification_compute(request_id=process.request_id)
 
 
-def activate_user(activation: Activation) -> None:
+def verify_certificate(activation: Activation, prepared: Any) -> None:
+    registration_services.request_record_verification(
+        request_id=activation.process.request_id, outcome=prepared
+    )
+
+
+def activate_user(activation: Activation, prepared: Any) -> None:
     registration_services.request_activate(request_id=activation.process.request_id)
 
 

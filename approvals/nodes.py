@@ -1,10 +1,12 @@
 """A Celery job node for django-viewflow's free edition.
 
-`CeleryJob(job)` puts a task row in SCHEDULED and, only after the surrounding
-transaction commits, sends `approvals.tasks.run_flow_job(task_pk)` to the
-broker. The worker runs `job(activation)` and completes the node under the
-flow lock, in one transaction, so a crash at any point leaves the task
-SCHEDULED/STARTED for a redelivery or the sweep to pick up, never half done.
+`CeleryJob(job, prepare=None)` puts a task row in SCHEDULED and, only after
+the surrounding transaction commits, sends `approvals.tasks.run_flow_job(task_pk)`
+to the broker. The worker first runs `prepare(process)` outside any
+transaction (slow I/O such as fetching CRLs belongs there; it must only read),
+then `job(activation, prepared)` and the node's completion under the flow
+lock, in one transaction, so a crash at any point leaves the task SCHEDULED
+for a redelivery or the sweep to pick up, never half done.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from viewflow.workflow.status import STATUS
 
 logger = logging.getLogger(__name__)
 
-JobFunc = Callable[[Activation], None]
+JobFunc = Callable[[Activation, Any], None]
+PrepareFunc = Callable[[Any], Any]
 
 
 class CeleryJobActivation(AbstractJobActivation):
@@ -47,16 +50,22 @@ class CeleryJob(AbstractJob):
 
     activation_class = CeleryJobActivation
 
-    def __init__(self, job: JobFunc, **kwargs: Any) -> None:
+    def __init__(self, job: JobFunc, prepare: PrepareFunc | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._job = job
+        self._prepare = prepare
 
     def _resolve(self, instance: Any) -> None:
         super()._resolve(instance)
         self._job = this.resolve(instance, self._job)
+        self._prepare = this.resolve(instance, self._prepare)
 
-    def run_job(self, activation: Activation) -> None:
-        self._job(activation)
+    def prepare(self, process: Any) -> Any:
+        """Read-only work before the lock (slow I/O); its result goes to the job."""
+        return self._prepare(process) if self._prepare is not None else None
+
+    def run_job(self, activation: Activation, prepared: Any) -> None:
+        self._job(activation, prepared)
 
 
 def enqueue_job(task_pk: int) -> bool:

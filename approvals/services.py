@@ -55,11 +55,12 @@ def flow_job_run(*, task_pk: int) -> bool:
     node = task.flow_task
     if not isinstance(node, CeleryJob):
         raise TypeError(f"Task {task_pk} is not a Celery job node")
+    prepared = node.prepare(task.process.coerced)  # outside the transaction: may be slow
     with task.activation() as activation:
         if not activation.start.can_proceed():
             return False
         activation.start()
-        node.run_job(activation)
+        node.run_job(activation, prepared)
         activation.execute()
     return True
 

@@ -36,7 +36,9 @@ class MultipleCertificateField(forms.FileField):
     widget = MultipleFileInput
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".cer,.crt,.pem,.der"}))
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": ".cer,.crt,.pem,.der,.p7b,.p7c"})
+        )
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
 
@@ -177,6 +179,12 @@ class RepresentanteForm(CompanyFieldsMixin, forms.Form):
         initial="1",
     )
     certificados = MultipleCertificateField(label="Identificación única de certificado digital")
+    # Read by the view (views.lookups.stage_uploads), like the certificates.
+    firma_reto = forms.FileField(
+        label="Firma del reto (.p7s)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".p7s,.p7m,.pem,.der"}),
+    )
 
     def __init__(
         self, *args: Any, staged_count: int = 0, file_errors: list[str] | None = None, **kwargs: Any
@@ -319,6 +327,7 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
     remove_files = forms.MultipleChoiceField(
         label="Eliminar", required=False, widget=forms.CheckboxSelectMultiple
     )
+    firma_reto = forms.FileField(label="Firma del reto (.p7s)", required=False)
 
     def __init__(self, *args: Any, file_choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import QuerySet
 
 from registration.models import (
@@ -28,11 +30,19 @@ def request_events(*, request: RegistrationRequest) -> QuerySet[RequestEvent]:
 
 
 def staged_certificates(*, session_key: str) -> list[StagedCertificate]:
-    return list(StagedCertificate.objects.filter(session_key=session_key).defer("content"))
+    return list(
+        StagedCertificate.objects.filter(session_key=session_key, kind="certificado").defer(
+            "content"
+        )
+    )
 
 
 def staged_certificate_contents(*, session_key: str) -> list[StagedCertificate]:
-    return list(StagedCertificate.objects.filter(session_key=session_key))
+    return list(StagedCertificate.objects.filter(session_key=session_key, kind="certificado"))
+
+
+def staged_signature(*, session_key: str) -> StagedCertificate | None:
+    return StagedCertificate.objects.filter(session_key=session_key, kind="firma").first()
 
 
 def requests_of_user(*, user: User) -> QuerySet[RegistrationRequest]:
@@ -61,4 +71,14 @@ def oce_types() -> QuerySet[OceType]:
 
 
 def staged_certificate(*, session_key: str, pk: int) -> StagedCertificate | None:
-    return StagedCertificate.objects.filter(session_key=session_key, pk=pk).first()
+    return StagedCertificate.objects.filter(
+        session_key=session_key, kind="certificado", pk=pk
+    ).first()
+
+
+def request_by_submission_token(*, token: str) -> RegistrationRequest | None:
+    try:
+        value = uuid.UUID(token)
+    except ValueError:
+        return None
+    return RegistrationRequest.objects.filter(submission_token=value).first()

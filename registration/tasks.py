@@ -15,3 +15,9 @@ def purge_stale_staged_certificates() -> int:
     return services.staged_certificates_purge(
         older_than=timedelta(seconds=settings.SESSION_COOKIE_AGE)
     )
+
+
+@shared_task(acks_late=True)
+def reverify_certificates() -> dict[str, int]:
+    summary = services.certificates_reverify()
+    return {"checked": summary.checked, "warned": summary.warned, "disabled": summary.disabled}

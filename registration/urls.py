@@ -15,6 +15,7 @@ urlpatterns = [
     path("solicitud-del-uso/archivos/", lookups.staged_upload, name="staged_upload"),
     path("solicitud-del-uso/archivos/eliminar/", lookups.staged_delete, name="staged_delete"),
     path("solicitud-del-uso/archivos/<int:pk>/", lookups.staged_download, name="staged_download"),
+    path("solicitud-del-uso/reto/<uuid:token>/", lookups.challenge_download, name="challenge"),
     path("servicios/ruc/", portal.ruc_consulta, name="ruc_consulta"),
     path("servicios/ruc/consultar/", lookups.company_lookup, name="company_lookup"),
     path("servicios/catalogos/", portal.catalogos, name="catalogos"),

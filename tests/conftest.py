@@ -41,9 +41,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
-def reference_data(db: None) -> None:
+def reference_data(db: None, test_ca: pki.CertificateAndKey) -> None:
     registration_services.reference_data_load()
     approval_services.roles_setup()
+    registration_services.trust_anchors_import(
+        data=pki.to_pem(test_ca[0]), name="CA de pruebas ECUAPASS"
+    )
 
 
 @pytest.fixture
@@ -80,20 +83,57 @@ def test_ca() -> pki.CertificateAndKey:
     return pki.make_ca("CA de pruebas ECUAPASS")
 
 
+@pytest.fixture(scope="session")
+def applicant_certificate(test_ca: pki.CertificateAndKey) -> pki.CertificateAndKey:
+    return pki.make_leaf(test_ca, cedula=pki.DEFAULT_CEDULA, ruc=pki.COMPANY_RUC)
+
+
 @pytest.fixture
-def good_certificate(test_ca: pki.CertificateAndKey) -> bytes:
-    cert, _ = pki.make_leaf(test_ca, cedula=pki.DEFAULT_CEDULA, ruc=pki.COMPANY_RUC)
-    return pki.to_der(cert)
+def good_certificate(applicant_certificate: pki.CertificateAndKey) -> bytes:
+    return pki.to_der(applicant_certificate[0])
 
 
-def form_data(client: Client, *, certificate: bytes | None, **overrides: Any) -> dict[str, Any]:
-    """A complete, valid Representante form as a browser would post it."""
-    page = client.get("/solicitud-del-uso/representante/")
-    token = re.search(r'name="submission_token" value="([^"]+)"', page.content.decode())
+def sign_challenge(text: str, signer: pki.CertificateAndKey) -> bytes:
+    """What `openssl cms -sign` (detached, DER) makes of the challenge."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    return (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(text.encode())
+        .add_signer(signer[0], signer[1], hashes.SHA256())
+        .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature])
+    )
+
+
+def challenge_of(page_html: str) -> tuple[str, str]:
+    """The submission token and the challenge text a rendered form shows."""
+    from registration.models import PossessionChallenge
+
+    token = re.search(r'name="submission_token" value="([^"]+)"', page_html)
     assert token is not None
+    return token.group(1), PossessionChallenge.objects.get(form_token=token.group(1)).text
+
+
+def form_data(
+    client: Client,
+    *,
+    certificate: bytes | None,
+    signer: pki.CertificateAndKey | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A complete, valid Representante form as a browser would post it.
+
+    With `signer`, the form's challenge is signed with that certificate's key.
+    """
+    page = client.get("/solicitud-del-uso/representante/")
+    token_value, challenge = challenge_of(page.content.decode())
+    nonce = re.search(r'name="reto_nonce" value="([^"]+)"', page.content.decode())
+    assert nonce is not None
     questions = {q.slot: q.pk for q in SecurityQuestion.objects.all()}
     data: dict[str, Any] = {
-        "submission_token": token.group(1),
+        "submission_token": token_value,
+        "reto_nonce": nonce.group(1),
         "ruc": pki.COMPANY_RUC,
         "razon_social": "IMPORTADORA ANDINA S.A.",
         "direccion_empresa": "Av. Amazonas N24-03 y Colón, Quito",
@@ -145,19 +185,30 @@ def form_data(client: Client, *, certificate: bytes | None, **overrides: Any) ->
         )
     if certificate is not None:
         data["certificados"] = SimpleUploadedFile("representante.cer", certificate)
+    if signer is not None:
+        data["firma_reto"] = SimpleUploadedFile("reto.p7s", sign_challenge(challenge, signer))
     data.update(overrides)
     return data
 
 
 @pytest.fixture
-def submit(reference_data: None) -> Callable[..., RegistrationRequest]:
-    """Submit the form through the real view and return the saved request."""
+def submit(
+    reference_data: None, applicant_certificate: pki.CertificateAndKey
+) -> Callable[..., RegistrationRequest]:
+    """Submit the form through the real view and return the saved request.
 
-    def _submit(certificate: bytes, **overrides: Any) -> RegistrationRequest:
+    The challenge is signed with `signer` (by default the applicant's key).
+    """
+
+    def _submit(
+        certificate: bytes, signer: pki.CertificateAndKey | None = None, **overrides: Any
+    ) -> RegistrationRequest:
         client = Client()
         response = client.post(
             "/solicitud-del-uso/representante/",
-            form_data(client, certificate=certificate, **overrides),
+            form_data(
+                client, certificate=certificate, signer=signer or applicant_certificate, **overrides
+            ),
         )
         assert response.status_code == 302, response.content.decode()[:3000]
         return RegistrationRequest.objects.get(id_usuario=overrides.get("id_usuario", "jperez01"))

@@ -43,6 +43,10 @@ app.conf.beat_schedule = {
         "task": "approvals.tasks.sweep_stalled_jobs",
         "schedule": float(os.environ.get("ECUAPASS_SWEEP_INTERVAL", "60")),
     },
+    "reverify-active-certificates": {
+        "task": "registration.tasks.reverify_certificates",
+        "schedule": 24 * 3600.0,
+    },
     "purge-stale-staged-certificates": {
         "task": "registration.tasks.purge_stale_staged_certificates",
         "schedule": 6 * 3600.0,

@@ -199,8 +199,30 @@ STORAGES = {
 }
 CERTIFICATE_MAX_BYTES = env_int("ECUAPASS_CERTIFICATE_MAX_BYTES", 64 * 1024)
 CERTIFICATE_MAX_TOTAL_BYTES = env_int("ECUAPASS_CERTIFICATE_MAX_TOTAL_BYTES", 256 * 1024)
+# Certificate verification (docs/certificate-validation.md)
+ECUAPASS_REVOCATION_MODE = os.environ.get("ECUAPASS_REVOCATION_MODE", "soft-fail")
+if ECUAPASS_REVOCATION_MODE not in {"hard-fail", "soft-fail", "disabled"}:
+    raise ImproperlyConfigured("ECUAPASS_REVOCATION_MODE must be hard-fail, soft-fail or disabled.")
+ECUAPASS_CRL_TIMEOUT = float(os.environ.get("ECUAPASS_CRL_TIMEOUT", "5"))
+ECUAPASS_REQUIRE_POSSESSION = env_bool("ECUAPASS_REQUIRE_POSSESSION", True)
+ECUAPASS_CHALLENGE_TTL = env_int("ECUAPASS_CHALLENGE_TTL", 24 * 3600)
+ECUAPASS_CERT_EXPIRY_WARNING_DAYS = env_int("ECUAPASS_CERT_EXPIRY_WARNING_DAYS", 30)
+ECUAPASS_DISABLE_ON_CERTIFICATE_PROBLEM = env_bool("ECUAPASS_DISABLE_ON_CERTIFICATE_PROBLEM", True)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Email (certificate expiry warnings; notifications come later) -------
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DJANGO_DEFAULT_FROM_EMAIL", "ECUAPASS <no-responder@aduana.gob.ec>"
+)
 
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)

@@ -31,6 +31,12 @@ from registration.certificates.loading import (
     load_certificate,
     load_certificate_bundle,
 )
+from registration.certificates.possession import (
+    PossessionResult,
+    challenge_text,
+    openssl_command,
+    verify_possession,
+)
 from registration.certificates.verification import (
     CertificateCheck,
     Finding,
@@ -60,13 +66,17 @@ __all__ = [
     "CertificateIdentity",
     "Finding",
     "IdentityMatchCheck",
+    "PossessionResult",
     "ValidityWindowCheck",
     "VerificationContext",
     "VerificationResult",
+    "challenge_text",
     "decode_der_string",
     "default_checks",
     "load_certificate",
     "load_certificate_bundle",
+    "openssl_command",
     "read_identity",
     "verify_certificate",
+    "verify_possession",
 ]

@@ -1,4 +1,5 @@
-"""The Ecuadorian identity inside a certificate: legacy per-CA extensions and the ARCOTEL 2024 subject."""
+"""The Ecuadorian identity inside a certificate: legacy per-CA extensions, the same values in a
+subjectAltName otherName, and the ARCOTEL 2024 subject."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Literal
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from registration.certificates.der import decode_der_string, decode_text
+from registration.certificates.der import DerError, decode_der_string, decode_text, read_tlv
 from registration.validators import normalize_digits
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ SUBJECT_CEDULA_PREFIX = "IDCEC-"
 SUBJECT_PASSPORT_PREFIX = "PASEC-"
 SUBJECT_RUC_PREFIX = "VATEC-"
 
-Layout = Literal["legacy", "subject", "none"]
+Layout = Literal["legacy", "san", "subject", "none"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class CertificateIdentity:
     ca_name: str
     layout: Layout
     institution: str = ""
+    # Certificate policy OIDs, comma-separated: they tell reviewers the CA's certificate type.
+    policy: str = ""
 
     @property
     def full_name(self) -> str:
@@ -84,21 +87,54 @@ def _legacy_field(oid: str) -> tuple[str, str] | None:
     return None
 
 
-def _read_legacy(cert: x509.Certificate) -> tuple[dict[str, str], str | None]:
-    """Identity fields from private extensions, and the arc they were found under."""
+def _collect_legacy(
+    pairs: Iterable[tuple[str, str]],
+) -> tuple[dict[str, str], str | None]:
+    """Fields from (OID, text) pairs under a single CA arc, first value wins."""
     values: dict[str, str] = {}
     found_arc: str | None = None
-    for extension in cert.extensions:
-        if not isinstance(extension.value, x509.UnrecognizedExtension):
-            continue
-        match = _legacy_field(extension.oid.dotted_string)
+    for oid, text in pairs:
+        match = _legacy_field(oid)
         if match is None or (found_arc is not None and match[0] != found_arc):
             continue
-        text = decode_der_string(extension.value.value)
         if text:
             found_arc = match[0]
             values.setdefault(match[1], text)
     return values, found_arc
+
+
+def _read_legacy(cert: x509.Certificate) -> tuple[dict[str, str], str | None]:
+    """Identity fields from private extensions, and the arc they were found under."""
+    return _collect_legacy(
+        (extension.oid.dotted_string, decode_der_string(extension.value.value))
+        for extension in cert.extensions
+        if isinstance(extension.value, x509.UnrecognizedExtension)
+        and _legacy_field(extension.oid.dotted_string) is not None
+    )
+
+
+def _decode_other_name_value(raw: bytes) -> str:
+    """An otherName value is a DER string; some CAs wrap it in an OCTET STRING."""
+    try:
+        tlv = read_tlv(raw)
+    except DerError:
+        return decode_der_string(raw)
+    if tlv.tag == 0x04 and tlv.end == len(raw):
+        return decode_der_string(tlv.value)
+    return decode_der_string(raw)
+
+
+def _read_san(cert: x509.Certificate) -> tuple[dict[str, str], str | None]:
+    """The same fields from subjectAltName otherNames typed with the legacy OIDs."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return {}, None
+    return _collect_legacy(
+        (name.type_id.dotted_string, _decode_other_name_value(name.value))
+        for name in san.get_values_for_type(x509.OtherName)
+        if _legacy_field(name.type_id.dotted_string) is not None
+    )
 
 
 def _attribute_values(name: x509.Name, oid: x509.ObjectIdentifier) -> list[str]:
@@ -168,6 +204,26 @@ def _legacy_or_empty(cert: x509.Certificate) -> tuple[dict[str, str], str | None
         return {}, None
 
 
+def _san_or_empty(cert: x509.Certificate) -> tuple[dict[str, str], str | None]:
+    try:
+        return _read_san(cert)
+    except Exception:
+        logger.warning("Could not read certificate subjectAltName", exc_info=True)
+        return {}, None
+
+
+def _policy(cert: x509.Certificate) -> str:
+    """Policy OIDs of the CertificatePolicies extension, comma-separated ("" if none)."""
+    try:
+        policies = cert.extensions.get_extension_for_class(x509.CertificatePolicies).value
+        return ",".join(info.policy_identifier.dotted_string for info in policies)
+    except x509.ExtensionNotFound:
+        return ""
+    except Exception:
+        logger.warning("Could not read certificate policies", exc_info=True)
+        return ""
+
+
 def _subject_or_empty(cert: x509.Certificate) -> dict[str, str]:
     try:
         return _read_subject(cert)
@@ -176,30 +232,62 @@ def _subject_or_empty(cert: x509.Certificate) -> dict[str, str]:
         return {}
 
 
-def read_identity(cert: x509.Certificate) -> CertificateIdentity:
-    """Read both layouts, preferring the legacy extensions field by field."""
-    legacy, arc = _legacy_or_empty(cert)
-    subject = _subject_or_empty(cert)
-    legacy_cedula, legacy_passport = _split_document(legacy.get("document", ""))
-    legacy_surnames = " ".join(
-        part for part in (legacy.get("first_surname"), legacy.get("second_surname")) if part
+def _extension_fields(values: dict[str, str]) -> dict[str, str]:
+    """Extension-style values (``document``, two surnames) shaped like the subject's."""
+    cedula, passport = _split_document(values.get("document", ""))
+    surnames = " ".join(
+        part for part in (values.get("first_surname"), values.get("second_surname")) if part
     )
-    ruc = legacy.get("ruc") or subject.get("ruc")
-    layout: Layout = "none"
-    if legacy:
-        layout = "legacy"
-    elif any(key in subject for key in ("cedula", "passport", "ruc")):
-        layout = "subject"
+    fields = {
+        key: value
+        for key, value in values.items()
+        if key not in ("document", "first_surname", "second_surname")
+    }
+    fields.update(cedula=cedula or "", passport=passport or "", surnames=surnames)
+    return {key: value for key, value in fields.items() if value}
+
+
+def _layout(sources: list[tuple[Layout, dict[str, str]]]) -> Layout:
+    """The layout that gave the cédula/passport; failing that, the first that gave anything.
+
+    A subject with names but no identity number does not count (Security Data's
+    non-identity serialNumber, a CA certificate).
+    """
+    for layout, values in sources:
+        if values.get("cedula") or values.get("passport"):
+            return layout
+    for layout, values in sources:
+        if values and (layout != "subject" or values.get("ruc")):
+            return layout
+    return "none"
+
+
+def read_identity(cert: x509.Certificate) -> CertificateIdentity:
+    """Read all layouts field by field: legacy extensions, then SAN otherName, then subject."""
+    legacy, legacy_arc = _legacy_or_empty(cert)
+    san, san_arc = _san_or_empty(cert)
+    sources: list[tuple[Layout, dict[str, str]]] = [
+        ("legacy", _extension_fields(legacy)),
+        ("san", _extension_fields(san)),
+        ("subject", _subject_or_empty(cert)),
+    ]
+
+    def first(field: str) -> str:
+        return next((values[field] for _, values in sources if values.get(field)), "")
+
+    ruc = first("ruc")
+    arc = legacy_arc or san_arc
     return CertificateIdentity(
-        cedula=legacy_cedula or subject.get("cedula"),
-        passport=legacy_passport or subject.get("passport"),
-        given_names=legacy.get("given_names") or subject.get("given_names", ""),
-        surnames=legacy_surnames or subject.get("surnames", ""),
+        cedula=first("cedula") or None,
+        passport=first("passport") or None,
+        given_names=first("given_names"),
+        surnames=first("surnames"),
         ruc=normalize_digits(ruc) if ruc else None,
-        razon_social=legacy.get("razon_social") or subject.get("razon_social", ""),
-        cargo=legacy.get("cargo") or subject.get("cargo", ""),
-        country=legacy.get("country") or subject.get("country", ""),
+        razon_social=first("razon_social"),
+        cargo=first("cargo"),
+        country=first("country"),
         ca_name=LEGACY_ARCS[arc] if arc else _issuer_name(cert),
-        layout=layout,
-        institution=legacy.get("institution", ""),
+        layout=_layout(sources),
+        institution=first("institution"),
+        policy=_policy(cert),
     )

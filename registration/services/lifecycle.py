@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
+from cryptography.hazmat.primitives import hashes, serialization
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from registration import certificates
 from registration.models import (
+    CertificateBinding,
     Company,
     RegistrationRequest,
     RequestStatus,
@@ -28,46 +30,6 @@ from registration.services.common import (
 from registration.services.submission import UploadedCertificate, store_certificates
 
 logger = logging.getLogger(__name__)
-
-
-def request_verify_certificate(*, request_id: int) -> None:
-    """Check the uploaded certificates against the form; a no-op unless submitted.
-
-    Runs inside the flow lock's transaction (see approvals.nodes).
-    """
-    request = locked_request(request_id)
-    if request.status != RequestStatus.SUBMITTED:
-        return
-    results: list[dict[str, Any]] = []
-    for cert_file in request.certificates.all():
-        with cert_file.file.open("rb") as handle:
-            content = handle.read()
-        result = certificates.verify_certificate(
-            content, expected_cedula=request.cedula, expected_ruc=request.ruc
-        )
-        results.append({"file": cert_file.original_name, **result.to_dict()})
-    passed = [r for r in results if r["valid"]]
-    request.verification = {"checked_at": timezone.now().isoformat(), "results": results}
-    request.verified_at = timezone.now()
-    if passed:
-        transition(
-            request,
-            allowed_from=[RequestStatus.SUBMITTED],
-            to=RequestStatus.CERTIFICATE_VERIFIED,
-            comment=f"Certificado verificado: {passed[0]['file']}.",
-            update_fields=["verification", "verified_at"],
-        )
-    else:
-        reasons = [reason for r in results for reason in r["reasons"]] or [
-            "No se adjuntó ningún certificado digital."
-        ]
-        transition(
-            request,
-            allowed_from=[RequestStatus.SUBMITTED],
-            to=RequestStatus.VERIFICATION_FAILED,
-            comment=" ".join(reasons),
-            update_fields=["verification", "verified_at"],
-        )
 
 
 def _decide(
@@ -122,6 +84,9 @@ class CorrectionData:
     new_files: tuple[UploadedCertificate, ...] = ()
     remove_file_ids: tuple[int, ...] = ()
     ruc_warnings: tuple[str, ...] = ()
+    # A new signed challenge (needed when the certificate changes).
+    possession_challenge: str = ""
+    possession_signature: bytes = b""
 
 
 CORRECTABLE_FIELDS = (
@@ -150,6 +115,10 @@ def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRe
             changed_fields.append(name)
             setattr(request, name, new)
     request.ruc_warnings = list(data.ruc_warnings)
+    if data.possession_signature:
+        request.possession_challenge = data.possession_challenge
+        request.possession_signature = data.possession_signature
+        changed_fields.extend(["possession_challenge", "possession_signature"])
     if data.remove_file_ids:
         request.certificates.filter(pk__in=data.remove_file_ids).delete()
     store_certificates(request, data.new_files)
@@ -186,6 +155,30 @@ def _company_upsert(request: RegistrationRequest) -> Company:
     return company
 
 
+def _certificate_bind(request: RegistrationRequest, user: User) -> CertificateBinding:
+    """Bind the verified certificate to the user by issuer, serial and SHA-256."""
+    passed = next((r for r in request.verification.get("results", []) if r.get("valid")), None)
+    if passed is None:
+        raise ActivationConflict("La solicitud no tiene un certificado verificado.")
+    cert_file = request.certificates.get(pk=passed["file_id"])
+    with cert_file.file.open("rb") as handle:
+        leaf = certificates.load_certificate(handle.read())
+    CertificateBinding.objects.filter(user=user, active=True).update(active=False)
+    try:
+        with transaction.atomic():
+            return CertificateBinding.objects.create(
+                user=user,
+                request=request,
+                issuer=leaf.issuer.rfc4514_string()[:500],
+                serial_number=format(leaf.serial_number, "x"),
+                sha256=leaf.fingerprint(hashes.SHA256()).hex(),
+                certificate=leaf.public_bytes(serialization.Encoding.DER),
+                not_after=leaf.not_valid_after_utc,
+            )
+    except IntegrityError as exc:
+        raise ActivationConflict("El certificado ya respalda a otro usuario activo.") from exc
+
+
 def request_activate(*, request_id: int) -> None:
     """Create (or re-enable) the user with the ID. usuario and password of the form.
 
@@ -204,6 +197,7 @@ def request_activate(*, request_id: int) -> None:
     user.first_name = request.nombre_usuario[:150]
     user.is_active = True
     user.save()
+    _certificate_bind(request, user)
     request.company = _company_upsert(request)
     request.user = user
     transition(

@@ -143,6 +143,7 @@ def staged_certificates_add(*, session_key: str, files: Sequence[UploadedCertifi
         digest = hashlib.sha256(upload.content).hexdigest()
         StagedCertificate.objects.get_or_create(
             session_key=session_key,
+            kind="certificado",
             sha256=digest,
             defaults={
                 "name": upload.name[:255],
@@ -152,8 +153,23 @@ def staged_certificates_add(*, session_key: str, files: Sequence[UploadedCertifi
         )
 
 
+def staged_signature_replace(*, session_key: str, upload: UploadedCertificate) -> None:
+    """Keep the applicant's signature of the challenge (one per form)."""
+    StagedCertificate.objects.filter(session_key=session_key, kind="firma").delete()
+    StagedCertificate.objects.create(
+        session_key=session_key,
+        kind="firma",
+        name=upload.name[:255],
+        size=len(upload.content),
+        sha256=hashlib.sha256(upload.content).hexdigest(),
+        content=upload.content,
+    )
+
+
 def staged_certificates_remove(*, session_key: str, ids: Iterable[int]) -> None:
-    StagedCertificate.objects.filter(session_key=session_key, pk__in=list(ids)).delete()
+    StagedCertificate.objects.filter(
+        session_key=session_key, kind="certificado", pk__in=list(ids)
+    ).delete()
 
 
 def staged_certificates_clear(*, session_key: str) -> None:
@@ -162,7 +178,12 @@ def staged_certificates_clear(*, session_key: str) -> None:
 
 @transaction.atomic
 def request_submit(
-    *, data: RepresentanteData, files: Sequence[UploadedCertificate], submission_token: uuid.UUID
+    *,
+    data: RepresentanteData,
+    files: Sequence[UploadedCertificate],
+    submission_token: uuid.UUID,
+    possession_challenge: str = "",
+    possession_signature: bytes = b"",
 ) -> RegistrationRequest:
     """Save a Representante request and start its process; once per form.
 
@@ -212,6 +233,8 @@ def request_submit(
                 email=data.email,
                 senae_email=data.senae_email,
                 recibir_sms=data.recibir_sms,
+                possession_challenge=possession_challenge,
+                possession_signature=possession_signature,
             )
     except IntegrityError as exc:
         existing = RegistrationRequest.objects.filter(submission_token=submission_token).first()

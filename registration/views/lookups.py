@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -12,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from registration import selectors, services, validators
 from registration.company_registry import company_registry
 from registration.forms import read_certificate_upload
-from registration.models import ID_USUARIO_VALIDATOR
+from registration.models import ID_USUARIO_VALIDATOR, PossessionChallenge
 from registration.ratelimit import rate_limited
 
 TOO_MANY = "Demasiadas consultas seguidas. Espere un minuto e intente de nuevo."
@@ -136,6 +138,19 @@ def stage_uploads(request: HttpRequest, key: str) -> list[str]:
         total += len(content)
         accepted.append(services.UploadedCertificate(upload.name or "certificado.cer", content))
     services.staged_certificates_add(session_key=key, files=accepted)
+    signature = request.FILES.get("firma_reto")
+    if signature is not None:
+        content = signature.read(settings.CERTIFICATE_MAX_BYTES + 1)
+        if not content or len(content) > settings.CERTIFICATE_MAX_BYTES:
+            errors.append(
+                f"«{signature.name}»: la firma del reto debe ser un archivo .p7s de hasta "
+                f"{settings.CERTIFICATE_MAX_BYTES // 1024} KB."
+            )
+        else:
+            services.staged_signature_replace(
+                session_key=key,
+                upload=services.UploadedCertificate(signature.name or "reto.p7s", content),
+            )
     return errors
 
 
@@ -173,3 +188,14 @@ def staged_download(request: HttpRequest, pk: int) -> HttpResponse:
 def _safe_filename(name: str) -> str:
     cleaned = "".join(c for c in name if c.isalnum() or c in "._- ")
     return cleaned or "certificado.cer"
+
+
+@require_GET
+def challenge_download(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
+    """The exact bytes to sign: "Descargar reto"."""
+    challenge = PossessionChallenge.objects.filter(form_token=token).first()
+    if challenge is None:
+        raise Http404("Reto no encontrado")
+    response = HttpResponse(challenge.text.encode(), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="reto-ecuapass.txt"'
+    return response

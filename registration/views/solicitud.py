@@ -12,10 +12,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from registration import selectors, services, validators
+from registration import certificates, selectors, services, validators
+from registration.certificates.possession import openssl_command, verify_possession
 from registration.company_registry import company_registry
 from registration.forms import CorrectionForm, OceFormSet, RepresentanteForm
-from registration.models import RegistrationRequest, RequestStatus
+from registration.models import PossessionChallenge, RegistrationRequest, RequestStatus
 from registration.views.lookups import session_key, stage_uploads, staged_files_payload
 
 STATUS_HELP = {
@@ -102,6 +103,11 @@ def representante_new(request: HttpRequest) -> HttpResponse:
         form = RepresentanteForm(initial={"submission_token": uuid.uuid4(), "recibir_sms": "1"})
         return _render_form(request, form, OceFormSet(prefix="oce"), key)
 
+    # A second click on Registrar (or a resend) finds the request the first one made.
+    existing = selectors.request_by_submission_token(token=request.POST.get("submission_token", ""))
+    if existing is not None:
+        return redirect(_status_url(existing) + "?nueva=1")
+
     # Files first: whatever else is wrong, every acceptable file is kept.
     services.staged_certificates_remove(
         session_key=key, ids=[int(i) for i in request.POST.getlist("remove_staged") if i.isdigit()]
@@ -120,12 +126,23 @@ def representante_new(request: HttpRequest) -> HttpResponse:
     form = RepresentanteForm(request.POST, staged_count=len(staged), file_errors=file_errors)
     valid = form.is_valid()
     valid = oce_formset.is_valid() and valid
+    challenge, signature = None, None
     if valid:
+        # Say now what would stop Registrar, all at once; request_submit checks again.
+        d = form.cleaned_data
+        for field, message in services.availability_errors(
+            id_usuario=d["id_usuario"], cedula=d["cedula"], email=d["email"]
+        ).items():
+            form.add_error(field, message)
+        challenge, signature = _possession(request, key, form, staged)
+    if valid and not form.errors:
         try:
             request_obj = services.request_submit(
                 data=_submission_data(form, oce_formset),
                 files=[services.UploadedCertificate(s.name, bytes(s.content)) for s in staged],
                 submission_token=form.cleaned_data["submission_token"],
+                possession_challenge=challenge.text if challenge and signature else "",
+                possession_signature=signature or b"",
             )
         except services.SubmissionConflict as exc:
             for field, message in exc.errors.items():
@@ -134,6 +151,74 @@ def representante_new(request: HttpRequest) -> HttpResponse:
             services.staged_certificates_clear(session_key=key)
             return redirect(_status_url(request_obj) + "?nueva=1")
     return _render_form(request, form, oce_formset, key, status=400)
+
+
+def _possession(
+    request: HttpRequest, key: str, form: RepresentanteForm, staged: list[Any]
+) -> tuple[PossessionChallenge | None, bytes | None]:
+    """The signed challenge, checked now against the kept certificates (the job checks again)."""
+    challenge = services.possession_challenge_for_form(
+        form_token=form.cleaned_data["submission_token"]
+    )
+    staged_signature = selectors.staged_signature(session_key=key)
+    if staged_signature is None:
+        if settings.ECUAPASS_REQUIRE_POSSESSION:
+            form.add_error(
+                "firma_reto", "Adjunte la firma del reto (.p7s) hecha con su certificado."
+            )
+        return challenge, None
+    if request.POST.get("reto_nonce") != challenge.nonce:
+        form.add_error(
+            "firma_reto",
+            "El reto que firmó expiró. Firme el reto nuevo que se muestra y adjunte esa firma.",
+        )
+        return challenge, None
+    signature = bytes(staged_signature.content)
+    outcomes = []
+    for staged_file in staged:
+        try:
+            leaf = certificates.load_certificate(bytes(staged_file.content))
+        except certificates.CertificateFileError:
+            continue
+        outcome = verify_possession(signature, challenge=challenge.text.encode(), certificate=leaf)
+        if outcome.ok:
+            return challenge, signature
+        outcomes.append(outcome)
+    form.add_error(
+        "firma_reto", outcomes[0].message if outcomes else "La firma del reto no se pudo comprobar."
+    )
+    return challenge, None
+
+
+def _correction_signature(request_obj: RegistrationRequest, form: CorrectionForm) -> bytes:
+    """A new signature of the request's challenge, required with a new certificate."""
+    upload = form.cleaned_data.get("firma_reto")
+    if upload is None:
+        if form.certificate_contents and settings.ECUAPASS_REQUIRE_POSSESSION:
+            form.add_error(
+                "firma_reto",
+                "Con un certificado nuevo, firme el reto con él y adjunte la firma (.p7s).",
+            )
+        return b""
+    signature = upload.read(settings.CERTIFICATE_MAX_BYTES + 1)
+    challenge = services.possession_challenge_for_request(request=request_obj)
+    candidates = [content for _, content in form.certificate_contents] or [
+        c.file.open("rb").read() for c in request_obj.certificates.all()
+    ]
+    message = "La firma del reto no se pudo comprobar."
+    for content in candidates:
+        try:
+            leaf = certificates.load_certificate(content)
+        except certificates.CertificateFileError:
+            continue
+        outcome = verify_possession(signature, challenge=challenge.text.encode(), certificate=leaf)
+        if outcome.ok:
+            return signature
+        message = outcome.message
+    form.add_error(
+        "firma_reto", message if candidates else "La firma del reto no se pudo comprobar."
+    )
+    return b""
 
 
 def _consultar(
@@ -174,6 +259,12 @@ def _render_form(
     ruc_message: str = "",
 ) -> HttpResponse:
     payload = staged_files_payload(key)
+    token = form["submission_token"].value()
+    try:
+        challenge = services.possession_challenge_for_form(form_token=uuid.UUID(str(token)))
+    except ValueError:
+        challenge = None
+    signature = selectors.staged_signature(session_key=key)
     response = render(
         request,
         "registration/representante_form.html",
@@ -184,6 +275,10 @@ def _render_form(
             "staged_total_kb": payload["total_kb"],
             "file_errors": form.file_errors,
             "ruc_message": ruc_message,
+            "challenge": challenge,
+            "signature": signature,
+            "openssl_command": openssl_command(),
+            "possession_required": settings.ECUAPASS_REQUIRE_POSSESSION,
             "max_kb": settings.CERTIFICATE_MAX_BYTES // 1024,
             "max_total_kb": settings.CERTIFICATE_MAX_TOTAL_BYTES // 1024,
         },
@@ -220,8 +315,10 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
     if not request_obj.is_correctable:
         return redirect("registration:status", token=token)
     file_choices = [(str(c.pk), c.original_name) for c in request_obj.certificates.all()]
+    challenge = services.possession_challenge_for_request(request=request_obj)
     if request.method == "POST":
         form = CorrectionForm(request.POST, request.FILES, file_choices=file_choices)
+        signature = _correction_signature(request_obj, form) if form.is_valid() else b""
         if form.is_valid():
             d = form.cleaned_data
             data = services.CorrectionData(
@@ -237,6 +334,8 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
                 ),
                 remove_file_ids=tuple(int(i) for i in d["remove_files"]),
                 ruc_warnings=form.ruc_warnings,
+                possession_challenge=challenge.text if signature else "",
+                possession_signature=signature,
             )
             try:
                 approval_services.correction_submit(request=request_obj, data=data)
@@ -268,6 +367,8 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
             "form": form,
             "token": token,
             "reasons": selectors.request_verification_reasons(request=request_obj),
+            "challenge": challenge,
+            "openssl_command": openssl_command(),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -161,8 +161,8 @@ def test_cedula_mismatch_fails_verification_with_reason(
     submit: Callable[..., RegistrationRequest],
     test_ca: pki.CertificateAndKey,
 ) -> None:
-    other_person, _ = pki.make_leaf(test_ca, cedula="0926687856", ruc=pki.COMPANY_RUC)
-    request = submit(pki.to_der(other_person))
+    other_person = pki.make_leaf(test_ca, cedula="0926687856", ruc=pki.COMPANY_RUC)
+    request = submit(pki.to_der(other_person[0]), signer=other_person)
     wait_for_status(request, RequestStatus.VERIFICATION_FAILED)
     reasons = registration_selectors.request_verification_reasons(request=request)
     assert any("0926687856" in r and pki.DEFAULT_CEDULA in r for r in reasons), reasons

@@ -23,6 +23,7 @@ from approvals.tasks import sweep_stalled_jobs
 from registration.models import RegistrationRequest, RequestStatus
 from tests.conftest import WorkerProcess, form_data, wait_for, wait_for_status
 from tests.environment import CI, TEST_REDIS_URL
+from tests.support import pki
 from workflow.celery import app as celery_app
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -121,7 +122,11 @@ def _accepts(port: int) -> bool:
 
 
 def test_broker_down_at_registrar_saves_request_and_sweep_sends_it_later(
-    reference_data: None, good_certificate: bytes, artifacts_dir: Path, settings: object
+    reference_data: None,
+    good_certificate: bytes,
+    artifacts_dir: Path,
+    settings: object,
+    applicant_certificate: pki.CertificateAndKey,
 ) -> None:
     port = _free_port()
     broker = f"redis://127.0.0.1:{port}/0"
@@ -132,7 +137,8 @@ def test_broker_down_at_registrar_saves_request_and_sweep_sends_it_later(
         assert not _accepts(port)  # nothing listens: Redis is down
         client = Client()
         response = client.post(
-            "/solicitud-del-uso/representante/", form_data(client, certificate=good_certificate)
+            "/solicitud-del-uso/representante/",
+            form_data(client, certificate=good_certificate, signer=applicant_certificate),
         )
         assert response.status_code == 302
         page = client.get(response["Location"])

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from registration.models import Company, RegistrationRequest, RequestStatus
+from tests.conftest import challenge_of, sign_challenge
 from tests.support import pki
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,11 +56,19 @@ def known_company(reference_data: None) -> Company:
 
 
 @pytest.fixture
-def certificate_file(tmp_path: Path, test_ca: pki.CertificateAndKey) -> Path:
-    cert, _ = pki.make_leaf(test_ca, cedula=pki.DEFAULT_CEDULA, ruc=pki.COMPANY_RUC)
+def certificate_file(tmp_path: Path, applicant_certificate: pki.CertificateAndKey) -> Path:
     path = tmp_path / "firma-representante.cer"
-    path.write_bytes(pki.to_der(cert))
+    path.write_bytes(pki.to_der(applicant_certificate[0]))
     return path
+
+
+def sign_the_challenge(page: Any, signer: pki.CertificateAndKey, tmp_path: Path) -> None:
+    """Do what the applicant does with FirmaEC or openssl: sign the shown challenge, attach it."""
+    _, text = challenge_of(page.content())
+    assert text in page.locator("#reto-texto").inner_text() + "\n"
+    signature = tmp_path / "reto.p7s"
+    signature.write_bytes(sign_challenge(text, signer))
+    by_label(page, "Firma del reto (.p7s)").set_input_files(str(signature))
 
 
 @pytest.mark.parametrize("device", list(VIEWPORTS))
@@ -69,7 +78,9 @@ def test_new_applicant_registers_as_representante(
     live_server: Any,
     known_company: Company,
     certificate_file: Path,
+    applicant_certificate: pki.CertificateAndKey,
     screenshots: Path,
+    tmp_path: Path,
 ) -> None:
     context = chromium.new_context(locale="es-EC", **VIEWPORTS[device])
     page = context.new_page()
@@ -150,6 +161,7 @@ def test_new_applicant_registers_as_representante(
         assert size_kb in row.inner_text()
         assert page.locator("#file-total").inner_text() == size_kb
         assert row.get_by_role("link", name="Descargar").is_visible()
+        sign_the_challenge(page, applicant_certificate, tmp_path)
         shot("02-formulario-lleno")
 
         # Registrar with the slip: one message, nothing lost
@@ -174,6 +186,7 @@ def test_new_applicant_registers_as_representante(
         assert request.status == RequestStatus.SUBMITTED or request.status in RequestStatus.values
         assert [o.code for o in request.oces.all()] == ["16929838"]
         assert request.certificates.get().original_name == "firma-representante.cer"
+        assert request.possession_signature
         assert request.razon_social == "IMPORTADORA ANDINA S.A."
         assert_no_horizontal_scroll(page, width)
         shot("04-seguimiento")
@@ -182,7 +195,13 @@ def test_new_applicant_registers_as_representante(
 
 
 def test_registration_works_with_javascript_off(
-    chromium: Any, live_server: Any, reference_data: None, certificate_file: Path, screenshots: Path
+    chromium: Any,
+    live_server: Any,
+    reference_data: None,
+    certificate_file: Path,
+    applicant_certificate: pki.CertificateAndKey,
+    screenshots: Path,
+    tmp_path: Path,
 ) -> None:
     context = chromium.new_context(locale="es-EC", java_script_enabled=False)
     page = context.new_page()
@@ -215,6 +234,7 @@ def test_registration_works_with_javascript_off(
         by_label(page, "Tipo de OCEs de la fila 1").select_option(label="AGENTE DE ADUANA")
         by_label(page, "Mes de inicio 1").select_option(label="09")
         by_label(page, "Buscar").set_input_files(str(certificate_file))
+        sign_the_challenge(page, applicant_certificate, tmp_path)
         page.get_by_role("button", name="Registrar").click()
         page.get_by_role("heading", name="Solicitud registrada").wait_for()
         page.screenshot(path=str(screenshots / "sin-javascript-seguimiento.png"), full_page=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,6 +26,7 @@ from registration.certificates import (
     verify_certificate,
 )
 from tests.support.pki import (
+    BCE_ARC,
     COMPANY_RUC,
     CONSEJO_JUDICATURA_ARC,
     DEFAULT_CEDULA,
@@ -79,9 +81,10 @@ def test_pem_bundle_yields_the_end_entity_certificate(
     assert load_certificate(to_pem(ca[0]) + to_pem(leaf[0])) == leaf[0]
 
 
-def test_pem_bundle_of_only_ca_certificates_yields_the_first(ca: CertificateAndKey) -> None:
+def test_pem_bundle_of_only_ca_certificates_is_refused(ca: CertificateAndKey) -> None:
+    # It used to yield the first CA certificate; an upload without the holder's is now refused.
     other_ca = make_ca("Otra CA")
-    assert load_certificate(to_pem(ca[0]) + to_pem(other_ca[0])) == ca[0]
+    assert _refusal(to_pem(ca[0]) + to_pem(other_ca[0])).code == "ca_certificate"
 
 
 @pytest.mark.parametrize("password", [b"clave", None])
@@ -294,7 +297,7 @@ def test_subject_fills_the_fields_missing_from_the_extensions(ca: CertificateAnd
         .sign(ca_key, hashes.SHA256())
     )
     identity = read_identity(cert)
-    assert identity.layout == "legacy"
+    assert identity.layout == "subject"  # mixed: the layout that gave the cédula
     assert identity.ca_name == "FirmaSegura"
     assert identity.given_names == "ANA MARIA"
     assert (identity.cedula, identity.ruc, identity.surnames) == (
@@ -314,6 +317,183 @@ def test_certificate_without_identity_reads_layout_none(ca: CertificateAndKey) -
 def test_identity_to_dict_is_json_serialisable(leaf: CertificateAndKey) -> None:
     data = read_identity(leaf[0]).to_dict()
     assert json.loads(json.dumps(data))["cedula"] == DEFAULT_CEDULA
+
+
+# --- Identity in a subjectAltName otherName and the certificate policy -------------
+
+UANATACA_ARC = "1.3.6.1.4.1.47286.102"
+
+
+def _other_name(oid: str, value: bytes) -> x509.OtherName:
+    return x509.OtherName(x509.ObjectIdentifier(oid), value)
+
+
+def _san_identity(arc: str, **values: str) -> list[x509.GeneralName]:
+    """otherNames typed with the legacy OIDs, as some CAs write them."""
+    suffixes = {
+        "document": "3.1",
+        "given_names": "3.2",
+        "first_surname": "3.3",
+        "second_surname": "3.4",
+        "cargo": "3.5",
+        "razon_social": "3.10",
+        "ruc": "3.11",
+        "country": "3.12",
+    }
+    return [
+        _other_name(f"{arc}.{suffixes[field]}", der_string(value))
+        for field, value in values.items()
+    ]
+
+
+def _certificate(
+    ca: CertificateAndKey,
+    *,
+    subject: Sequence[x509.NameAttribute] | None = None,
+    san: Sequence[x509.GeneralName] | None = None,
+    extensions: Sequence[x509.ExtensionType] | None = None,
+) -> x509.Certificate:
+    ca_cert, ca_key = ca
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name(subject or [x509.NameAttribute(NameOID.COMMON_NAME, "TITULAR")]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+    )
+    if san:
+        builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+    for extension in extensions or []:
+        builder = builder.add_extension(extension, critical=False)
+    return builder.sign(ca_key, hashes.SHA256())
+
+
+def _legacy_extension(oid: str, text: str) -> x509.UnrecognizedExtension:
+    return x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), der_string(text))
+
+
+def test_identity_from_the_subject_alt_name_other_names(ca: CertificateAndKey) -> None:
+    san = [
+        x509.RFC822Name("juan.perez@example.ec"),
+        *_san_identity(
+            UANATACA_ARC,
+            document=DEFAULT_CEDULA,
+            given_names="JUAN CARLOS",
+            first_surname="PÉREZ",
+            second_surname="GÓMEZ",
+            cargo="GERENTE GENERAL",
+            razon_social="ADUANAS DEL PACÍFICO S.A.",
+            ruc=COMPANY_RUC,
+            country="ECUADOR",
+        ),
+    ]
+    identity = read_identity(_certificate(ca, san=san))
+    assert identity == CertificateIdentity(
+        cedula=DEFAULT_CEDULA,
+        passport=None,
+        given_names="JUAN CARLOS",
+        surnames="PÉREZ GÓMEZ",
+        ruc=COMPANY_RUC,
+        razon_social="ADUANAS DEL PACÍFICO S.A.",
+        cargo="GERENTE GENERAL",
+        country="ECUADOR",
+        ca_name="Uanataca",
+        layout="san",
+    )
+
+
+def test_san_passport_is_read_as_passport(ca: CertificateAndKey) -> None:
+    identity = read_identity(_certificate(ca, san=_san_identity(BCE_ARC, document="ab123456")))
+    assert (identity.cedula, identity.passport, identity.layout) == (None, "AB123456", "san")
+
+
+def test_san_value_wrapped_in_an_octet_string_is_read(ca: CertificateAndKey) -> None:
+    inner = der_string(DEFAULT_CEDULA, "printable")
+    wrapped = bytes([0x04, len(inner)]) + inner
+    san = [_other_name(f"{BCE_ARC}.3.1", wrapped)]
+    assert read_identity(_certificate(ca, san=san)).cedula == DEFAULT_CEDULA
+
+
+def test_san_other_names_outside_the_known_arcs_are_ignored(ca: CertificateAndKey) -> None:
+    san = [
+        _other_name("1.3.6.1.4.1.99999.3.1", der_string(DEFAULT_CEDULA)),
+        _other_name("1.3.6.1.4.1.311.20.2.3", der_string("juan@example.ec")),  # Microsoft UPN
+        _other_name(f"{BCE_ARC}.3.99", der_string("OTRO")),
+    ]
+    identity = read_identity(_certificate(ca, san=san))
+    assert (identity.cedula, identity.layout, identity.ca_name) == (None, "none", "CA de pruebas")
+
+
+def test_legacy_extension_wins_over_san_which_wins_over_subject(ca: CertificateAndKey) -> None:
+    subject = [
+        x509.NameAttribute(NameOID.SERIAL_NUMBER, "IDCEC-0926687856"),
+        x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f"VATEC-{COMPANY_RUC}"),
+        x509.NameAttribute(NameOID.GIVEN_NAME, "NOMBRE DEL SUJETO"),
+        x509.NameAttribute(NameOID.SURNAME, "APELLIDO DEL SUJETO"),
+        x509.NameAttribute(NameOID.TITLE, "CARGO DEL SUJETO"),
+    ]
+    san = _san_identity(
+        BCE_ARC, document=DEFAULT_CEDULA, given_names="NOMBRE SAN", cargo="CARGO SAN"
+    )
+    extensions = [_legacy_extension(f"{BCE_ARC}.3.2", "NOMBRE LEGADO")]
+    identity = read_identity(_certificate(ca, subject=subject, san=san, extensions=extensions))
+    assert identity.given_names == "NOMBRE LEGADO"  # legacy extension
+    assert identity.cedula == DEFAULT_CEDULA  # SAN, over the subject's serialNumber
+    assert identity.cargo == "CARGO SAN"  # SAN
+    assert identity.surnames == "APELLIDO DEL SUJETO"  # only the subject has it
+    assert identity.ruc == COMPANY_RUC  # only the subject has it
+    assert identity.layout == "san"  # the one that gave the cédula
+    assert identity.ca_name == "Banco Central del Ecuador"
+
+
+def test_legacy_document_makes_the_layout_legacy_even_with_san_values(
+    ca: CertificateAndKey,
+) -> None:
+    san = _san_identity(SECURITY_DATA_ARC, document="0926687856", given_names="ANA")
+    extensions = [_legacy_extension(f"{BCE_ARC}.3.1", DEFAULT_CEDULA)]
+    identity = read_identity(_certificate(ca, san=san, extensions=extensions))
+    assert (identity.cedula, identity.given_names) == (DEFAULT_CEDULA, "ANA")
+    assert identity.layout == "legacy"
+    assert identity.ca_name == "Banco Central del Ecuador"
+
+
+def test_san_names_without_a_document_still_say_san(ca: CertificateAndKey) -> None:
+    identity = read_identity(_certificate(ca, san=_san_identity(BCE_ARC, given_names="ANA")))
+    assert (identity.given_names, identity.layout) == ("ANA", "san")
+
+
+def test_certificate_policies_are_read(ca: CertificateAndKey) -> None:
+    policies = x509.CertificatePolicies(
+        [
+            x509.PolicyInformation(x509.ObjectIdentifier(f"{BCE_ARC}.1.1.1"), None),
+            x509.PolicyInformation(
+                x509.ObjectIdentifier("2.23.140.1.2.1"), ["https://example.ec/cps"]
+            ),
+        ]
+    )
+    identity = read_identity(_certificate(ca, extensions=[policies]))
+    assert identity.policy == f"{BCE_ARC}.1.1.1,2.23.140.1.2.1"
+
+
+def test_certificate_without_policies_reads_an_empty_policy(leaf: CertificateAndKey) -> None:
+    assert read_identity(leaf[0]).policy == ""
+
+
+def test_identity_with_policy_and_san_is_json_serialisable(ca: CertificateAndKey) -> None:
+    policies = x509.CertificatePolicies(
+        [x509.PolicyInformation(x509.ObjectIdentifier(f"{BCE_ARC}.1.1.1"), None)]
+    )
+    cert = _certificate(
+        ca, san=_san_identity(BCE_ARC, document=DEFAULT_CEDULA), extensions=[policies]
+    )
+    data = json.loads(json.dumps(read_identity(cert).to_dict()))
+    assert data["policy"] == f"{BCE_ARC}.1.1.1"
+    assert data["layout"] == "san"
+    assert data["cedula"] == DEFAULT_CEDULA
 
 
 # --- Checks -------------------------------------------------------------------

@@ -222,10 +222,10 @@ def test_descargar_serves_only_the_applicants_own_files(
 
 
 def test_a_form_left_open_after_the_session_expired_still_submits(
-    reference_data: None, good_certificate: bytes
+    reference_data: None, good_certificate: bytes, applicant_certificate: pki.CertificateAndKey
 ) -> None:
     client = Client()
-    data = form_data(client, certificate=good_certificate)
+    data = form_data(client, certificate=good_certificate, signer=applicant_certificate)
     client.cookies.pop("sessionid", None)
     response = client.post("/solicitud-del-uso/representante/", data)
     assert response.status_code == 302

@@ -25,11 +25,12 @@ def post(client: Client, data: dict[str, object]) -> tuple[int, str]:
 
 
 def test_valid_submission_saves_everything_and_shows_tracking_number(
-    reference_data: None, good_certificate: bytes
+    reference_data: None, good_certificate: bytes, applicant_certificate: pki.CertificateAndKey
 ) -> None:
     client = Client()
     response = client.post(
-        "/solicitud-del-uso/representante/", form_data(client, certificate=good_certificate)
+        "/solicitud-del-uso/representante/",
+        form_data(client, certificate=good_certificate, signer=applicant_certificate),
     )
     assert response.status_code == 302
     request = RegistrationRequest.objects.get()
@@ -71,10 +72,10 @@ def test_password_and_answers_are_argon2id_hashes_never_clear_text(
 
 
 def test_double_click_on_registrar_creates_one_request(
-    reference_data: None, good_certificate: bytes
+    reference_data: None, good_certificate: bytes, applicant_certificate: pki.CertificateAndKey
 ) -> None:
     client = Client()
-    data = form_data(client, certificate=good_certificate)
+    data = form_data(client, certificate=good_certificate, signer=applicant_certificate)
     first = client.post("/solicitud-del-uso/representante/", data)
     data["certificados"] = SimpleUploadedFile("representante.cer", good_certificate)
     second = client.post("/solicitud-del-uso/representante/", data)
@@ -84,10 +85,15 @@ def test_double_click_on_registrar_creates_one_request(
 
 
 def test_wrong_email_confirmation_keeps_every_value_and_the_file(
-    reference_data: None, good_certificate: bytes
+    reference_data: None, good_certificate: bytes, applicant_certificate: pki.CertificateAndKey
 ) -> None:
     client = Client()
-    data = form_data(client, certificate=good_certificate, email2="otro@example.com")
+    data = form_data(
+        client,
+        certificate=good_certificate,
+        signer=applicant_certificate,
+        email2="otro@example.com",
+    )
     status, body = post(client, data)
     assert status == 400
     assert "La confirmación no coincide con el Correo Electrónico." in body
@@ -99,7 +105,7 @@ def test_wrong_email_confirmation_keeps_every_value_and_the_file(
 
     # Fix the one field; no new upload.
     data["email2"] = "jperez@example.com"
-    del data["certificados"]
+    del data["certificados"], data["firma_reto"]  # browsers don't resend chosen files
     response = client.post("/solicitud-del-uso/representante/", data)
     assert response.status_code == 302
     request = RegistrationRequest.objects.get()
@@ -107,14 +113,19 @@ def test_wrong_email_confirmation_keeps_every_value_and_the_file(
 
 
 def test_a_kept_file_can_be_removed_and_then_a_certificate_is_required(
-    reference_data: None, good_certificate: bytes
+    reference_data: None, good_certificate: bytes, applicant_certificate: pki.CertificateAndKey
 ) -> None:
     client = Client()
-    data = form_data(client, certificate=good_certificate, email2="otro@example.com")
+    data = form_data(
+        client,
+        certificate=good_certificate,
+        signer=applicant_certificate,
+        email2="otro@example.com",
+    )
     _, body = post(client, data)
     staged_id = re.search(r'name="remove_staged" value="(\d+)"', body)
     assert staged_id is not None
-    del data["certificados"]
+    del data["certificados"], data["firma_reto"]  # browsers don't resend chosen files
     data.update(email2="jperez@example.com", remove_staged=staged_id.group(1))
     status, body = post(client, data)
     assert status == 400
@@ -138,10 +149,17 @@ def test_a_kept_file_can_be_removed_and_then_a_certificate_is_required(
     ],
 )
 def test_bad_input_gets_a_spanish_message_next_to_its_field(
-    reference_data: None, good_certificate: bytes, overrides: dict[str, str], message: str
+    reference_data: None,
+    good_certificate: bytes,
+    overrides: dict[str, str],
+    message: str,
+    applicant_certificate: pki.CertificateAndKey,
 ) -> None:
     client = Client()
-    status, body = post(client, form_data(client, certificate=good_certificate, **overrides))
+    status, body = post(
+        client,
+        form_data(client, certificate=good_certificate, signer=applicant_certificate, **overrides),
+    )
     assert status == 400
     errors = " ".join(re.findall(r'class="error"[^>]*>([^<]+)<', body))
     assert message.lower() in errors.lower(), errors
@@ -151,29 +169,31 @@ def test_bad_input_gets_a_spanish_message_next_to_its_field(
 def test_company_ruc_failing_mod11_is_accepted_with_a_warning(
     reference_data: None, test_ca: pki.CertificateAndKey
 ) -> None:
-    cert, _ = pki.make_leaf(test_ca, cedula=pki.DEFAULT_CEDULA, ruc="1793213150001")
+    signer = pki.make_leaf(test_ca, cedula=pki.DEFAULT_CEDULA, ruc="1793213150001")
     client = Client()
     response = client.post(
         "/solicitud-del-uso/representante/",
-        form_data(client, certificate=pki.to_der(cert), ruc="1793213150001"),
+        form_data(client, certificate=pki.to_der(signer[0]), signer=signer, ruc="1793213150001"),
     )
     assert response.status_code == 302
     assert RegistrationRequest.objects.get().ruc_warnings
 
 
 def test_at_least_one_oce_row_and_no_duplicate_codes(
-    reference_data: None, good_certificate: bytes
+    reference_data: None, good_certificate: bytes, applicant_certificate: pki.CertificateAndKey
 ) -> None:
     client = Client()
     data = form_data(
         client,
         certificate=good_certificate,
-        **{"oce-0-oce_type": "", "oce-0-code": "", "oce-0-start_month": "", "oce-0-start_year": ""},
+    )
+    data.update(
+        {"oce-0-oce_type": "", "oce-0-code": "", "oce-0-start_month": "", "oce-0-start_year": ""}
     )
     _, body = post(client, data)
     assert "Agregue al menos un OCE" in body
     client = Client()
-    data = form_data(client, certificate=good_certificate)
+    data = form_data(client, certificate=good_certificate, signer=applicant_certificate)
     data.update(
         {
             "oce-1-oce_type": data["oce-0-oce_type"],
@@ -210,13 +230,14 @@ def test_id_usuario_already_taken_is_refused_and_nothing_else_lost(
     test_ca: pki.CertificateAndKey,
 ) -> None:
     submit(good_certificate)
-    other, _ = pki.make_leaf(test_ca, cedula="0926687856", ruc=pki.COMPANY_RUC)
+    other = pki.make_leaf(test_ca, cedula="0926687856", ruc=pki.COMPANY_RUC)
     client = Client()
     status, body = post(
         client,
         form_data(
             client,
-            certificate=pki.to_der(other),
+            certificate=pki.to_der(other[0]),
+            signer=other,
             cedula="0926687856",
             email="otra@example.com",
             email2="otra@example.com",
@@ -231,16 +252,19 @@ def test_id_usuario_already_taken_is_refused_and_nothing_else_lost(
 def test_tracking_numbers_are_sequential(
     submit: Callable[..., RegistrationRequest], test_ca: pki.CertificateAndKey
 ) -> None:
+    first_cert = pki.make_leaf(test_ca)
     first = submit(
-        pki.to_der(pki.make_leaf(test_ca)[0]),
+        pki.to_der(first_cert[0]),
+        signer=first_cert,
         id_usuario="usuario01",
         cedula="1714307103",
         email="a@example.com",
         email2="a@example.com",
     )
-    cert, _ = pki.make_leaf(test_ca, cedula="0926687856")
+    second_cert = pki.make_leaf(test_ca, cedula="0926687856")
     second = submit(
-        pki.to_der(cert),
+        pki.to_der(second_cert[0]),
+        signer=second_cert,
         id_usuario="usuario02",
         cedula="0926687856",
         email="b@example.com",

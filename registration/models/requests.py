@@ -1,131 +1,23 @@
-"""Applicant-side data: users, companies, registration requests and their parts."""
+"""Registration requests and their parts: OCE rows, certificate files, history."""
 
 from __future__ import annotations
 
 import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-ID_USUARIO_VALIDATOR = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9_.-]{3,19}$",
-    "El ID. usuario debe tener de 4 a 20 caracteres: letras, números, punto, guion o "
-    "guion bajo, y empezar con letra o número.",
+from registration.models.catalogues import (
+    Canton,
+    Company,
+    MobileOperator,
+    OceType,
+    Province,
+    SecurityQuestion,
 )
-
-
-class User(AbstractUser):
-    """An ECUAPASS user; `username` is the "ID. usuario" used to log in."""
-
-    username = models.CharField(
-        "ID. usuario",
-        max_length=20,
-        unique=True,
-        validators=[ID_USUARIO_VALIDATOR],
-        error_messages={"unique": "Ya existe un usuario con ese ID. usuario."},
-    )
-    cedula = models.CharField("Doc. Identificación", max_length=10, blank=True)
-
-    class Meta:
-        verbose_name = "usuario"
-        verbose_name_plural = "usuarios"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["cedula"],
-                condition=~Q(cedula=""),
-                name="user_cedula_unique_when_set",
-            )
-        ]
-
-
-class Province(models.Model):
-    code = models.CharField("código", max_length=2, primary_key=True)
-    name = models.CharField("nombre", max_length=64)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = "provincia"
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Canton(models.Model):
-    """A cantón: the "Ciudad" of the form."""
-
-    code = models.CharField("código", max_length=4, primary_key=True)
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="cantones")
-    name = models.CharField("nombre", max_length=64)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = "ciudad (cantón)"
-        verbose_name_plural = "ciudades (cantones)"
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class OceType(models.Model):
-    name = models.CharField("tipo de OCE", max_length=64, unique=True)
-    active = models.BooleanField("activo", default=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = "tipo de OCE"
-        verbose_name_plural = "tipos de OCE"
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class SecurityQuestion(models.Model):
-    slot = models.PositiveSmallIntegerField(
-        "pregunta de clave", choices=[(1, "1"), (2, "2"), (3, "3")]
-    )
-    text = models.CharField("pregunta", max_length=128, unique=True)
-    active = models.BooleanField("activa", default=True)
-
-    class Meta:
-        ordering = ["slot", "text"]
-        verbose_name = "pregunta de clave"
-        verbose_name_plural = "preguntas de clave"
-
-    def __str__(self) -> str:
-        return self.text
-
-
-class MobileOperator(models.Model):
-    code = models.CharField("código", max_length=16, primary_key=True)
-    name = models.CharField("operadora", max_length=32)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = "operadora móvil"
-        verbose_name_plural = "operadoras móviles"
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Company(models.Model):
-    """A company known to the system (the registry "Consultar" looks into)."""
-
-    ruc = models.CharField("RUC empresa", max_length=13, unique=True)
-    razon_social = models.CharField("Razón Social", max_length=200)
-    direccion = models.CharField("Dirección de empresa", max_length=300)
-    telefono = models.CharField("Teléfono empresa", max_length=16)
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = "empresa"
-
-    def __str__(self) -> str:
-        return f"{self.ruc} {self.razon_social}"
+from registration.models.users import ID_USUARIO_VALIDATOR
 
 
 class RequestKind(models.TextChoices):
@@ -211,6 +103,10 @@ class RegistrationRequest(models.Model):
     posicion = models.CharField("Posición", max_length=32, default="REPRESENTANTES")
     senae_email = models.EmailField("SENAE Correo Electrónico", blank=True)
     recibir_sms = models.BooleanField("Recibir mensaje SMS", default=True)
+
+    # Proof of possession: the challenge text and the applicant's detached CMS signature
+    possession_challenge = models.TextField("reto firmado", blank=True)
+    possession_signature = models.BinaryField("firma del reto (CMS)", blank=True, default=b"")
 
     # Outcome of the automatic and human steps
     verification = models.JSONField("resultado de la verificación", default=dict, blank=True)
@@ -375,6 +271,11 @@ class StagedCertificate(models.Model):
     """
 
     session_key = models.CharField(max_length=40, db_index=True)
+    kind = models.CharField(
+        max_length=16,
+        choices=[("certificado", "certificado"), ("firma", "firma del reto")],
+        default="certificado",
+    )
     name = models.CharField(max_length=255)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
@@ -385,7 +286,7 @@ class StagedCertificate(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["session_key", "sha256"], name="staged_certificate_unique_per_session"
+                fields=["session_key", "kind", "sha256"], name="staged_file_unique_per_session"
             )
         ]
 

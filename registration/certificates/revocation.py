@@ -1,0 +1,723 @@
+"""Revocation: the policy, where CRLs come from (HTTP with a cache, or offline), and the verdict.
+
+``ChainOfTrustCheck`` (chain.py) finds and validates the path; once it is valid,
+``assess_revocation`` asks pyhanko-certvalidator whether any certificate in it
+(the holder's and the intermediates', never the trust anchor) was revoked,
+using the CRLs a ``CrlSource`` returns and, if the policy allows, OCSP from the
+certificate's AIA. The outcome is always one of: checked and good, revoked,
+could not be checked (then the policy decides: soft-fail accepts, hard-fail
+refuses), or not checked because the policy disables it.
+
+CRLs are collected *before* pyhanko's event loop starts, in the caller's
+thread: a ``CrlCache`` may use the Django ORM, which refuses to run in a thread
+with a running event loop. Only OCSP (plain HTTP) runs inside the loop.
+See docs/certificate-validation.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol, TypeVar
+from urllib.parse import urlsplit
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko_certvalidator.authority import Authority, CertTrustAnchor
+from pyhanko_certvalidator.context import ValidationContext
+from pyhanko_certvalidator.errors import (
+    InsufficientRevinfoError,
+    OCSPFetchError,
+    OCSPValidationError,
+    PathValidationError,
+    RevokedError,
+)
+from pyhanko_certvalidator.fetchers.api import CertificateFetcher, CRLFetcher, Fetchers, OCSPFetcher
+from pyhanko_certvalidator.fetchers.common_utils import (
+    format_ocsp_request,
+    process_ocsp_response_data,
+)
+from pyhanko_certvalidator.ltv.poe import POEManager
+from pyhanko_certvalidator.path import ValidationPath
+from pyhanko_certvalidator.policy_decl import (
+    CertRevTrustPolicy,
+    RevocationCheckingPolicy,
+    RevocationCheckingRule,
+)
+from pyhanko_certvalidator.registry import CertificateRegistry, SimpleTrustManager
+from pyhanko_certvalidator.revinfo.archival import CRLContainer
+from pyhanko_certvalidator.revinfo.manager import RevinfoManager
+from pyhanko_certvalidator.util import get_ocsp_urls, issuer_serial
+from pyhanko_certvalidator.validate import async_validate_path
+
+from registration.certificates.verification import Finding
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+# At most this many CRL URLs are tried per certificate, and OCSP URLs per certificate.
+MAX_CRL_URLS = 3
+MAX_OCSP_URLS = 2
+MAX_OCSP_BYTES = 1024 * 1024
+# How long a fetched CRL may be served from the cache even if its nextUpdate is later.
+DEFAULT_MAX_CACHE_AGE = timedelta(hours=24)
+# How long a CRL URL that failed is left alone (by the same HttpCrlSource).
+DEFAULT_FAILURE_BACKOFF = timedelta(seconds=60)
+# Clock difference tolerated between us and a CRL/OCSP issuer (a fresh OCSP
+# response is often signed "after" the moment being checked).
+REVOCATION_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- Policy and protocols -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RevocationPolicy:
+    """What to do about revocation; ``fetch_timeout`` bounds each HTTP request (seconds, total)."""
+
+    mode: Literal["hard-fail", "soft-fail", "disabled"]
+    fetch_timeout: float = 5.0
+    max_crl_bytes: int = 10 * 1024 * 1024
+    use_ocsp: bool = True
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("hard-fail", "soft-fail", "disabled"):
+            raise ValueError(f"Unknown revocation mode {self.mode!r}")
+        if not self.fetch_timeout > 0 or self.max_crl_bytes <= 0:
+            raise ValueError("fetch_timeout and max_crl_bytes must be positive")
+
+
+class CrlSource(Protocol):
+    """DER CRLs that may cover ``cert`` (from its CRL distribution points, or offline copies)."""
+
+    def crls_for(self, cert: x509.Certificate) -> list[bytes]: ...
+
+
+class CrlCache(Protocol):
+    """Fetched CRLs by URL; ``get`` returns only a CRL that is still fresh."""
+
+    def get(self, url: str) -> bytes | None: ...
+
+    def put(self, url: str, der: bytes, next_update: datetime | None) -> None: ...
+
+
+class InMemoryCrlCache:
+    """A per-process ``CrlCache`` (bounded, thread-safe); entries expire at ``next_update``."""
+
+    def __init__(self, *, max_entries: int = 256, clock: Clock = _utcnow) -> None:
+        self._entries: OrderedDict[str, tuple[bytes, datetime]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max_entries = max_entries
+        self._clock = clock
+
+    def get(self, url: str) -> bytes | None:
+        with self._lock:
+            entry = self._entries.get(url)
+            if entry is None:
+                return None
+            if entry[1] <= self._clock():
+                del self._entries[url]
+                return None
+            self._entries.move_to_end(url)
+            return entry[0]
+
+    def put(self, url: str, der: bytes, next_update: datetime | None) -> None:
+        with self._lock:
+            self._entries.pop(url, None)
+            if next_update is None or next_update <= self._clock():
+                return  # nothing says how long it stays valid: don't keep it
+            self._entries[url] = (der, next_update)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+
+
+# --- HTTP ------------------------------------------------------------------------
+
+
+class FetchError(Exception):
+    """A CRL or OCSP request that failed, timed out, was too large or was not http(s)."""
+
+
+def _is_http(url: str) -> bool:
+    return urlsplit(url).scheme.lower() in ("http", "https")
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    max_redirections = 3
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if not _is_http(newurl) or req.data is not None:
+            raise FetchError(f"refused redirect from {req.full_url} to {newurl}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _build_opener() -> urllib.request.OpenerDirector:
+    # Only http(s): no file:, ftp: or data: handlers, unlike build_opener().
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.UnknownHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        _HttpOnlyRedirects(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+_OPENER = _build_opener()
+
+
+def _fetch_blocking(
+    url: str, *, timeout: float, max_bytes: int, data: bytes | None, content_type: str | None
+) -> bytes:
+    deadline = time.monotonic() + timeout
+    headers = {"User-Agent": "ecuapass-solicitud"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 (scheme checked)
+    with _OPENER.open(request, timeout=timeout) as response:
+        if response.status != 200:
+            raise FetchError(f"HTTP {response.status} from {url}")
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > max_bytes:
+            raise FetchError(f"{url} announces {declared} bytes (limit {max_bytes})")
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := response.read(64 * 1024):
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError(f"{url} sent more than {max_bytes} bytes")
+            if time.monotonic() > deadline:
+                raise FetchError(f"{url} took longer than {timeout} s")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def http_fetch(
+    url: str,
+    *,
+    timeout: float,
+    max_bytes: int,
+    data: bytes | None = None,
+    content_type: str | None = None,
+) -> bytes:
+    """GET (or POST ``data``) an http(s) URL within ``timeout`` seconds in total, or FetchError.
+
+    The request runs in a daemon thread so that even a stuck DNS lookup can't
+    hold the caller longer than the timeout.
+    """
+    if not _is_http(url):
+        raise FetchError(f"not an http(s) URL: {url!r}")
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["body"] = _fetch_blocking(
+                url, timeout=timeout, max_bytes=max_bytes, data=data, content_type=content_type
+            )
+        except Exception as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, name="revocation-fetch", daemon=True)
+    worker.start()
+    worker.join(timeout + 0.5)
+    if worker.is_alive():
+        raise FetchError(f"{url} took longer than {timeout} s")
+    if "error" in outcome:
+        error = outcome["error"]
+        if isinstance(error, FetchError):
+            raise error
+        raise FetchError(f"{url}: {error}") from error
+    body: bytes = outcome["body"]
+    return body
+
+
+# --- CRL sources -------------------------------------------------------------------
+
+
+def load_crl(data: bytes) -> x509.CertificateRevocationList:
+    """Parse a CRL in DER or PEM; ValueError if it isn't one."""
+    if data.lstrip().startswith(b"-----BEGIN"):
+        return x509.load_pem_x509_crl(data)
+    return x509.load_der_x509_crl(data)
+
+
+def distribution_point_urls(cert: x509.Certificate) -> list[list[str]]:
+    """The http(s) URLs of each CRL distribution point (LDAP and relative names are skipped)."""
+    try:
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return []
+    found: list[list[str]] = []
+    for point in points:
+        urls = [
+            name.value
+            for name in point.full_name or []
+            if isinstance(name, x509.UniformResourceIdentifier) and _is_http(name.value)
+        ]
+        if urls:
+            found.append(urls)
+    return found
+
+
+class HttpCrlSource:
+    """Fetches each CRL distribution point over http(s), caching CRLs until their nextUpdate.
+
+    ``issuers`` (e.g. the trust store's CAs) lets it refuse, before caching, a
+    CRL whose issuer it knows but whose signature does not verify; pyhanko
+    verifies every CRL signature again anyway. A CRL is cached until
+    min(nextUpdate, now + ``max_cache_age``) and never if it has no nextUpdate.
+    A URL that just failed is not tried again for ``failure_backoff`` by the same
+    instance, so keep one instance per process for a flaky host to cost little.
+    """
+
+    def __init__(
+        self,
+        cache: CrlCache,
+        timeout: float = 5.0,
+        max_bytes: int = 10 * 1024 * 1024,
+        *,
+        issuers: Sequence[x509.Certificate] = (),
+        max_cache_age: timedelta = DEFAULT_MAX_CACHE_AGE,
+        failure_backoff: timedelta = DEFAULT_FAILURE_BACKOFF,
+        clock: Clock = _utcnow,
+    ) -> None:
+        self.cache = cache
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.issuers = tuple(issuers)
+        self.max_cache_age = max_cache_age
+        self.failure_backoff = failure_backoff
+        self.clock = clock
+        self._failed_until: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_policy(cls, policy: RevocationPolicy, cache: CrlCache, **options: Any) -> HttpCrlSource:
+        return cls(cache, timeout=policy.fetch_timeout, max_bytes=policy.max_crl_bytes, **options)
+
+    def crls_for(self, cert: x509.Certificate) -> list[bytes]:
+        found: list[bytes] = []
+        budget = MAX_CRL_URLS
+        for urls in distribution_point_urls(cert):
+            for url in urls:
+                if budget == 0:
+                    return found
+                budget -= 1
+                der = self._crl_at(url)
+                if der is not None:
+                    found.append(der)
+                    break  # the other URLs of this point are mirrors
+        return found
+
+    def _crl_at(self, url: str) -> bytes | None:
+        try:
+            cached = self.cache.get(url)
+        except Exception:
+            logger.warning("CRL cache lookup failed for %s", url, exc_info=True)
+            cached = None
+        if cached is not None:
+            return cached
+        with self._lock:
+            retry_at = self._failed_until.get(url)
+        if retry_at is not None and retry_at > self.clock():
+            logger.info("Not retrying the CRL at %s yet (it failed recently)", url)
+            return None
+        crl = self._download(url)
+        with self._lock:
+            if crl is None:
+                self._failed_until[url] = self.clock() + self.failure_backoff
+                return None
+            self._failed_until.pop(url, None)
+        der = crl.public_bytes(serialization.Encoding.DER)
+        now = self.clock()
+        next_update = crl.next_update_utc
+        if next_update is not None and next_update > now:
+            try:
+                self.cache.put(url, der, min(next_update, now + self.max_cache_age))
+            except Exception:
+                logger.warning("CRL cache store failed for %s", url, exc_info=True)
+        return der
+
+    def _download(self, url: str) -> x509.CertificateRevocationList | None:
+        try:
+            crl = load_crl(http_fetch(url, timeout=self.timeout, max_bytes=self.max_bytes))
+        except (FetchError, ValueError) as error:
+            logger.warning("Could not fetch the CRL at %s: %s", url, error)
+            return None
+        if not self._signature_plausible(crl):
+            logger.warning("CRL at %s is not signed by the CA it names; ignored", url)
+            return None
+        return crl
+
+    def _signature_plausible(self, crl: x509.CertificateRevocationList) -> bool:
+        known = [issuer for issuer in self.issuers if issuer.subject == crl.issuer]
+        if not known:
+            return True  # issuer unknown here; pyhanko checks the signature on use
+        for issuer in known:
+            try:
+                if crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+                    return True
+            except (TypeError, ValueError):
+                continue
+        return False
+
+
+class StaticCrlSource:
+    """CRLs given up front (imported by hand for offline use, or by tests)."""
+
+    def __init__(self, crls: Sequence[bytes]) -> None:
+        self._crls = [
+            (crl.issuer, crl.public_bytes(serialization.Encoding.DER))
+            for crl in map(load_crl, crls)
+        ]
+
+    def crls_for(self, cert: x509.Certificate) -> list[bytes]:
+        return [der for issuer, der in self._crls if issuer == cert.issuer]
+
+
+# --- Running pyhanko's coroutines -----------------------------------------------------
+
+
+def run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion from synchronous code, on a loop of its own.
+
+    The calling thread (a Celery worker, a Django request thread) normally has no
+    running loop: a private loop runs the coroutine and is closed afterwards,
+    without touching the thread's current loop (unlike ``asyncio.run``, which
+    resets it). If a loop is running (sync code called from async code), a
+    private thread does the same.
+    """
+
+    def run_privately() -> T:
+        with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
+            return runner.run(factory())
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return run_privately()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="certificate-validation") as pool:
+        return pool.submit(run_privately).result()
+
+
+def to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+# --- OCSP and the revocation verdict ----------------------------------------------------
+
+
+class _UrllibOcspFetcher(OCSPFetcher):
+    """OCSP over http(s) with the policy's timeout; one request per certificate and run."""
+
+    def __init__(self, *, timeout: float) -> None:
+        self._timeout = timeout
+        self._results: dict[Any, asn1_ocsp.OCSPResponse | Exception] = {}
+
+    async def fetch(self, cert: Any, authority: Authority) -> asn1_ocsp.OCSPResponse:
+        tag = (issuer_serial(cert), authority.hashable)
+        if tag not in self._results:
+            try:
+                self._results[tag] = self._fetch(cert, authority)
+            except (OCSPFetchError, OCSPValidationError, FetchError, ValueError) as error:
+                self._results[tag] = OCSPFetchError(f"OCSP request failed: {error}")
+        result = self._results[tag]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def _fetch(self, cert: asn1_x509.Certificate, authority: Authority) -> asn1_ocsp.OCSPResponse:
+        request = format_ocsp_request(cert, authority, certid_hash_algo="sha1", request_nonces=True)
+        error: Exception = OCSPFetchError("no http(s) OCSP URL")
+        for url in get_ocsp_urls(cert)[:MAX_OCSP_URLS]:
+            try:
+                body = http_fetch(
+                    url,
+                    timeout=self._timeout,
+                    max_bytes=MAX_OCSP_BYTES,
+                    data=request.dump(),
+                    content_type="application/ocsp-request",
+                )
+                response: asn1_ocsp.OCSPResponse = process_ocsp_response_data(
+                    body, ocsp_request=request, ocsp_url=url
+                )
+                return response
+            except (FetchError, OCSPFetchError, OCSPValidationError) as failure:
+                logger.warning("OCSP at %s failed: %s", url, failure)
+                error = failure
+        raise error
+
+    def fetched_responses(self) -> Iterable[asn1_ocsp.OCSPResponse]:
+        return [r for r in self._results.values() if not isinstance(r, Exception)]
+
+    def fetched_responses_for_cert(self, cert: Any) -> Iterable[asn1_ocsp.OCSPResponse]:
+        wanted = issuer_serial(cert)
+        return [
+            result
+            for (serial, _), result in self._results.items()
+            if serial == wanted and not isinstance(result, Exception)
+        ]
+
+
+class _UpFrontCrls(CRLFetcher):
+    """CRLs were collected before the loop started (see the module docstring); nothing more."""
+
+    async def fetch(
+        self, cert: Any, *, use_deltas: Any = None
+    ) -> Iterable[asn1_crl.CertificateList]:
+        return []
+
+    def fetched_crls(self) -> Iterable[asn1_crl.CertificateList]:
+        return []
+
+    def fetched_crls_for_cert(self, cert: Any) -> Iterable[asn1_crl.CertificateList]:
+        return []
+
+
+class _NoCertificateFetching(CertificateFetcher):
+    """Issuers come from the upload and the trust store only, never from AIA URLs."""
+
+    def fetched_certs(self) -> Iterable[asn1_x509.Certificate]:
+        return []
+
+
+Outcome = Literal["good", "revoked", "unknown"]
+
+
+@dataclass(frozen=True)
+class RevocationStatus:
+    """Revocation of one path: for ``revoked``/``unknown``, the certificate concerned and why."""
+
+    outcome: Outcome
+    subject: x509.Certificate | None = None
+    is_leaf: bool = True
+    revoked_at: datetime | None = None
+    reason: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class _Subject:
+    cert: x509.Certificate
+    path: ValidationPath
+    is_leaf: bool
+    crls_obtained: int
+
+
+def _rule(*, is_leaf: bool, use_ocsp: bool) -> RevocationCheckingRule:
+    if not is_leaf:
+        return RevocationCheckingRule.CHECK_IF_DECLARED  # a CA may publish no status
+    if use_ocsp:
+        return RevocationCheckingRule.CRL_OR_OCSP_REQUIRED
+    return RevocationCheckingRule.CRL_REQUIRED
+
+
+def _unknown_detail(subject: _Subject) -> str:
+    cert = subject.cert
+    has_ocsp = bool(get_ocsp_urls(to_asn1(cert)))
+    if not distribution_point_urls(cert) and not has_ocsp:
+        return "no indica dónde consultar su estado de revocación"
+    if subject.crls_obtained:
+        return "la lista de revocación (CRL) obtenida no es válida, no corresponde o está desactualizada"
+    if has_ocsp:
+        return (
+            "no se obtuvo respuesta del servicio OCSP ni la lista de revocación (CRL) de su emisor"
+        )
+    return "no se pudo obtener la lista de revocación (CRL) de su emisor"
+
+
+def _collect_crls(source: CrlSource | None, cert: x509.Certificate) -> list[bytes]:
+    """The source's CRLs for ``cert``, re-encoded as DER; a failing source yields none."""
+    if source is None:
+        return []
+    try:
+        raw = list(source.crls_for(cert))
+    except Exception:
+        logger.warning("CRL source failed for %s", cert.subject.rfc4514_string(), exc_info=True)
+        return []
+    found = []
+    for data in raw:
+        try:
+            found.append(load_crl(data).public_bytes(serialization.Encoding.DER))
+        except ValueError:
+            logger.warning("Ignoring data that is not a CRL for %s", cert.subject.rfc4514_string())
+    return found
+
+
+def assess_revocation(
+    *,
+    leaf: x509.Certificate,
+    intermediates: Sequence[x509.Certificate],
+    anchor: x509.Certificate,
+    at: datetime,
+    policy: RevocationPolicy,
+    crl_source: CrlSource | None,
+) -> RevocationStatus:
+    """Revocation status of a validated path; ``intermediates`` go from the leaf's issuer up.
+
+    Each certificate is checked on its own (so an unreachable root CRL does not hide
+    a revoked holder). Revoked wins over unknown, unknown over good.
+    """
+    asn1_anchor = CertTrustAnchor(to_asn1(anchor))
+    top_down = [to_asn1(cert) for cert in reversed(intermediates)]
+    subjects: list[_Subject] = []
+    crls: dict[bytes, CRLContainer] = {}
+    for index, cert in enumerate([leaf, *intermediates]):
+        found = _collect_crls(crl_source, cert)
+        for der in found:
+            crls.setdefault(der, CRLContainer(asn1_crl.CertificateList.load(der)))
+        depth = len(intermediates) - index  # intermediates above this certificate
+        path = ValidationPath(asn1_anchor, top_down[:depth], to_asn1(cert))
+        subjects.append(_Subject(cert, path, is_leaf=index == 0, crls_obtained=len(found)))
+
+    async def assess() -> RevocationStatus:
+        registry = CertificateRegistry.build([asn1_anchor.certificate, *top_down])
+        trust = SimpleTrustManager.build(trust_roots=[asn1_anchor])
+        fetchers = None
+        if policy.use_ocsp:
+            fetchers = Fetchers(
+                ocsp_fetcher=_UrllibOcspFetcher(timeout=policy.fetch_timeout),
+                crl_fetcher=_UpFrontCrls(),
+                cert_fetcher=_NoCertificateFetching(),
+            )
+        unknown: RevocationStatus | None = None
+        for subject in subjects:
+            rules = RevocationCheckingPolicy(
+                ee_certificate_rule=_rule(is_leaf=subject.is_leaf, use_ocsp=policy.use_ocsp),
+                intermediate_ca_cert_rule=RevocationCheckingRule.NO_CHECK,
+            )
+            context = ValidationContext(
+                trust_manager=trust,
+                certificate_registry=registry,
+                revinfo_manager=RevinfoManager(
+                    certificate_registry=registry,
+                    poe_manager=POEManager(),
+                    crls=list(crls.values()),
+                    ocsps=[],
+                    fetchers=fetchers,
+                ),
+                revinfo_policy=CertRevTrustPolicy(rules),
+                moment=at,
+                time_tolerance=REVOCATION_CLOCK_SKEW,
+            )
+            try:
+                await async_validate_path(context, subject.path)
+            except RevokedError as error:
+                return RevocationStatus(
+                    "revoked",
+                    subject.cert,
+                    subject.is_leaf,
+                    revoked_at=error.revocation_dt,
+                    reason=str(error.reason.native or "unspecified"),
+                )
+            except (InsufficientRevinfoError, PathValidationError, ValueError) as error:
+                logger.info("Revocation unknown for %s: %s", subject.cert.subject, error)
+                unknown = unknown or RevocationStatus(
+                    "unknown", subject.cert, subject.is_leaf, detail=_unknown_detail(subject)
+                )
+        return unknown or RevocationStatus("good")
+
+    return run_coroutine(assess)
+
+
+# --- Findings ----------------------------------------------------------------------
+
+# asn1crypto's reason names → (RFC 5280 name, Spanish gloss).
+REVOCATION_REASONS: dict[str, tuple[str, str]] = {
+    "unspecified": ("unspecified", "no especificado"),
+    "key_compromise": ("keyCompromise", "clave privada comprometida"),
+    "ca_compromise": ("cACompromise", "autoridad de certificación comprometida"),
+    "affiliation_changed": ("affiliationChanged", "cambio de afiliación"),
+    "superseded": ("superseded", "reemplazado por otro certificado"),
+    "cessation_of_operation": ("cessationOfOperation", "cese de actividades"),
+    "certificate_hold": ("certificateHold", "certificado suspendido"),
+    "remove_from_crl": ("removeFromCRL", "retirado de la lista"),
+    "privilege_withdrawn": ("privilegeWithdrawn", "privilegio retirado"),
+    "aa_compromise": ("aACompromise", "autoridad de atributos comprometida"),
+}
+
+
+def certificate_label(cert: x509.Certificate) -> str:
+    """The common name, or the whole subject when there is none."""
+    try:
+        names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        if names:
+            return str(names[0].value)
+        return cert.subject.rfc4514_string() or "(sin nombre)"
+    except Exception:
+        return "(nombre ilegible)"
+
+
+def _whose(status: RevocationStatus) -> str:
+    if status.is_leaf or status.subject is None:
+        return "el certificado"
+    return f"el certificado de la autoridad de certificación «{certificate_label(status.subject)}»"
+
+
+def revocation_finding(status: RevocationStatus, policy: RevocationPolicy) -> Finding:
+    """The Spanish finding for a revocation outcome under ``policy``."""
+    if status.outcome == "good":
+        message = (
+            "Se comprobó que el certificado y su cadena de certificación no han sido revocados."
+        )
+        return Finding("revocation.good", message, ok=True)
+    whose = _whose(status)
+    if status.outcome == "revoked":
+        rfc_name, gloss = REVOCATION_REASONS.get(status.reason, (status.reason, ""))
+        reason = f"{rfc_name}, {gloss}" if gloss else rfc_name
+        when = f" el {status.revoked_at.astimezone(UTC):%d/%m/%Y}" if status.revoked_at else ""
+        message = (
+            f"{whose[0].upper()}{whose[1:]} fue revocado por su emisor{when} (motivo: {reason})."
+        )
+        return Finding("revocation.revoked", message, ok=False)
+    unknown = f"No se pudo comprobar si {whose} fue revocado: {status.detail}."
+    if policy.mode == "hard-fail":
+        message = f"{unknown} La política del SENAE exige esta comprobación; intente más tarde."
+        return Finding("revocation.unknown_hard_fail", message, ok=False)
+    message = f"{unknown} Se acepta provisionalmente porque la política configurada lo permite."
+    return Finding("revocation.unknown_soft_fail", message, ok=True)
+
+
+def revocation_not_checked(*, disabled: bool) -> Finding:
+    """Revocation was not looked at: disabled by policy (ok), or the chain or holder already failed."""
+    if disabled:
+        message = (
+            "No se verificó si el certificado fue revocado: la comprobación está "
+            "desactivada por configuración."
+        )
+        return Finding("revocation.not_checked", message, ok=True)
+    message = (
+        "No se verificó si el certificado fue revocado porque no superó las verificaciones "
+        "anteriores."
+    )
+    return Finding("revocation.not_checked", message, ok=False)

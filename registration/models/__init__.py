@@ -1,0 +1,58 @@
+"""Applicant-side data: users, reference data, requests and their parts, certificate trust."""
+
+from registration.models.catalogues import (
+    Canton,
+    Company,
+    MobileOperator,
+    OceType,
+    Province,
+    SecurityQuestion,
+)
+from registration.models.requests import (
+    CORRECTABLE_STATUSES,
+    OPEN_ENDED,
+    RELEASED_STATUSES,
+    CertificateFile,
+    OceRow,
+    RegistrationRequest,
+    RequestEvent,
+    RequestKind,
+    RequestStatus,
+    StagedCertificate,
+    TrackingCounter,
+    certificate_upload_to,
+)
+from registration.models.trust import (
+    CachedCrl,
+    CertificateBinding,
+    PossessionChallenge,
+    TrustAnchor,
+)
+from registration.models.users import ID_USUARIO_VALIDATOR, User
+
+__all__ = [
+    "CORRECTABLE_STATUSES",
+    "ID_USUARIO_VALIDATOR",
+    "OPEN_ENDED",
+    "RELEASED_STATUSES",
+    "CachedCrl",
+    "Canton",
+    "CertificateBinding",
+    "CertificateFile",
+    "Company",
+    "MobileOperator",
+    "OceRow",
+    "OceType",
+    "PossessionChallenge",
+    "Province",
+    "RegistrationRequest",
+    "RequestEvent",
+    "RequestKind",
+    "RequestStatus",
+    "SecurityQuestion",
+    "StagedCertificate",
+    "TrackingCounter",
+    "TrustAnchor",
+    "User",
+    "certificate_upload_to",
+]

@@ -1,0 +1,38 @@
+"""The ECUAPASS user, whose login is the "ID. usuario"."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+ID_USUARIO_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{3,19}$",
+    "El ID. usuario debe tener de 4 a 20 caracteres: letras, números, punto, guion o "
+    "guion bajo, y empezar con letra o número.",
+)
+
+
+class User(AbstractUser):
+    """An ECUAPASS user; `username` is the "ID. usuario" used to log in."""
+
+    username = models.CharField(
+        "ID. usuario",
+        max_length=20,
+        unique=True,
+        validators=[ID_USUARIO_VALIDATOR],
+        error_messages={"unique": "Ya existe un usuario con ese ID. usuario."},
+    )
+    cedula = models.CharField("Doc. Identificación", max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = "usuario"
+        verbose_name_plural = "usuarios"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cedula"],
+                condition=~Q(cedula=""),
+                name="user_cedula_unique_when_set",
+            )
+        ]
