@@ -22,6 +22,7 @@ CHROMIUM_ARGS = [
     "--lang=es-EC",
 ]
 
+
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
     """A browser for one test module; its event loop is gone when the module ends."""
