@@ -82,3 +82,11 @@ def request_by_submission_token(*, token: str) -> RegistrationRequest | None:
     except ValueError:
         return None
     return RegistrationRequest.objects.filter(submission_token=value).first()
+
+
+def certificate_file_contents(*, request: RegistrationRequest) -> list[bytes]:
+    contents = []
+    for cert_file in request.certificates.all():
+        with cert_file.file.open("rb") as handle:
+            contents.append(handle.read())
+    return contents

@@ -59,7 +59,7 @@ from registration.services.verification import (
     certificate_verification_compute,
     possession_challenge_for_form,
     possession_challenge_for_request,
-    possession_challenge_valid,
+    possession_problem,
     request_record_verification,
     verification_checks,
 )
@@ -90,7 +90,7 @@ __all__ = [
     "normalize_security_answer",
     "possession_challenge_for_form",
     "possession_challenge_for_request",
-    "possession_challenge_valid",
+    "possession_problem",
     "reference_data_load",
     "request_access_token",
     "request_activate",

@@ -235,5 +235,18 @@ def possession_challenge_for_request(*, request: RegistrationRequest) -> Possess
     )
 
 
-def possession_challenge_valid(challenge: PossessionChallenge | None) -> bool:
-    return challenge is not None and challenge.expires > timezone.now()
+def possession_problem(
+    *, signature: bytes, challenge: str, certificate_files: Sequence[bytes]
+) -> str:
+    """Why the signature proves possession of none of these certificates ("" if it does)."""
+    message = "La firma del reto no se pudo comprobar."
+    for content in certificate_files:
+        try:
+            leaf = certificates.load_certificate(content)
+        except certificates.CertificateFileError:
+            continue
+        outcome = verify_possession(signature, challenge=challenge.encode(), certificate=leaf)
+        if outcome.ok:
+            return ""
+        message = outcome.message
+    return message

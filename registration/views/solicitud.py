@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from registration import certificates, selectors, services, validators
-from registration.certificates.possession import openssl_command, verify_possession
+from registration import selectors, services, validators
+from registration.certificates.possession import openssl_command
 from registration.company_registry import company_registry
 from registration.forms import CorrectionForm, OceFormSet, RepresentanteForm
 from registration.models import PossessionChallenge, RegistrationRequest, RequestStatus
@@ -174,20 +174,15 @@ def _possession(
         )
         return challenge, None
     signature = bytes(staged_signature.content)
-    outcomes = []
-    for staged_file in staged:
-        try:
-            leaf = certificates.load_certificate(bytes(staged_file.content))
-        except certificates.CertificateFileError:
-            continue
-        outcome = verify_possession(signature, challenge=challenge.text.encode(), certificate=leaf)
-        if outcome.ok:
-            return challenge, signature
-        outcomes.append(outcome)
-    form.add_error(
-        "firma_reto", outcomes[0].message if outcomes else "La firma del reto no se pudo comprobar."
+    problem = services.possession_problem(
+        signature=signature,
+        challenge=challenge.text,
+        certificate_files=[bytes(s.content) for s in staged],
     )
-    return challenge, None
+    if problem:
+        form.add_error("firma_reto", problem)
+        return challenge, None
+    return challenge, signature
 
 
 def _correction_signature(request_obj: RegistrationRequest, form: CorrectionForm) -> bytes:
@@ -202,23 +197,16 @@ def _correction_signature(request_obj: RegistrationRequest, form: CorrectionForm
         return b""
     signature = upload.read(settings.CERTIFICATE_MAX_BYTES + 1)
     challenge = services.possession_challenge_for_request(request=request_obj)
-    candidates = [content for _, content in form.certificate_contents] or [
-        c.file.open("rb").read() for c in request_obj.certificates.all()
-    ]
-    message = "La firma del reto no se pudo comprobar."
-    for content in candidates:
-        try:
-            leaf = certificates.load_certificate(content)
-        except certificates.CertificateFileError:
-            continue
-        outcome = verify_possession(signature, challenge=challenge.text.encode(), certificate=leaf)
-        if outcome.ok:
-            return signature
-        message = outcome.message
-    form.add_error(
-        "firma_reto", message if candidates else "La firma del reto no se pudo comprobar."
+    problem = services.possession_problem(
+        signature=signature,
+        challenge=challenge.text,
+        certificate_files=[content for _, content in form.certificate_contents]
+        or selectors.certificate_file_contents(request=request_obj),
     )
-    return b""
+    if problem:
+        form.add_error("firma_reto", problem)
+        return b""
+    return signature
 
 
 def _consultar(

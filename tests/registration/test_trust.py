@@ -351,3 +351,57 @@ def test_an_offline_crl_revokes_and_the_user_is_disabled(
     )
     with pytest.raises(CommandError, match="almacén de confianza"):
         call_command("import_crl", str(forged), stdout=StringIO())
+
+
+def test_correcting_with_a_new_certificate_needs_a_new_signature(
+    submit: Callable[..., RegistrationRequest],
+    applicant_certificate: pki.CertificateAndKey,
+    good_certificate: bytes,
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from registration.models import PossessionChallenge
+    from tests.conftest import sign_challenge
+
+    stranger_ca = pki.make_ca("CA Desconocida")
+    wrong = pki.make_leaf(stranger_ca, cedula=pki.DEFAULT_CEDULA, ruc=pki.COMPANY_RUC)
+    request = submit(pki.to_der(wrong[0]), signer=wrong)
+    run_jobs(request)
+    assert request.status == RequestStatus.VERIFICATION_FAILED
+
+    token = services.request_access_token(request)
+    client = Client()
+    client.get(f"/solicitud-del-uso/corregir/{token}/")
+    old_file = request.certificates.get()
+    fields = {
+        "ruc": request.ruc,
+        "razon_social": request.razon_social,
+        "direccion_empresa": request.direccion_empresa,
+        "telefono_empresa": "022345678",
+        "cedula": request.cedula,
+        "nombre_usuario": request.nombre_usuario,
+        "email": request.email,
+        "remove_files": [str(old_file.pk)],
+    }
+    unsigned = client.post(
+        f"/solicitud-del-uso/corregir/{token}/",
+        {**fields, "certificados": SimpleUploadedFile("nuevo.cer", good_certificate)},
+    )
+    assert unsigned.status_code == 400
+    assert "firme el reto" in unsigned.content.decode()
+
+    challenge = PossessionChallenge.objects.get(request=request).text
+    signed = client.post(
+        f"/solicitud-del-uso/corregir/{token}/",
+        {
+            **fields,
+            "certificados": SimpleUploadedFile("nuevo.cer", good_certificate),
+            "firma_reto": SimpleUploadedFile(
+                "reto.p7s", sign_challenge(challenge, applicant_certificate)
+            ),
+        },
+    )
+    assert signed.status_code == 302
+    run_jobs(request)
+    assert request.status == RequestStatus.CERTIFICATE_VERIFIED
+    assert [c.original_name for c in request.certificates.all()] == ["nuevo.cer"]
