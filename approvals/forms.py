@@ -6,7 +6,20 @@ from typing import Any
 
 from django import forms
 
+from approvals.models import RejectionReason
 from approvals.services import Decision
+from registration.models import RegistrationRequest, User
+
+OBSERVABLE_FIELDS = [
+    ("ruc", "RUC empresa"),
+    ("razon_social", "Razón Social"),
+    ("direccion_empresa", "Dirección de empresa"),
+    ("telefono_empresa", "Teléfono empresa"),
+    ("cedula", "Doc. Identificación"),
+    ("nombre_usuario", "Nombre Usuario"),
+    ("email", "Correo Electrónico"),
+    ("oces", "Tipo de OCEs"),
+]
 
 
 class DecisionForm(forms.Form):
@@ -19,19 +32,67 @@ class DecisionForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
+    observed_items = forms.MultipleChoiceField(
+        label="Qué debe corregir", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    reason = forms.ModelChoiceField(
+        label="Motivo del rechazo",
+        queryset=RejectionReason.objects.none(),
+        required=False,
+        empty_label="--Selección--",
+    )
     comment = forms.CharField(
-        label="Observaciones o motivo",
+        label="Observaciones o detalle del motivo",
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
+    def __init__(
+        self,
+        *args: Any,
+        request_obj: RegistrationRequest | None = None,
+        reasons: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        files = [
+            (f"archivo:{c.original_name}", f"Archivo {c.original_name}")
+            for c in (request_obj.certificates.all() if request_obj else [])
+        ]
+        self.fields["observed_items"].choices = [*OBSERVABLE_FIELDS, *files]  # type: ignore[attr-defined]
+        self.fields["reason"].queryset = reasons  # type: ignore[attr-defined]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         decision = data.get("decision")
-        if decision == Decision.OBSERVE and not data.get("comment", "").strip():
-            self.add_error("comment", "Escriba las observaciones que el solicitante debe corregir.")
-        if decision == Decision.REJECT and not data.get("comment", "").strip():
-            self.add_error("comment", "Indique el motivo del rechazo.")
+        comment = data.get("comment", "").strip()
+        if decision == Decision.OBSERVE:
+            if not comment:
+                self.add_error(
+                    "comment", "Escriba las observaciones que el solicitante debe corregir."
+                )
+            if not data.get("observed_items"):
+                self.add_error("observed_items", "Marque qué campos o archivos debe corregir.")
+        if decision == Decision.REJECT and not data.get("reason"):
+            self.add_error("reason", "Elija el motivo del rechazo.")
         return data
+
+    def decision_text(self) -> str:
+        """The comment a decision records: for a rejection, the catalogue reason plus detail."""
+        data = self.cleaned_data
+        comment = data.get("comment", "").strip()
+        if data.get("decision") == Decision.REJECT and data.get("reason"):
+            return f"{data['reason'].text}. {comment}".strip() if comment else data["reason"].text
+        return comment
+
+
+class ReassignForm(forms.Form):
+    reviewer = forms.ModelChoiceField(
+        label="Revisor", queryset=User.objects.none(), empty_label="--Selección--"
+    )
+
+    def __init__(self, *args: Any, reviewers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].queryset = reviewers  # type: ignore[attr-defined]

@@ -21,3 +21,19 @@ class RegistrationProcess(Process):
         permissions = [
             ("review_registration", "Puede revisar y decidir solicitudes del uso"),
         ]
+
+
+class RejectionReason(models.Model):
+    """The editable catalogue a reviewer picks a rejection reason from."""
+
+    text = models.CharField("motivo", max_length=200, unique=True)
+    active = models.BooleanField("activo", default=True)
+    position = models.PositiveSmallIntegerField("orden", default=0)
+
+    class Meta:
+        ordering = ["position", "text"]
+        verbose_name = "motivo de rechazo"
+        verbose_name_plural = "motivos de rechazo"
+
+    def __str__(self) -> str:
+        return self.text

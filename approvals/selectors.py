@@ -1,44 +1,280 @@
-"""Reads of the reviewer side: queues and the review page."""
+"""Reads of the reviewer side: the queues, the review page, the dashboard, the audit trail."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from approvals import sla
 from approvals.flows import RepresentanteFlow
-from approvals.models import RegistrationProcess
-from registration.models import User
+from approvals.models import RegistrationProcess, RejectionReason
+from registration.models import OceRow, RegistrationRequest, RequestEvent, RequestStatus, User
 
 QUEUE_PAGE_SIZE = 50
+# Queue counts stop here: "1000+" instead of a COUNT over the whole table.
+COUNT_CAP = 1000
+
+QUEUES = {
+    "sin-asignar": "Sin asignar",
+    "mias": "Mis tareas",
+    "todas": "Todas (supervisor)",
+    "decididas": "Decididas",
+}
+SORTS = {
+    "antiguas": ("created", "pk"),
+    "recientes": ("-created", "-pk"),
+    "empresa": ("process__registrationprocess__request__razon_social", "pk"),
+    "provincia": ("process__registrationprocess__request__province__name", "pk"),
+}
+REQUEST = "process__registrationprocess__request"
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    queue: str = "sin-asignar"
+    q: str = ""
+    kind: str = ""
+    ruc: str = ""
+    province: str = ""
+    oce_type: str = ""
+    verification: str = ""
+    sla: str = ""
+    sort: str = "antiguas"
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, data: Any) -> QueueFilters:
+        page = data.get("pagina", "1")
+        return cls(
+            queue=data.get("cola", "sin-asignar") if data.get("cola") in QUEUES else "sin-asignar",
+            q=data.get("q", "").strip()[:100],
+            kind=data.get("tipo", ""),
+            ruc=data.get("ruc", "").strip()[:13],
+            province=data.get("provincia", ""),
+            oce_type=data.get("oce", ""),
+            verification=data.get("verificacion", ""),
+            sla=data.get("sla", ""),
+            sort=data.get("orden", "antiguas") if data.get("orden") in SORTS else "antiguas",
+            page=max(1, int(page)) if str(page).isdigit() else 1,
+        )
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    task_pk: int
+    tracking_number: str
+    kind: str
+    razon_social: str
+    ruc: str
+    applicant: str
+    cedula: str
+    province: str
+    oce_types: str
+    verification: str
+    received: datetime
+    age: timedelta
+    sla_state: str
+    owner: str
+    decided: datetime | None
+    request_status: str
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    number: int
+    has_next: bool
+    counts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
 
 
 def _review_tasks() -> QuerySet[Task]:
-    return Task._default_manager.filter(flow_task=RepresentanteFlow.review).select_related(
-        "owner", "process__registrationprocess__request__province"
+    return Task._default_manager.filter(flow_task=RepresentanteFlow.review)
+
+
+def _queue_base(queue: str, user: User) -> QuerySet[Task]:
+    tasks = _review_tasks()
+    supervisor = user.has_perm("approvals.manage_registrationprocess")
+    if queue == "mias":
+        return tasks.filter(status=STATUS.ASSIGNED, owner=user)
+    if queue == "todas":
+        return (
+            tasks.filter(status__in=[STATUS.NEW, STATUS.ASSIGNED]) if supervisor else tasks.none()
+        )
+    if queue == "decididas":
+        done = tasks.filter(status=STATUS.DONE)
+        return done if supervisor else done.filter(owner=user)
+    return tasks.filter(status=STATUS.NEW)
+
+
+def sla_cutoffs(now: datetime) -> tuple[datetime, datetime]:
+    """Received before the first: overdue; before the second: due soon (SLA in business days)."""
+    days = settings.ECUAPASS_REVIEW_SLA_DAYS
+
+    def latest_start(fraction: float) -> datetime:
+        # business_deadline is monotonic in its start: bisect over minutes back from now.
+        span = int(timedelta(days=days * 7 + 14).total_seconds() // 60)
+        starts = range(span)
+
+        def due_before_now(minutes_back: int) -> bool:
+            start = now - timedelta(minutes=minutes_back)
+            allowed = (
+                sla.business_age(start, sla.business_deadline(start, business_days=days)) * fraction
+            )
+            return sla.business_age(start, now) >= allowed
+
+        index = bisect.bisect_left(starts, True, key=due_before_now)
+        return now - timedelta(minutes=starts[min(index, span - 1)])
+
+    return latest_start(1.0), latest_start(0.75)
+
+
+def _filtered(tasks: QuerySet[Task], filters: QueueFilters, now: datetime) -> QuerySet[Task]:
+    if filters.q:
+        q = filters.q
+        tasks = tasks.filter(
+            Q(**{f"{REQUEST}__tracking_number__iexact": q})
+            | Q(**{f"{REQUEST}__ruc__startswith": q})
+            | Q(**{f"{REQUEST}__cedula__startswith": q})
+            | Q(**{f"{REQUEST}__nombre_usuario__icontains": q})
+            | Q(**{f"{REQUEST}__razon_social__icontains": q})
+        )
+    if filters.kind:
+        tasks = tasks.filter(**{f"{REQUEST}__kind": filters.kind})
+    if filters.ruc:
+        tasks = tasks.filter(**{f"{REQUEST}__ruc": filters.ruc})
+    if filters.province:
+        tasks = tasks.filter(**{f"{REQUEST}__province_id": filters.province})
+    if filters.oce_type.isdigit():
+        tasks = tasks.filter(
+            Exists(
+                OceRow.objects.filter(
+                    request_id=OuterRef(f"{REQUEST}__pk"), oce_type_id=int(filters.oce_type)
+                )
+            )
+        )
+    if filters.verification:
+        tasks = tasks.filter(**{f"{REQUEST}__verification_outcome": filters.verification})
+    if filters.sla in {"vencida", "por vencer", "a tiempo"}:
+        overdue, due_soon = sla_cutoffs(now)
+        if filters.sla == "vencida":
+            tasks = tasks.filter(created__lte=overdue)
+        elif filters.sla == "por vencer":
+            tasks = tasks.filter(created__gt=overdue, created__lte=due_soon)
+        else:
+            tasks = tasks.filter(created__gt=due_soon)
+    return tasks
+
+
+def bounded_count(tasks: QuerySet[Task]) -> str:
+    n = tasks.values("pk")[: COUNT_CAP + 1].count()
+    return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+
+
+def review_queue(*, user: User, filters: QueueFilters) -> QueuePage:
+    """One page of a queue with its filters; a fixed number of queries whatever the size."""
+    now = timezone.now()
+    tasks = _filtered(_queue_base(filters.queue, user), filters, now)
+    order = ("-finished", "-pk") if filters.queue == "decididas" else SORTS[filters.sort]
+    offset = (filters.page - 1) * QUEUE_PAGE_SIZE
+    page = list(
+        tasks.select_related("owner", f"{REQUEST}__province")
+        .prefetch_related(
+            Prefetch(f"{REQUEST}__oces", queryset=OceRow.objects.select_related("oce_type"))
+        )
+        .order_by(*order)[offset : offset + QUEUE_PAGE_SIZE + 1]
+    )
+    days = settings.ECUAPASS_REVIEW_SLA_DAYS
+    rows = [_row(task, now, days) for task in page[:QUEUE_PAGE_SIZE]]
+    counts = {
+        name: bounded_count(_filtered(_queue_base(name, user), filters, now)) for name in QUEUES
+    }
+    return QueuePage(
+        rows=rows, number=filters.page, has_next=len(page) > QUEUE_PAGE_SIZE, counts=counts
     )
 
 
-def review_queue_unassigned() -> QuerySet[Task]:
-    """Requests waiting for a reviewer, oldest first."""
-    return _review_tasks().filter(status=STATUS.NEW).order_by("created", "pk")
-
-
-def review_queue_mine(*, user: User) -> QuerySet[Task]:
-    return _review_tasks().filter(status=STATUS.ASSIGNED, owner=user).order_by("created", "pk")
+def _row(task: Task, now: datetime, days: int) -> QueueRow:
+    request: RegistrationRequest = task.process.registrationprocess.request
+    end = task.finished or now
+    return QueueRow(
+        task_pk=task.pk,
+        tracking_number=request.tracking_number,
+        kind=request.get_kind_display(),
+        razon_social=request.razon_social,
+        ruc=request.ruc,
+        applicant=request.nombre_usuario,
+        cedula=request.cedula,
+        province=request.province.name,
+        oce_types=", ".join(sorted({o.oce_type.name for o in request.oces.all()})),
+        verification=request.get_verification_outcome_display() or "—",
+        received=task.created,
+        age=sla.business_age(task.created, end),
+        sla_state=sla.sla_state(task.created, end, business_days=days),
+        owner=task.owner.username if task.owner else "",
+        decided=task.finished,
+        request_status=request.get_status_display(),
+    )
 
 
 def review_task(*, task_pk: int) -> Task | None:
-    return _review_tasks().filter(pk=task_pk).first()
+    return (
+        _review_tasks().select_related("owner", f"{REQUEST}__province").filter(pk=task_pk).first()
+    )
 
 
 def process_of_task(task: Task) -> RegistrationProcess:
     return RegistrationProcess.objects.select_related(
         "request__province", "request__canton", "request__operadora"
     ).get(pk=task.process_id)
+
+
+@dataclass(frozen=True)
+class Related:
+    requests: list[RegistrationRequest]
+    users: list[User]
+
+
+def related_to_request(*, request: RegistrationRequest) -> Related:
+    """Other requests and active users with the same RUC or cédula."""
+    others = (
+        RegistrationRequest.objects.filter(Q(ruc=request.ruc) | Q(cedula=request.cedula))
+        .exclude(pk=request.pk)
+        .order_by("-created")[:20]
+    )
+    users = User.objects.filter(
+        Q(cedula=request.cedula) | Q(registration_requests__ruc=request.ruc), is_active=True
+    ).distinct()[:20]
+    return Related(requests=list(others), users=list(users))
+
+
+def rejection_reasons() -> QuerySet[RejectionReason]:
+    return RejectionReason.objects.filter(active=True)
+
+
+def reviewers() -> QuerySet[User]:
+    return (
+        User.objects.filter(
+            Q(groups__permissions__codename="review_registration")
+            | Q(user_permissions__codename="review_registration"),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("username")
+    )
 
 
 @dataclass(frozen=True)
@@ -67,3 +303,80 @@ def failed_jobs() -> list[FailedJob]:
         )
         for task in tasks
     ]
+
+
+# --- Supervisor dashboard -----------------------------------------------------------
+
+DECISION_STATUSES = (RequestStatus.COMPANY_APPROVED, RequestStatus.OBSERVED, RequestStatus.REJECTED)
+AGEING_BUCKETS = (("< 1 día hábil", 1), ("1–2 días hábiles", 2), ("2–5 días hábiles", 5))
+
+
+@dataclass
+class Dashboard:
+    by_state: list[tuple[str, int]]
+    ageing: list[tuple[str, int]]
+    overdue: int
+    days: list[str]
+    decisions: dict[str, list[int]]
+
+
+def dashboard(*, now: datetime | None = None, days: int = 14) -> Dashboard:
+    now = now or timezone.now()
+    labels = dict(RequestStatus.choices)
+    by_state = [
+        (str(labels.get(row["status"], row["status"])), row["n"])
+        for row in RegistrationRequest.objects.values("status")
+        .annotate(n=Count("pk"))
+        .order_by("status")
+    ]
+    open_created = (
+        _review_tasks()
+        .filter(status__in=[STATUS.NEW, STATUS.ASSIGNED])
+        .values_list("created", flat=True)
+    )
+    buckets = {label: 0 for label, _ in AGEING_BUCKETS} | {"> 5 días hábiles": 0}
+    overdue = 0
+    for created in open_created.iterator():
+        age_days = sla.business_age(created, now) / timedelta(days=1)
+        label = next(
+            (name for name, limit in AGEING_BUCKETS if age_days < limit), "> 5 días hábiles"
+        )
+        buckets[label] += 1
+        if (
+            sla.sla_state(created, now, business_days=settings.ECUAPASS_REVIEW_SLA_DAYS)
+            == "vencida"
+        ):
+            overdue += 1
+    since = (now - timedelta(days=days - 1)).date()
+    day_list = [since + timedelta(days=i) for i in range(days)]
+    decided = (
+        RequestEvent.objects.filter(
+            to_status__in=DECISION_STATUSES, created__date__gte=since, actor__isnull=False
+        )
+        .exclude(from_status__in=DECISION_STATUSES)
+        .annotate(day=TruncDate("created", tzinfo=timezone.get_current_timezone()))
+        .values("actor_label", "day")
+        .annotate(n=Count("pk"))
+    )
+    per_reviewer: dict[str, dict[date, int]] = {}
+    for row in decided:
+        per_reviewer.setdefault(row["actor_label"], {})[row["day"]] = row["n"]
+    return Dashboard(
+        by_state=by_state,
+        ageing=list(buckets.items()),
+        overdue=overdue,
+        days=[d.strftime("%d/%m") for d in day_list],
+        decisions={
+            reviewer: [counts.get(d, 0) for d in day_list]
+            for reviewer, counts in sorted(per_reviewer.items())
+        },
+    )
+
+
+def audit_events(*, since: date | None = None, until: date | None = None) -> Iterator[RequestEvent]:
+    events = RequestEvent.objects.select_related("request").order_by("created", "pk")
+    if since:
+        events = events.filter(created__date__gte=since)
+    if until:
+        events = events.filter(created__date__lte=until)
+    return events.iterator(chunk_size=2000)

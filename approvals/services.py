@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from approvals.flows import RepresentanteFlow
-from approvals.models import RegistrationProcess
+from approvals.models import RegistrationProcess, RejectionReason
 from approvals.nodes import CeleryJob, enqueue_job
 from registration import services as registration_services
 from registration.models import RegistrationRequest, User
 
 logger = logging.getLogger(__name__)
 
+REVIEW_PERMISSION = "approvals.review_registration"
+MANAGE_PERMISSION = "approvals.manage_registrationprocess"
 REVIEWER_GROUP = "SENAE revisor"
 SUPERVISOR_GROUP = "SENAE supervisor"
 
@@ -133,10 +139,22 @@ def _check_not_own(actor: User, process: RegistrationProcess) -> None:
         raise ReviewError("No puede revisar una solicitud en la que usted es el solicitante.")
 
 
-def review_take(*, task_pk: int, actor: User) -> None:
+@contextmanager
+def _review_activation(task: Task) -> Iterator[Any]:
+    """The task's activation under the flow lock; a busy lock is a message, not a crash."""
+    try:
+        with task.activation() as activation:
+            yield activation
+    except FlowLockFailed as exc:
+        raise ReviewError(
+            "Otro revisor está trabajando en esta solicitud en este momento. Intente de nuevo."
+        ) from exc
+
+
+def review_take(*, task_pk: int, actor: User, source_ip: str | None = None) -> None:
     """Take a request from the queue; the second of two racing reviewers is told."""
     task = _review_task(task_pk)
-    with task.activation() as activation:
+    with _review_activation(task) as activation:
         if task.owner_id is not None:
             if task.owner_id == actor.pk:
                 return
@@ -147,17 +165,60 @@ def review_take(*, task_pk: int, actor: User) -> None:
             raise ReviewError("No tiene permiso para revisar solicitudes.")
         _check_not_own(actor, activation.process)
         activation.assign(user=actor)
+        registration_services.request_note(
+            request_id=activation.process.request_id,
+            actor=actor,
+            comment="Tomada para revisión.",
+            source_ip=source_ip,
+        )
 
 
-def review_release(*, task_pk: int, actor: User) -> None:
+def review_release(*, task_pk: int, actor: User, source_ip: str | None = None) -> None:
     task = _review_task(task_pk)
-    with task.activation() as activation:
+    with _review_activation(task) as activation:
         if not activation.unassign.can_proceed() or not activation.unassign.has_perm(actor):
             raise ReviewError("Solo quien tomó la solicitud puede liberarla.")
         activation.unassign()
+        registration_services.request_note(
+            request_id=activation.process.request_id,
+            actor=actor,
+            comment="Liberada: vuelve a la cola.",
+            source_ip=source_ip,
+        )
 
 
-def review_decide(*, task_pk: int, actor: User, decision: Decision, comment: str = "") -> None:
+def review_reassign(*, task_pk: int, actor: User, to: User, source_ip: str | None = None) -> None:
+    """A supervisor hands a request (taken or not) to another reviewer."""
+    task = _review_task(task_pk)
+    if not to.has_perm(REVIEW_PERMISSION):
+        raise ReviewError(f"{to.username} no es revisor.")
+    with _review_activation(task) as activation:
+        if not RepresentanteFlow.instance.has_manage_permission(actor):
+            raise ReviewError("Solo un supervisor puede reasignar.")
+        if task.status not in (STATUS.NEW, STATUS.ASSIGNED):
+            raise ReviewError("Esta solicitud ya no está pendiente de revisión.")
+        _check_not_own(to, activation.process)
+        if task.status == STATUS.NEW:
+            activation.assign(user=to)
+        else:
+            activation.reassign(user=to)
+        registration_services.request_note(
+            request_id=activation.process.request_id,
+            actor=actor,
+            comment=f"Reasignada a {to.username}.",
+            source_ip=source_ip,
+        )
+
+
+def review_decide(
+    *,
+    task_pk: int,
+    actor: User,
+    decision: Decision,
+    comment: str = "",
+    observed_items: Sequence[str] = (),
+    source_ip: str | None = None,
+) -> None:
     """Approve, observe or reject a request the actor holds; only once."""
     task = _review_task(task_pk)
     comment = comment.strip()
@@ -165,7 +226,7 @@ def review_decide(*, task_pk: int, actor: User, decision: Decision, comment: str
         raise ReviewError("Escriba las observaciones que el solicitante debe corregir.")
     if decision is Decision.REJECT and not comment:
         raise ReviewError("Indique el motivo del rechazo.")
-    with task.activation() as activation:
+    with _review_activation(task) as activation:
         if task.status == STATUS.DONE:
             raise ReviewError("Esta solicitud ya fue decidida.")
         if task.owner_id != actor.pk:
@@ -176,13 +237,21 @@ def review_decide(*, task_pk: int, actor: User, decision: Decision, comment: str
         activation.start(request=None)
         request_id = activation.process.request_id
         if decision is Decision.APPROVE:
-            registration_services.request_approve(request_id=request_id, actor=actor)
+            registration_services.request_approve(
+                request_id=request_id, actor=actor, source_ip=source_ip
+            )
         elif decision is Decision.OBSERVE:
             registration_services.request_observe(
-                request_id=request_id, actor=actor, comments=comment
+                request_id=request_id,
+                actor=actor,
+                comments=comment,
+                items=observed_items,
+                source_ip=source_ip,
             )
         else:
-            registration_services.request_reject(request_id=request_id, actor=actor, reason=comment)
+            registration_services.request_reject(
+                request_id=request_id, actor=actor, reason=comment, source_ip=source_ip
+            )
         activation.execute()
 
 
@@ -221,6 +290,18 @@ def roles_setup() -> None:
     reviewers.permissions.add(review)
     supervisors, _ = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
     supervisors.permissions.add(review, manage)
+    for position, text in enumerate(DEFAULT_REJECTION_REASONS):
+        RejectionReason.objects.get_or_create(text=text, defaults={"position": position})
+
+
+DEFAULT_REJECTION_REASONS = (
+    "La empresa no tiene autorización vigente como OCE",
+    "El representante no consta como representante legal de la empresa",
+    "El certificado digital no corresponde al representante",
+    "Información de la empresa inconsistente con el RUC",
+    "Solicitud duplicada",
+    "Otro motivo",
+)
 
 
 def staff_user_create(*, username: str, password: str, group: str, first_name: str = "") -> User:

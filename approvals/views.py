@@ -1,32 +1,40 @@
-"""Reviewer pages: the queue, the review page and its decision, failed jobs."""
+"""Reviewer pages: queues, the review page and its decision, the dashboard, audit, failed jobs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import csv
+from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from approvals import selectors, services
-from approvals.forms import DecisionForm
+from approvals import charts, selectors, services
+from approvals.forms import DecisionForm, ReassignForm
+from approvals.two_factor import staff_verified_required
 from registration import selectors as registration_selectors
+from registration.company_registry import company_registry
+from registration.models import User
+from registration.ratelimit import client_address
 
-REVIEW_PERMISSION = "approvals.review_registration"
-MANAGE_PERMISSION = "approvals.manage_registrationprocess"
+REVIEW_PERMISSION = services.REVIEW_PERMISSION
+MANAGE_PERMISSION = services.MANAGE_PERMISSION
 
 
 def _requires(
     permission: str,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Anonymous users go to the login page; logged-in users without `permission` get 403."""
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """Anonymous users go to the login page; staff without a verified second factor to the
+    2FA pages; logged-in users without `permission` get 403."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return login_required(permission_required(permission, raise_exception=True)(view))
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        return staff_verified_required(permission_required(permission, raise_exception=True)(view))
 
     return decorator
 
@@ -35,18 +43,30 @@ reviewer_required = _requires(REVIEW_PERMISSION)
 supervisor_required = _requires(MANAGE_PERMISSION)
 
 
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 @reviewer_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    unassigned = Paginator(selectors.review_queue_unassigned(), selectors.QUEUE_PAGE_SIZE)
-    page = unassigned.get_page(request.GET.get("pagina"))
+    filters = selectors.QueueFilters.from_query(request.GET)
+    page = selectors.review_queue(user=_actor(request), filters=filters)
+    query = request.GET.copy()
+    query.pop("pagina", None)
     return render(
         request,
         "approvals/queue.html",
         {
             "page": page,
-            "mine": selectors.review_queue_mine(user=request.user),  # type: ignore[arg-type]
+            "filters": filters,
+            "queues": selectors.QUEUES,
+            "query": query.urlencode(),
             "can_manage": request.user.has_perm(MANAGE_PERMISSION),
+            "provinces": registration_selectors.provinces_with_cantones(),
+            "oce_types": registration_selectors.oce_types(),
         },
     )
 
@@ -61,15 +81,17 @@ def _task_or_404(task_pk: int) -> Any:
 @reviewer_required
 @require_GET
 def review_detail(request: HttpRequest, task_pk: int) -> HttpResponse:
-    return _render_review(request, task_pk, DecisionForm())
+    task = _task_or_404(task_pk)
+    req = selectors.process_of_task(task).request
+    form = DecisionForm(request_obj=req, reasons=selectors.rejection_reasons())
+    return _render_review(request, task, form)
 
 
 def _render_review(
-    request: HttpRequest, task_pk: int, form: DecisionForm, status: int = 200
+    request: HttpRequest, task: Any, form: DecisionForm, status: int = 200
 ) -> HttpResponse:
-    task = _task_or_404(task_pk)
-    process = selectors.process_of_task(task)
-    req = process.request
+    req = selectors.process_of_task(task).request
+    can_manage = request.user.has_perm(MANAGE_PERMISSION)
     return render(
         request,
         "approvals/review.html",
@@ -78,11 +100,15 @@ def _render_review(
             "req": req,
             "events": registration_selectors.request_events(request=req),
             "reasons": registration_selectors.request_verification_reasons(request=req),
+            "registry": company_registry().lookup(req.ruc),
+            "related": selectors.related_to_request(request=req),
             "form": form,
             "is_mine": task.owner_id == request.user.pk,
             "confirming": form.is_bound
             and not form.errors
             and not form.cleaned_data.get("confirm"),
+            "can_manage": can_manage,
+            "reassign_form": ReassignForm(reviewers=selectors.reviewers()) if can_manage else None,
         },
         status=status,
     )
@@ -92,7 +118,9 @@ def _render_review(
 @require_POST
 def review_take(request: HttpRequest, task_pk: int) -> HttpResponse:
     try:
-        services.review_take(task_pk=task_pk, actor=request.user)  # type: ignore[arg-type]
+        services.review_take(
+            task_pk=task_pk, actor=_actor(request), source_ip=client_address(request)
+        )
     except services.ReviewError as exc:
         messages.error(request, str(exc))
         return redirect("approvals:queue")
@@ -103,31 +131,122 @@ def review_take(request: HttpRequest, task_pk: int) -> HttpResponse:
 @require_POST
 def review_release(request: HttpRequest, task_pk: int) -> HttpResponse:
     try:
-        services.review_release(task_pk=task_pk, actor=request.user)  # type: ignore[arg-type]
+        services.review_release(
+            task_pk=task_pk, actor=_actor(request), source_ip=client_address(request)
+        )
     except services.ReviewError as exc:
         messages.error(request, str(exc))
     return redirect("approvals:queue")
+
+
+@supervisor_required
+@require_POST
+def review_reassign(request: HttpRequest, task_pk: int) -> HttpResponse:
+    form = ReassignForm(request.POST, reviewers=selectors.reviewers())
+    if not form.is_valid():
+        messages.error(request, "Elija el revisor al que reasigna la solicitud.")
+        return redirect("approvals:review", task_pk=task_pk)
+    try:
+        services.review_reassign(
+            task_pk=task_pk,
+            actor=_actor(request),
+            to=form.cleaned_data["reviewer"],
+            source_ip=client_address(request),
+        )
+    except services.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Reasignada a {form.cleaned_data['reviewer'].username}.")
+    return redirect("approvals:review", task_pk=task_pk)
 
 
 @reviewer_required
 @require_POST
 def review_decide(request: HttpRequest, task_pk: int) -> HttpResponse:
-    form = DecisionForm(request.POST)
+    task = _task_or_404(task_pk)
+    req = selectors.process_of_task(task).request
+    form = DecisionForm(request.POST, request_obj=req, reasons=selectors.rejection_reasons())
     if not form.is_valid() or not form.cleaned_data.get("confirm"):
         # First step renders the confirmation; errors re-render the form.
-        return _render_review(request, task_pk, form, status=200 if form.is_valid() else 400)
+        return _render_review(request, task, form, status=200 if form.is_valid() else 400)
     try:
         services.review_decide(
             task_pk=task_pk,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=_actor(request),
             decision=services.Decision(form.cleaned_data["decision"]),
-            comment=form.cleaned_data["comment"],
+            comment=form.decision_text(),
+            observed_items=form.cleaned_data["observed_items"],
+            source_ip=client_address(request),
         )
     except services.ReviewError as exc:
         messages.error(request, str(exc))
         return redirect("approvals:queue")
-    messages.success(request, "Decisión registrada.")
+    messages.success(request, f"Decisión registrada para {req.tracking_number}.")
     return redirect("approvals:queue")
+
+
+@supervisor_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    data = selectors.dashboard()
+    return render(
+        request,
+        "approvals/dashboard.html",
+        {
+            "data": data,
+            "state_chart": charts.bar_chart_svg(data.by_state, title="Solicitudes por estado"),
+            "ageing_chart": charts.bar_chart_svg(
+                data.ageing, title="Antigüedad de las solicitudes en revisión"
+            ),
+            "decisions_chart": charts.grouped_bar_chart_svg(
+                data.days, data.decisions, title="Decisiones por revisor y día"
+            ),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@supervisor_required
+@require_GET
+def audit_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The audit trail as CSV (desde/hasta: YYYY-MM-DD), streamed."""
+    events = selectors.audit_events(
+        since=_parse_date(request.GET.get("desde", "")),
+        until=_parse_date(request.GET.get("hasta", "")),
+    )
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow(
+            ["fecha", "solicitud", "actor", "ip", "estado_anterior", "estado_nuevo", "comentario"]
+        )
+        for event in events:
+            yield writer.writerow(
+                [
+                    timezone.localtime(event.created).isoformat(timespec="seconds"),
+                    event.request.tracking_number,
+                    event.actor_label,
+                    event.source_ip or "",
+                    event.from_status,
+                    event.to_status,
+                    event.comment,
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="auditoria-solicitudes.csv"'
+    return response
 
 
 @supervisor_required
@@ -140,7 +259,7 @@ def failed_jobs(request: HttpRequest) -> HttpResponse:
 @require_POST
 def job_retry(request: HttpRequest, task_pk: int) -> HttpResponse:
     try:
-        services.flow_job_retry(task_pk=task_pk, actor=request.user)  # type: ignore[arg-type]
+        services.flow_job_retry(task_pk=task_pk, actor=_actor(request))
     except services.ReviewError as exc:
         messages.error(request, str(exc))
     else:

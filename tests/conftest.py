@@ -216,6 +216,26 @@ def submit(
     return _submit
 
 
+def verified_login(client: Client, user: User) -> Client:
+    """Log in with the password and an OTP-verified session, as the reviewer pages require."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    assert client.login(username=user.username, password=PASSWORD)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Pruebas", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def state_changes(request: RegistrationRequest) -> list[str]:
+    """The states a request went through (audit notes such as "taken" left out)."""
+    return [e.to_status for e in request.events.all() if e.from_status != e.to_status]
+
+
 def wait_for(
     predicate: Callable[[], bool], *, timeout: float = 60, what: str = "condition"
 ) -> None:

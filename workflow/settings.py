@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "viewflow.workflow",
     "registration",
     "approvals",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -134,6 +137,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "registration.User"
 LOGIN_URL = "registration:login"
+# Reviewers and supervisors add a TOTP code (approvals/two_factor.py).
+OTP_TOTP_ISSUER = "ECUAPASS SENAE"
 LOGIN_REDIRECT_URL = "registration:mi_pagina"
 LOGOUT_REDIRECT_URL = "registration:home"
 
@@ -210,6 +215,10 @@ ECUAPASS_CERT_EXPIRY_WARNING_DAYS = env_int("ECUAPASS_CERT_EXPIRY_WARNING_DAYS",
 ECUAPASS_DISABLE_ON_CERTIFICATE_PROBLEM = env_bool("ECUAPASS_DISABLE_ON_CERTIFICATE_PROBLEM", True)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Review ------------------------------------------------------------------
+# Target for a reviewer's decision, in business days (America/Guayaquil, weekends skipped).
+ECUAPASS_REVIEW_SLA_DAYS = env_int("ECUAPASS_REVIEW_SLA_DAYS", 2)
 
 # --- Email (certificate expiry warnings; notifications come later) -------
 EMAIL_BACKEND = os.environ.get(

@@ -109,9 +109,21 @@ class RegistrationRequest(models.Model):
     possession_signature = models.BinaryField("firma del reto (CMS)", blank=True, default=b"")
 
     # Outcome of the automatic and human steps
+    verification_outcome = models.CharField(
+        "resultado de la verificación",
+        max_length=16,
+        blank=True,
+        choices=[
+            ("verificada", "Verificada"),
+            ("advertencias", "Verificada con advertencias"),
+            ("fallida", "Fallida"),
+        ],
+    )
     verification = models.JSONField("resultado de la verificación", default=dict, blank=True)
     verified_at = models.DateTimeField("verificado", null=True, blank=True)
     observation = models.TextField("observaciones", blank=True)
+    # What the reviewer asked to correct: field names and certificate file names.
+    observed_items = models.JSONField("campos observados", default=list, blank=True)
     rejection_reason = models.TextField("motivo del rechazo", blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -158,6 +170,8 @@ class RegistrationRequest(models.Model):
         indexes = [
             models.Index(fields=["status", "created"], name="request_status_created_idx"),
             models.Index(fields=["ruc"], name="request_ruc_idx"),
+            models.Index(fields=["cedula"], name="request_cedula_idx"),
+            models.Index(fields=["kind", "status"], name="request_kind_status_idx"),
         ]
 
     def __str__(self) -> str:
@@ -244,13 +258,17 @@ class RequestEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     actor_label = models.CharField(max_length=64)
+    source_ip = models.GenericIPAddressField("IP de origen", null=True, blank=True)
     comment = models.TextField(blank=True)
-    created = models.DateTimeField(auto_now_add=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["created", "id"]
         verbose_name = "evento de solicitud"
         verbose_name_plural = "eventos de solicitud"
+        indexes = [
+            models.Index(fields=["to_status", "created"], name="event_to_status_created_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.from_status} → {self.to_status}"

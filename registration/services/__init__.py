@@ -10,6 +10,7 @@ from registration.services.common import (
     ActivationConflict,
     SubmissionConflict,
     TransitionNotAllowed,
+    request_note,
 )
 from registration.services.lifecycle import (
     CORRECTABLE_FIELDS,
@@ -96,6 +97,7 @@ __all__ = [
     "request_activate",
     "request_approve",
     "request_from_access_token",
+    "request_note",
     "request_observe",
     "request_record_job_failure",
     "request_record_verification",

@@ -42,6 +42,7 @@ def record_event(
     actor: User | None,
     actor_label: str,
     comment: str = "",
+    source_ip: str | None = None,
 ) -> None:
     RequestEvent.objects.create(
         request=request,
@@ -50,6 +51,7 @@ def record_event(
         actor=actor,
         actor_label=actor.username if actor is not None else actor_label,
         comment=comment,
+        source_ip=source_ip or None,
     )
 
 
@@ -62,6 +64,7 @@ def transition(
     actor_label: str = SYSTEM_ACTOR,
     comment: str = "",
     update_fields: Sequence[str] = (),
+    source_ip: str | None = None,
 ) -> None:
     """Move a locked request to `to` and append the history row."""
     allowed = tuple(allowed_from)
@@ -79,6 +82,23 @@ def transition(
         actor=actor,
         actor_label=actor_label,
         comment=comment,
+        source_ip=source_ip,
+    )
+
+
+def request_note(
+    *, request_id: int, actor: User, comment: str, source_ip: str | None = None
+) -> None:
+    """An audit row for an action that doesn't change the state (take, release, reassign)."""
+    request = RegistrationRequest.objects.get(pk=request_id)
+    record_event(
+        request,
+        from_status=request.status,
+        to_status=request.status,
+        actor=actor,
+        actor_label=actor.username,
+        comment=comment,
+        source_ip=source_ip,
     )
 
 

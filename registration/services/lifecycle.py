@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from django.db import IntegrityError, transaction
@@ -33,9 +35,15 @@ logger = logging.getLogger(__name__)
 
 
 def _decide(
-    request_id: int, *, actor: User, to: RequestStatus, comment: str, **fields: str
+    request_id: int,
+    *,
+    actor: User,
+    to: RequestStatus,
+    comment: str,
+    source_ip: str | None,
+    **fields: Any,
 ) -> RegistrationRequest:
-    """A reviewer's decision on a verified request: who, when, and what it says."""
+    """A reviewer's decision on a verified request: who, when, from where, and what it says."""
     request = locked_request(request_id)
     for name, value in fields.items():
         setattr(request, name, value)
@@ -48,25 +56,54 @@ def _decide(
         actor=actor,
         comment=comment,
         update_fields=[*fields, "decided_by", "decided_at"],
+        source_ip=source_ip,
     )
     return request
 
 
-def request_approve(*, request_id: int, actor: User) -> RegistrationRequest:
+def request_approve(
+    *, request_id: int, actor: User, source_ip: str | None = None
+) -> RegistrationRequest:
     return _decide(
-        request_id, actor=actor, to=RequestStatus.COMPANY_APPROVED, comment="Aprobada por el SENAE."
+        request_id,
+        actor=actor,
+        to=RequestStatus.COMPANY_APPROVED,
+        comment="Aprobada por el SENAE.",
+        source_ip=source_ip,
     )
 
 
-def request_observe(*, request_id: int, actor: User, comments: str) -> RegistrationRequest:
+def request_observe(
+    *,
+    request_id: int,
+    actor: User,
+    comments: str,
+    items: Sequence[str] = (),
+    source_ip: str | None = None,
+) -> RegistrationRequest:
+    """Send the request back with comments tied to the fields and files to correct."""
+    described = f" [{', '.join(items)}]" if items else ""
     return _decide(
-        request_id, actor=actor, to=RequestStatus.OBSERVED, comment=comments, observation=comments
+        request_id,
+        actor=actor,
+        to=RequestStatus.OBSERVED,
+        comment=comments + described,
+        source_ip=source_ip,
+        observation=comments,
+        observed_items=list(items),
     )
 
 
-def request_reject(*, request_id: int, actor: User, reason: str) -> RegistrationRequest:
+def request_reject(
+    *, request_id: int, actor: User, reason: str, source_ip: str | None = None
+) -> RegistrationRequest:
     return _decide(
-        request_id, actor=actor, to=RequestStatus.REJECTED, comment=reason, rejection_reason=reason
+        request_id,
+        actor=actor,
+        to=RequestStatus.REJECTED,
+        comment=reason,
+        source_ip=source_ip,
+        rejection_reason=reason,
     )
 
 

@@ -174,13 +174,14 @@ def request_record_verification(*, request_id: int, outcome: dict[str, Any]) -> 
     passed = [r for r in results if r["valid"]]
     request.verification = outcome
     request.verified_at = timezone.now()
+    request.verification_outcome = _outcome_label(request, passed)
     if passed:
         transition(
             request,
             allowed_from=[RequestStatus.SUBMITTED],
             to=RequestStatus.CERTIFICATE_VERIFIED,
             comment=f"Certificado verificado: {passed[0]['file']}.",
-            update_fields=["verification", "verified_at"],
+            update_fields=["verification", "verified_at", "verification_outcome"],
         )
     else:
         reasons = [reason for r in results for reason in r["reasons"]] or [
@@ -191,8 +192,27 @@ def request_record_verification(*, request_id: int, outcome: dict[str, Any]) -> 
             allowed_from=[RequestStatus.SUBMITTED],
             to=RequestStatus.VERIFICATION_FAILED,
             comment=" ".join(reasons),
-            update_fields=["verification", "verified_at"],
+            update_fields=["verification", "verified_at", "verification_outcome"],
         )
+
+
+# Passed, but worth a reviewer's look.
+WARNING_CODES = frozenset({"revocation.unknown_soft_fail"})
+
+
+def _outcome_label(request: RegistrationRequest, passed: list[dict[str, Any]]) -> str:
+    if not passed:
+        return "fallida"
+    result = passed[0]
+    identity = result.get("identity") or {}
+    razon = (identity.get("razon_social") or "").strip().upper()
+    if (
+        request.ruc_warnings
+        or any(f["code"] in WARNING_CODES for f in result.get("findings", []))
+        or (razon and razon != request.razon_social.strip().upper())
+    ):
+        return "advertencias"
+    return "verificada"
 
 
 # --- The one-time challenge ---------------------------------------------------------

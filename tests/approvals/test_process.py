@@ -15,11 +15,19 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from approvals.flows import RepresentanteFlow
+from approvals.models import RejectionReason
 from approvals.tasks import run_flow_job
 from registration import selectors as registration_selectors
 from registration import services as registration_services
 from registration.models import RegistrationRequest, RequestStatus, User
-from tests.conftest import PASSWORD, WorkerProcess, wait_for, wait_for_status
+from tests.conftest import (
+    PASSWORD,
+    WorkerProcess,
+    state_changes,
+    verified_login,
+    wait_for,
+    wait_for_status,
+)
 from tests.environment import TEST_REDIS_URL
 from tests.support import pki
 
@@ -27,9 +35,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def logged_in(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
+    return verified_login(Client(), user)
 
 
 def review_task(request: RegistrationRequest) -> Task:
@@ -40,18 +46,14 @@ def review_task(request: RegistrationRequest) -> Task:
     )
 
 
-def decide(client: Client, task: Task, decision: str, comment: str = "") -> Any:
+def decide(client: Client, task: Task, decision: str, comment: str = "", **extra: Any) -> Any:
     """Take, then decide with the confirm step, through the reviewer pages."""
     assert client.post(f"/revision/tarea/{task.pk}/tomar/").status_code == 302
-    confirm_page = client.post(
-        f"/revision/tarea/{task.pk}/decidir/", {"decision": decision, "comment": comment}
-    )
+    data = {"decision": decision, "comment": comment, **extra}
+    confirm_page = client.post(f"/revision/tarea/{task.pk}/decidir/", data)
     assert confirm_page.status_code == 200
     assert "Confirmar" in confirm_page.content.decode()
-    return client.post(
-        f"/revision/tarea/{task.pk}/decidir/",
-        {"decision": decision, "comment": comment, "confirm": "True"},
-    )
+    return client.post(f"/revision/tarea/{task.pk}/decidir/", {**data, "confirm": "True"})
 
 
 def test_submit_verify_approve_activate_login(
@@ -71,7 +73,7 @@ def test_submit_verify_approve_activate_login(
     assert response.status_code == 302
 
     wait_for_status(request, RequestStatus.ACTIVE)
-    assert [e.to_status for e in request.events.all()] == [
+    assert state_changes(request) == [
         "submitted",
         "certificate_verified",
         "company_approved",
@@ -99,8 +101,10 @@ def test_observe_correct_verify_again_approve(
         review_task(request),
         "observe",
         "La dirección de la empresa está incompleta.",
+        observed_items=["direccion_empresa"],
     )
     wait_for_status(request, RequestStatus.OBSERVED)
+    assert request.observed_items == ["direccion_empresa"]
 
     applicant = Client()
     token = registration_services.request_access_token(request)
@@ -124,7 +128,7 @@ def test_observe_correct_verify_again_approve(
 
     decide(reviewer_client, review_task(request), "approve")
     wait_for_status(request, RequestStatus.ACTIVE)
-    statuses = [e.to_status for e in request.events.all()]
+    statuses = state_changes(request)
     assert statuses == [
         "submitted",
         "certificate_verified",
@@ -144,16 +148,19 @@ def test_reject_with_reason(
 ) -> None:
     request = submit(good_certificate)
     wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
-    decide(logged_in(reviewer), review_task(request), "reject", "La empresa no tiene OCE vigente.")
+    reason = RejectionReason.objects.get(text__startswith="La empresa no tiene autorización")
+    decide(
+        logged_in(reviewer), review_task(request), "reject", "Vencida en 2025.", reason=reason.pk
+    )
     request.refresh_from_db()
     assert request.status == RequestStatus.REJECTED
-    assert request.rejection_reason == "La empresa no tiene OCE vigente."
+    assert request.rejection_reason == f"{reason.text}. Vencida en 2025."
     assert request.process.status == STATUS.DONE
     assert not User.objects.filter(username="jperez01").exists()
     page = Client().get(
         f"/solicitud-del-uso/estado/{registration_services.request_access_token(request)}/"
     )
-    assert "La empresa no tiene OCE vigente." in page.content.decode()
+    assert "Vencida en 2025." in page.content.decode()
 
 
 def test_cedula_mismatch_fails_verification_with_reason(

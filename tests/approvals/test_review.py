@@ -11,8 +11,9 @@ from viewflow.workflow.status import STATUS
 
 from approvals import services
 from approvals.flows import RepresentanteFlow
+from approvals.models import RejectionReason
 from registration.models import RegistrationRequest, RequestStatus, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +44,7 @@ def review_task(request: RegistrationRequest) -> Task:
 
 
 def client_for(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
+    return verified_login(Client(), user)
 
 
 def test_anonymous_is_sent_to_login(verified_request: RegistrationRequest) -> None:
@@ -116,7 +115,12 @@ def test_approving_twice_is_refused(verified_request: RegistrationRequest, revie
     client = client_for(reviewer)
     response = client.post(
         f"/revision/tarea/{task.pk}/decidir/",
-        {"decision": "reject", "comment": "x", "confirm": "True"},
+        {
+            "decision": "reject",
+            "reason": RejectionReason.objects.first().pk,  # type: ignore[union-attr]
+            "comment": "x",
+            "confirm": "True",
+        },
         follow=True,
     )
     assert "ya fue decidida" in response.content.decode()

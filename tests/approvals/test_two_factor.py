@@ -1,0 +1,262 @@
+"""Reviewers and supervisors need a TOTP code after their password; applicants don't."""
+
+from __future__ import annotations
+
+import re
+import time
+from base64 import b32encode
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from registration.models import User
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = "/revision/"
+FAILED_JOBS = "/revision/trabajos-fallidos/"
+
+
+def enroll_url(next_url: str = QUEUE) -> str:
+    return f"{reverse('approvals:two_factor_enroll')}?next={quote(next_url, safe='')}"
+
+
+def verify_url(next_url: str = QUEUE) -> str:
+    return f"{reverse('approvals:two_factor_verify')}?next={quote(next_url, safe='')}"
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def code_for(device: TOTPDevice) -> str:
+    """The code an authenticator app shows now, or the next one if now's was already used."""
+    device.refresh_from_db()
+    now_t = (int(time.time()) - device.t0) // device.step
+    drift = max(device.drift, device.last_t + 1 - now_t)
+    token = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift)
+    return f"{token:0{device.digits}d}"
+
+
+def wrong_code_for(device: TOTPDevice) -> str:
+    right = {int(code_for(device))}
+    return next(f"{n:06d}" for n in (123456, 654321, 111111) if n not in right)
+
+
+def unthrottle(device: TOTPDevice) -> None:
+    """Let the back-off after a refused code pass, as waiting would."""
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_timestamp=timezone.now() - timedelta(days=1)
+    )
+
+
+def enroll(client: Client, user: User, next_url: str = QUEUE) -> TOTPDevice:
+    """First login: scan (read the device) and confirm with a current code."""
+    assert client.get(enroll_url(next_url)).status_code == 200
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    response = client.post(enroll_url(next_url), {"otp_token": code_for(device)})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response["Location"] == next_url
+    return TOTPDevice.objects.get(pk=device.pk)
+
+
+# --- Anonymous and applicants ------------------------------------------------------
+
+
+def test_anonymous_is_sent_to_login_not_to_the_second_factor(reference_data: None) -> None:
+    client = Client()
+    for url in (QUEUE, reverse("approvals:two_factor_enroll"), verify_url()):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/iniciar-sesion/?next=")
+    assert not TOTPDevice.objects.exists()
+
+
+def test_an_applicant_is_untouched_by_the_second_factor(outsider: User) -> None:
+    client = client_for(outsider)
+    assert client.get("/mi-pagina/").status_code == 200
+    assert client.get(QUEUE).status_code == 403  # as before: forbidden, not enrolment
+    assert client.get(FAILED_JOBS).status_code == 403
+    assert client.get(enroll_url()).status_code == 403
+    assert client.post(verify_url(), {"otp_token": "123456"}).status_code == 403
+    assert not TOTPDevice.objects.filter(user=outsider).exists()
+
+
+# --- Reviewer ------------------------------------------------------------------------
+
+
+def test_reviewer_first_login_enrolls_and_then_reaches_the_queue(reviewer: User) -> None:
+    client = client_for(reviewer)
+    response = client.get(QUEUE)
+    assert response.status_code == 302
+    assert response["Location"] == enroll_url(QUEUE)
+
+    page = client.get(response["Location"]).content.decode()
+    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    assert "<svg" in page
+    secret = re.search(r'id="clave-totp">([A-Z2-7 ]+)<', page)
+    assert secret is not None
+    assert secret.group(1).replace(" ", "") in device.config_url
+    assert 'autocomplete="one-time-code"' in page
+    assert 'inputmode="numeric"' in page
+    assert '<label for="id_otp_token">' in page
+
+    response = client.post(enroll_url(QUEUE), {"otp_token": code_for(device)})
+    assert response.status_code == 302
+    assert response["Location"] == QUEUE
+    assert TOTPDevice.objects.get(pk=device.pk).confirmed
+    assert client.get(QUEUE).status_code == 200
+    # A reviewer still can't reach supervisor pages: 2FA adds a check, it grants nothing.
+    assert client.get(FAILED_JOBS).status_code == 403
+
+
+def test_reloading_the_enrolment_page_keeps_the_same_secret(reviewer: User) -> None:
+    client = client_for(reviewer)
+    first = client.get(enroll_url()).content.decode()
+    second = client.get(enroll_url()).content.decode()
+    secret = re.compile(r'id="clave-totp">([A-Z2-7 ]+)<')
+    assert secret.findall(first) == secret.findall(second)
+    assert TOTPDevice.objects.filter(user=reviewer).count() == 1
+
+
+def test_a_wrong_code_is_refused_with_a_message_and_retries_are_throttled(
+    reviewer: User,
+) -> None:
+    client = client_for(reviewer)
+    client.get(enroll_url())
+    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+
+    refused = client.post(enroll_url(), {"otp_token": wrong_code_for(device)})
+    assert refused.status_code == 400
+    assert "El código no es correcto" in refused.content.decode()
+    assert not TOTPDevice.objects.get(pk=device.pk).confirmed
+    assert client.get(QUEUE).status_code == 302
+
+    # Right away, even the right code waits for the back-off.
+    throttled = client.post(enroll_url(), {"otp_token": code_for(device)})
+    assert throttled.status_code == 400
+    assert "Demasiados intentos fallidos" in throttled.content.decode()
+    assert not TOTPDevice.objects.get(pk=device.pk).confirmed
+
+    unthrottle(device)
+    assert client.post(enroll_url(), {"otp_token": code_for(device)}).status_code == 302
+    assert client.get(QUEUE).status_code == 200
+
+
+def test_a_code_that_is_not_six_digits_is_refused_before_checking(reviewer: User) -> None:
+    client = client_for(reviewer)
+    client.get(enroll_url())
+    response = client.post(enroll_url(), {"otp_token": "12ab"})
+    assert response.status_code == 400
+    assert "6 dígitos" in response.content.decode()
+    assert TOTPDevice.objects.get(user=reviewer).throttling_failure_count == 0
+
+
+def test_next_login_must_verify_before_the_queue(reviewer: User) -> None:
+    enroll(client_for(reviewer), reviewer)
+    device = TOTPDevice.objects.get(user=reviewer, confirmed=True)
+
+    client = client_for(reviewer)
+    response = client.get(QUEUE)
+    assert response.status_code == 302
+    assert response["Location"] == verify_url(QUEUE)
+    # Enrolment is closed once a device is confirmed: no new secret is shown.
+    enroll_page = client.get(enroll_url())
+    assert enroll_page.status_code == 302
+    assert enroll_page["Location"] == verify_url(QUEUE)
+    assert TOTPDevice.objects.filter(user=reviewer).count() == 1
+
+    page = client.get(verify_url()).content.decode()
+    assert 'autocomplete="one-time-code"' in page
+    assert "<svg" not in page
+
+    refused = client.post(verify_url(), {"otp_token": wrong_code_for(device)})
+    assert refused.status_code == 400
+    assert "El código no es correcto" in refused.content.decode()
+    assert client.get(QUEUE).status_code == 302
+
+    unthrottle(device)
+    response = client.post(verify_url(), {"otp_token": code_for(device)})
+    assert response.status_code == 302
+    assert response["Location"] == QUEUE
+    assert client.get(QUEUE).status_code == 200
+
+
+def test_a_used_code_is_not_accepted_again(reviewer: User) -> None:
+    client = client_for(reviewer)
+    client.get(enroll_url())
+    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    code = code_for(device)
+    assert client.post(enroll_url(), {"otp_token": code}).status_code == 302
+
+    replay = client_for(reviewer).post(verify_url(), {"otp_token": code})
+    assert replay.status_code == 400
+    assert "El código no es correcto" in replay.content.decode()
+
+
+def test_logging_out_ends_the_verified_session(reviewer: User) -> None:
+    client = client_for(reviewer)
+    enroll(client, reviewer)
+    client.post("/cerrar-sesion/")
+    assert client.login(username=reviewer.username, password=PASSWORD)
+    assert client.get(QUEUE)["Location"] == verify_url(QUEUE)
+
+
+def test_only_the_latest_enrolment_page_can_be_confirmed(reviewer: User) -> None:
+    """A secret is shown to one session: opening enrolment elsewhere replaces it."""
+    first, second = client_for(reviewer), client_for(reviewer)
+    first.get(enroll_url())
+    first_device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    second.get(enroll_url())
+    assert not TOTPDevice.objects.filter(pk=first_device.pk).exists()
+
+    stale = first.post(enroll_url(), {"otp_token": f"{totp(first_device.bin_key):06d}"})
+    assert stale.status_code == 400
+    assert "se reinició" in stale.content.decode()
+    # The refusal shows the first session a new secret, which replaces the second's.
+    current = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    assert current.pk != first_device.pk
+    assert b32encode(current.bin_key).decode()[:4] in stale.content.decode()
+
+    assert first.post(enroll_url(), {"otp_token": code_for(current)}).status_code == 302
+    assert TOTPDevice.objects.filter(user=reviewer).count() == 1
+    # The other session is sent to verification, not to a fresh enrolment.
+    assert second.get(QUEUE)["Location"] == verify_url(QUEUE)
+    assert second.get(enroll_url())["Location"] == verify_url(QUEUE)
+
+
+def test_next_must_stay_on_this_site(reviewer: User) -> None:
+    client = client_for(reviewer)
+    client.get(enroll_url("https://ejemplo.invalid/"))
+    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    response = client.post(enroll_url("https://ejemplo.invalid/"), {"otp_token": code_for(device)})
+    assert response.status_code == 302
+    assert response["Location"] == QUEUE
+
+
+# --- Supervisor --------------------------------------------------------------------
+
+
+def test_supervisor_enrolls_then_must_verify_on_each_login(supervisor: User) -> None:
+    client = client_for(supervisor)
+    response = client.get(FAILED_JOBS)
+    assert response["Location"] == enroll_url(FAILED_JOBS)
+    device = enroll(client, supervisor, next_url=FAILED_JOBS)
+    assert device.confirmed
+    assert client.get(FAILED_JOBS).status_code == 200
+    assert client.get(QUEUE).status_code == 200
+
+    later = client_for(supervisor)
+    assert later.get(FAILED_JOBS)["Location"] == verify_url(FAILED_JOBS)
+    response = later.post(verify_url(FAILED_JOBS), {"otp_token": code_for(device)})
+    assert response["Location"] == FAILED_JOBS
+    assert later.get(FAILED_JOBS).status_code == 200
