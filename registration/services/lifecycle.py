@@ -124,6 +124,7 @@ class CorrectionData:
     # A new signed challenge (needed when the certificate changes).
     possession_challenge: str = ""
     possession_signature: bytes = b""
+    source_ip: str | None = None
 
 
 CORRECTABLE_FIELDS = (
@@ -169,6 +170,7 @@ def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRe
         allowed_from=[RequestStatus.OBSERVED, RequestStatus.VERIFICATION_FAILED],
         to=RequestStatus.SUBMITTED,
         actor_label=APPLICANT_ACTOR,
+        source_ip=data.source_ip,
         comment="Corregida por el solicitante"
         + (f" ({', '.join(described)})." if described else " sin cambios."),
         update_fields=[*changed_fields, "ruc_warnings"],

@@ -184,6 +184,7 @@ def request_submit(
     submission_token: uuid.UUID,
     possession_challenge: str = "",
     possession_signature: bytes = b"",
+    source_ip: str | None = None,
 ) -> RegistrationRequest:
     """Save a Representante request and start its process; once per form.
 
@@ -264,6 +265,7 @@ def request_submit(
         actor=None,
         actor_label=APPLICANT_ACTOR,
         comment="Solicitud registrada.",
+        source_ip=source_ip,
     )
     approval_services.process_start(request=request)
     return request

@@ -17,6 +17,7 @@ from registration.certificates.possession import openssl_command
 from registration.company_registry import company_registry
 from registration.forms import CorrectionForm, OceFormSet, RepresentanteForm
 from registration.models import PossessionChallenge, RegistrationRequest, RequestStatus
+from registration.ratelimit import client_address
 from registration.views.lookups import session_key, stage_uploads, staged_files_payload
 
 STATUS_HELP = {
@@ -143,6 +144,7 @@ def representante_new(request: HttpRequest) -> HttpResponse:
                 submission_token=form.cleaned_data["submission_token"],
                 possession_challenge=challenge.text if challenge and signature else "",
                 possession_signature=signature or b"",
+                source_ip=client_address(request),
             )
         except services.SubmissionConflict as exc:
             for field, message in exc.errors.items():
@@ -324,6 +326,7 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
                 ruc_warnings=form.ruc_warnings,
                 possession_challenge=challenge.text if signature else "",
                 possession_signature=signature,
+                source_ip=client_address(request),
             )
             try:
                 approval_services.correction_submit(request=request_obj, data=data)
