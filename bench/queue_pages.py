@@ -56,18 +56,25 @@ SPREAD_DAYS = 90
 def login_for_bench(client: Any, user: Any) -> None:
     """HOOK: log `client` in as `user` for the measured pages. Adjust when login changes.
 
-    If reviewer pages come to require an OTP-verified session (django-otp's
-    OTPMiddleware + `otp_required`), mark the session verified as
-    `django_otp.login()` does, e.g.:
-
-        from django_otp import DEVICE_ID_SESSION_KEY
-        from django_otp.plugins.otp_static.models import StaticDevice
-        device, _ = StaticDevice.objects.get_or_create(user=user, name="bench")
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
+    Reviewer pages need an OTP-verified session (approvals/two_factor.py): the
+    user gets a confirmed TOTP device and the session is marked verified the
+    way `django_otp.login()` does, so each measured request pays what a real
+    reviewer's does (session, user, device).
     """
+    from django.apps import apps
+
     client.force_login(user)
+    if not apps.is_installed("django_otp"):
+        return
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, name="bench", defaults={"confirmed": True}
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 # --- Setup ------------------------------------------------------------------------------
