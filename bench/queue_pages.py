@@ -221,7 +221,7 @@ def seed_batch(
     first: int, last: int, *, ref: Reference, year: int, start: datetime, step: timedelta
 ) -> None:
     """Requests first..last-1, each pending review exactly as the flow leaves it."""
-    from django.db import connection, transaction
+    from django.db import transaction
     from viewflow.workflow.models import Process, Task
     from viewflow.workflow.status import PROCESS, STATUS
 
@@ -264,54 +264,80 @@ def seed_batch(
                 verified_at=received,
             )
         )
+    oces = [
+        OceRow(
+            oce_type_id=ref.oce_types[n % len(ref.oce_types)],
+            code=f"{n:08d}",
+            start_month=n % 12 + 1,
+            start_year=2000 + n % 25,
+        )
+        for n in range(first, last)
+    ]
+    # Multi-table child of viewflow's Process: a parent row and a child row each.
+    parents = [
+        Process(flow_class=RepresentanteFlow, status=PROCESS.NEW, created=start + step * n)
+        for n in range(first, last)
+    ]
+    # The review task as viewflow creates it; flow_task is stored as
+    # get_task_ref(RepresentanteFlow.review) == "approvals/flows.RepresentanteFlow.review".
+    tasks = [
+        Task(
+            flow_task=RepresentanteFlow.review,
+            flow_task_type="HUMAN",
+            status=STATUS.NEW,
+            owner_permission="approvals.review_registration",
+            created=start + step * n + timedelta(seconds=5),
+        )
+        for n in range(first, last)
+    ]
     with transaction.atomic():
-        created = RegistrationRequest.objects.bulk_create(requests, batch_size=BATCH_SIZE)
-        OceRow.objects.bulk_create(
-            [
-                OceRow(
-                    request_id=req.pk,
-                    oce_type_id=ref.oce_types[n % len(ref.oce_types)],
-                    code=f"{n:08d}",
-                    start_month=n % 12 + 1,
-                    start_year=2000 + n % 25,
-                )
-                for n, req in zip(range(first, last), created, strict=True)
-            ],
-            batch_size=BATCH_SIZE,
+        request_ids = allocate_ids(RegistrationRequest, len(requests))
+        process_ids = allocate_ids(Process, len(parents))
+        for request_id, process_id, req, oce, parent, task in zip(
+            request_ids, process_ids, requests, oces, parents, tasks, strict=True
+        ):
+            req.pk = request_id
+            oce.request_id = request_id
+            parent.pk = process_id
+            task.process_id = process_id
+        children = [
+            RegistrationProcess(process_ptr_id=process_id, request_id=request_id)
+            for process_id, request_id in zip(process_ids, request_ids, strict=True)
+        ]
+        copy_rows(RegistrationRequest, requests)
+        copy_rows(OceRow, oces, with_pk=False)
+        copy_rows(Process, parents)
+        copy_rows(RegistrationProcess, children)
+        copy_rows(Task, tasks, with_pk=False)
+
+
+def allocate_ids(model: Any, count: int) -> list[int]:
+    """`count` ids from the table's identity sequence, for rows written with COPY."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
         )
-        # Multi-table child of viewflow's Process: parent rows first, then the child rows.
-        parents = Process.objects.bulk_create(
-            [
-                Process(flow_class=RepresentanteFlow, status=PROCESS.NEW, created=start + step * n)
-                for n in range(first, last)
-            ],
-            batch_size=BATCH_SIZE,
-        )
-        child = RegistrationProcess._meta
-        quote = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {quote(child.db_table)} "  # noqa: S608 - identifiers from _meta
-                f"({quote(child.pk.column)}, {quote(child.get_field('request').column)}) "
-                "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
-                [[p.pk for p in parents], [r.pk for r in created]],
-            )
-        # The review task as viewflow creates it: flow_task is stored as
-        # get_task_ref(RepresentanteFlow.review) == "approvals/flows.RepresentanteFlow.review".
-        Task.objects.bulk_create(
-            [
-                Task(
-                    process_id=process.pk,
-                    flow_task=RepresentanteFlow.review,
-                    flow_task_type="HUMAN",
-                    status=STATUS.NEW,
-                    owner_permission="approvals.review_registration",
-                    created=start + step * n + timedelta(seconds=5),
-                )
-                for n, process in zip(range(first, last), parents, strict=True)
-            ],
-            batch_size=BATCH_SIZE,
-        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def copy_rows(model: Any, objects: list[Any], *, with_pk: bool = True) -> None:
+    """COPY the model's own columns, each value prepared by its field as Django would."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    connection = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the proxy: faster
+
+    fields = [f for f in model._meta.local_concrete_fields if with_pk or not f.primary_key]
+    quote = connection.ops.quote_name
+    statement = (
+        f"COPY {quote(model._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+    )
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for obj in objects:
+            copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
 
 
 def seed_up_to(total: int, *, ref: Reference, year: int, start: datetime, step: timedelta) -> None:
@@ -327,7 +353,7 @@ def seed_up_to(total: int, *, ref: Reference, year: int, start: datetime, step: 
         seed_batch(
             first, min(first + BATCH_SIZE, total), ref=ref, year=year, start=start, step=step
         )
-        reset_queries()  # with DJANGO_DEBUG=true, don't keep the huge INSERTs in memory
+        reset_queries()  # with DJANGO_DEBUG=true, keep the query log from growing
         if sys.stdout.isatty():
             print(f"  sembradas {min(first + BATCH_SIZE, total):>7}", end="\r", flush=True)
     # Real submissions after the bench continue the sequence instead of colliding.
