@@ -80,6 +80,17 @@ def business_deadline(
         cursor = day_end
 
 
+def working_days_between(
+    first: date, last: date, *, holidays: frozenset[date] = frozenset()
+) -> int:
+    """Working days in [first, last): weekday arithmetic, no day-by-day loop."""
+    if last <= first:
+        return 0
+    weeks, extra = divmod((last - first).days, 7)
+    weekdays = weeks * 5 + sum(1 for i in range(extra) if (first.weekday() + i) % 7 < 5)
+    return weekdays - sum(1 for h in holidays if first <= h < last and h.weekday() < 5)
+
+
 def business_age(
     start: datetime,
     now: datetime,
@@ -90,18 +101,60 @@ def business_age(
     """Working time elapsed from `start` to `now`: weekends and holidays count nothing.
 
     Zero when `now` is not after `start`. `business_age(s, business_deadline(s,
-    business_days=n)) == timedelta(days=n)`.
+    business_days=n)) == timedelta(days=n)`. Constant time in the age (queues and
+    the dashboard call it for every open request).
     """
     zone = ZoneInfo(tz)
-    cursor = _local(start, zone)
+    begin = _local(start, zone)
     end = _local(now, zone)
-    elapsed = timedelta(0)
-    while cursor < end:
-        day_end = _next_midnight(cursor)
-        if is_working_day(cursor.date(), holidays=holidays):
-            elapsed += min(day_end, end) - cursor
-        cursor = day_end
-    return elapsed
+    if end <= begin:
+        return timedelta(0)
+    if begin.date() == end.date():
+        return end - begin if is_working_day(begin.date(), holidays=holidays) else timedelta(0)
+    # Wall-clock differences (same tzinfo), like business_deadline: each day is 24 h.
+    first_day = (
+        _next_midnight(begin) - begin
+        if is_working_day(begin.date(), holidays=holidays)
+        else timedelta(0)
+    )
+    last_midnight = datetime.combine(end.date(), time(0), tzinfo=end.tzinfo)
+    last_day = (
+        end - last_midnight if is_working_day(end.date(), holidays=holidays) else timedelta(0)
+    )
+    full_days = working_days_between(begin.date() + _DAY, end.date(), holidays=holidays)
+    return first_day + full_days * _DAY + last_day
+
+
+def latest_start_with_age(
+    now: datetime,
+    *,
+    age: timedelta,
+    tz: str = LOCAL_TZ,
+    holidays: frozenset[date] = frozenset(),
+) -> datetime:
+    """The latest start whose working age at `now` is at least `age`, in UTC.
+
+    The inverse of `business_age` for queries: requests received at or before
+    this moment have used `age` of working time, so "vencida" is
+    `created <= latest_start_with_age(now, age=timedelta(days=business_days))`,
+    and any ageing bucket is a range on `created`, counted in SQL.
+    """
+    zone = ZoneInfo(tz)
+    cursor = _local(now, zone)
+    remaining = age
+    if remaining <= timedelta(0):
+        return cursor.astimezone(UTC)
+    # Walk back through whole local days: at most the working days in `age` plus the gaps.
+    while True:
+        day_start = datetime.combine(cursor.date(), time(0), tzinfo=cursor.tzinfo)
+        if day_start == cursor:  # at midnight: the day to consume is the previous one
+            day_start = datetime.combine(cursor.date() - _DAY, time(0), tzinfo=cursor.tzinfo)
+        if is_working_day(day_start.date(), holidays=holidays):
+            available = cursor - day_start  # wall-clock: same tzinfo
+            if remaining <= available:
+                return (cursor - remaining).astimezone(UTC)
+            remaining -= available
+        cursor = day_start
 
 
 def sla_state(
