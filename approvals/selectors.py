@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -130,25 +129,12 @@ def _queue_base(queue: str, user: User) -> QuerySet[Task]:
 
 
 def sla_cutoffs(now: datetime) -> tuple[datetime, datetime]:
-    """Received before the first: overdue; before the second: due soon (SLA in business days)."""
+    """Received at or before the first: overdue; before the second: due soon (business days)."""
     days = settings.ECUAPASS_REVIEW_SLA_DAYS
-
-    def latest_start(fraction: float) -> datetime:
-        # business_deadline is monotonic in its start: bisect over minutes back from now.
-        span = int(timedelta(days=days * 7 + 14).total_seconds() // 60)
-        starts = range(span)
-
-        def due_before_now(minutes_back: int) -> bool:
-            start = now - timedelta(minutes=minutes_back)
-            allowed = (
-                sla.business_age(start, sla.business_deadline(start, business_days=days)) * fraction
-            )
-            return sla.business_age(start, now) >= allowed
-
-        index = bisect.bisect_left(starts, True, key=due_before_now)
-        return now - timedelta(minutes=starts[min(index, span - 1)])
-
-    return latest_start(1.0), latest_start(0.75)
+    return (
+        sla.latest_start_with_age(now, age=timedelta(days=days)),
+        sla.latest_start_with_age(now, age=timedelta(days=days * 0.75)),
+    )
 
 
 def _filtered(tasks: QuerySet[Task], filters: QueueFilters, now: datetime) -> QuerySet[Task]:
@@ -336,6 +322,27 @@ class Dashboard:
     decisions: dict[str, list[int]]
 
 
+def _ageing(now: datetime) -> tuple[list[tuple[str, int]], int]:
+    """Open review tasks by business age, and how many are overdue: one query, in SQL."""
+    aggregates: dict[str, Any] = {}
+    newer_than: datetime | None = None
+    for index, (_label, limit) in enumerate(AGEING_BUCKETS):
+        cutoff = sla.latest_start_with_age(now, age=timedelta(days=limit))
+        condition = Q(created__gt=cutoff)
+        if newer_than is not None:
+            condition &= Q(created__lte=newer_than)
+        aggregates[f"bucket{index}"] = Count("pk", filter=condition)
+        newer_than = cutoff
+    aggregates["older"] = Count("pk", filter=Q(created__lte=newer_than))
+    aggregates["overdue"] = Count("pk", filter=Q(created__lte=sla_cutoffs(now)[0]))
+    counts = (
+        _review_tasks().filter(status__in=[STATUS.NEW, STATUS.ASSIGNED]).aggregate(**aggregates)
+    )
+    ageing = [(label, counts[f"bucket{i}"]) for i, (label, _) in enumerate(AGEING_BUCKETS)]
+    ageing.append(("> 5 días hábiles", counts["older"]))
+    return ageing, counts["overdue"]
+
+
 def dashboard(*, now: datetime | None = None, days: int = 14) -> Dashboard:
     now = now or timezone.now()
     labels = dict(RequestStatus.choices)
@@ -345,24 +352,7 @@ def dashboard(*, now: datetime | None = None, days: int = 14) -> Dashboard:
         .annotate(n=Count("pk"))
         .order_by("status")
     ]
-    open_created = (
-        _review_tasks()
-        .filter(status__in=[STATUS.NEW, STATUS.ASSIGNED])
-        .values_list("created", flat=True)
-    )
-    buckets = {label: 0 for label, _ in AGEING_BUCKETS} | {"> 5 días hábiles": 0}
-    overdue = 0
-    for created in open_created.iterator():
-        age_days = sla.business_age(created, now) / timedelta(days=1)
-        label = next(
-            (name for name, limit in AGEING_BUCKETS if age_days < limit), "> 5 días hábiles"
-        )
-        buckets[label] += 1
-        if (
-            sla.sla_state(created, now, business_days=settings.ECUAPASS_REVIEW_SLA_DAYS)
-            == "vencida"
-        ):
-            overdue += 1
+    ageing, overdue = _ageing(now)
     since = (now - timedelta(days=days - 1)).date()
     day_list = [since + timedelta(days=i) for i in range(days)]
     decided = (
@@ -379,7 +369,7 @@ def dashboard(*, now: datetime | None = None, days: int = 14) -> Dashboard:
         per_reviewer.setdefault(row["actor_label"], {})[row["day"]] = row["n"]
     return Dashboard(
         by_state=by_state,
-        ageing=list(buckets.items()),
+        ageing=ageing,
         overdue=overdue,
         days=[d.strftime("%d/%m") for d in day_list],
         decisions={

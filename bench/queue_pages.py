@@ -37,11 +37,16 @@ URLS = (
     "/revision/?q=SOL-",  # a search that matches nothing: every text column is scanned
     "/revision/?q=SOL-{year}-000500",  # one tracking number
     "/revision/?q=IMPORTADORA",  # matches every request (razón social)
+    "/revision/panel/",  # the supervisor's dashboard: SLA ageing of every open review
 )
 FILTER_PROBE = "/revision/?q=ZZZ-NO-EXISTE"
 TARGET_P95_RATIO = 1.5
 BATCH_SIZE = 5000
 WARMUP = 2
+# A page stops repeating after this many seconds (with at least MIN_SAMPLES), so a
+# slow page can't stretch the run: the bench stays within a few minutes.
+PAGE_BUDGET_SECONDS = 20.0
+MIN_SAMPLES = 5
 # A real Argon2id hash (of a throwaway password): seeding never runs the hasher.
 PRECOMPUTED_HASH = (
     "argon2$argon2id$v=19$m=47104,t=2,p=1$YmVuY2hzYWx0YmVuY2hzYWx0$"
@@ -383,6 +388,7 @@ class Measure:
     p50_ms: float
     p95_ms: float
     queries: int
+    samples: int
 
 
 def measure(client: Any, url: str, *, size: int, repeat: int) -> Measure:
@@ -398,11 +404,14 @@ def measure(client: Any, url: str, *, size: int, repeat: int) -> Measure:
     # Now: the next request's reset_queries() empties the log captured_queries reads.
     queries = len(captured.captured_queries)
     rows = rows_on_page(response.content.decode())
-    timings = []
+    timings: list[float] = []
+    deadline = time.perf_counter() + PAGE_BUDGET_SECONDS
     for _ in range(repeat):
         began = time.perf_counter()
         client.get(url)
         timings.append((time.perf_counter() - began) * 1000)
+        if len(timings) >= MIN_SAMPLES and time.perf_counter() > deadline:
+            break
     cuts = statistics.quantiles(timings, n=20, method="inclusive")
     return Measure(
         url=url,
@@ -411,6 +420,7 @@ def measure(client: Any, url: str, *, size: int, repeat: int) -> Measure:
         p50_ms=statistics.median(timings),
         p95_ms=cuts[18],
         queries=queries,
+        samples=len(timings),
     )
 
 
@@ -429,12 +439,12 @@ def print_table(results: list[Measure]) -> None:
     width = max(len(r.url) for r in results)
     print(
         f"{'solicitudes':>11}  {'URL':<{width}}  {'filas':>5}  {'p50 ms':>7}  "
-        f"{'p95 ms':>7}  {'consultas':>9}"
+        f"{'p95 ms':>7}  {'consultas':>9}  {'n':>3}"
     )
     for r in results:
         print(
             f"{r.size:>11}  {r.url:<{width}}  {r.rows:>5}  {r.p50_ms:>7.1f}  "
-            f"{r.p95_ms:>7.1f}  {r.queries:>9}"
+            f"{r.p95_ms:>7.1f}  {r.queries:>9}  {r.samples:>3}"
         )
 
 
@@ -499,7 +509,10 @@ def main(argv: list[str] | None = None) -> int:
             for url in urls
         ]
 
-    print(f"\nPáginas de la cola, {args.repeat} repeticiones (tras {WARMUP} de calentamiento):")
+    print(
+        f"\nPáginas de la cola: hasta {args.repeat} repeticiones por página (n), "
+        f"{WARMUP} de calentamiento, {PAGE_BUDGET_SECONDS:.0f} s como máximo por página:"
+    )
     print_table(results[args.small] + results[args.large])
     ok = print_ratios(results[args.small], results[args.large])
     print(f"\nTiempo total: {time.perf_counter() - began:.0f} s")

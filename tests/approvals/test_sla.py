@@ -7,7 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from approvals.sla import business_age, business_deadline, is_working_day, sla_state
+from approvals.sla import (
+    business_age,
+    business_deadline,
+    is_working_day,
+    latest_start_with_age,
+    sla_state,
+    working_days_between,
+)
 
 ECUADOR = ZoneInfo("America/Guayaquil")
 GALAPAGOS = ZoneInfo("Pacific/Galapagos")
@@ -211,3 +218,88 @@ def test_holiday_keeps_a_request_on_time() -> None:
 def test_bad_targets_are_refused(days: int, fraction: float) -> None:
     with pytest.raises(ValueError):
         sla_state(local(23), local(24), business_days=days, warn_fraction=fraction)
+
+
+# --- the constant-time age agrees with counting day by day -----------------------------
+
+
+def age_day_by_day(start: datetime, now: datetime, holidays: frozenset[date]) -> timedelta:
+    """The rule, spelled out slowly: sum each working day's overlap with [start, now]."""
+    elapsed = timedelta(0)
+    day = start.astimezone(ECUADOR).date()
+    end = now.astimezone(ECUADOR)
+    while datetime.combine(day, datetime.min.time(), tzinfo=ECUADOR) < end:
+        day_start = datetime.combine(day, datetime.min.time(), tzinfo=ECUADOR)
+        day_end = day_start + timedelta(days=1)
+        if is_working_day(day, holidays=holidays):
+            lo, hi = max(day_start, start.astimezone(ECUADOR)), min(day_end, end)
+            if hi > lo:
+                elapsed += hi - lo
+        day += timedelta(days=1)
+    return elapsed
+
+
+def test_age_matches_day_by_day_counting() -> None:
+    holidays = frozenset({date(2026, 11, 24), date(2026, 12, 25), date(2026, 12, 26)})
+    starts = [local(d, h, m) for d in (22, 23, 24, 27, 28) for h, m in ((0, 0), (9, 15), (23, 59))]
+    ends = [local(d, h, month=12) for d in (1, 4, 5, 7, 28) for h in (0, 13)]
+    ends += [local(d, 17, 30) for d in (23, 24, 27, 29)]
+    for start in starts:
+        for end in ends:
+            for days_off in (frozenset(), holidays):
+                assert business_age(start, end, holidays=days_off) == age_day_by_day(
+                    start, end, days_off
+                ), (start, end, days_off)
+
+
+def test_working_days_between() -> None:
+    assert working_days_between(date(2026, 11, 23), date(2026, 11, 30)) == 5
+    assert working_days_between(date(2026, 11, 28), date(2026, 11, 30)) == 0
+    assert working_days_between(date(2026, 11, 27), date(2026, 12, 2)) == 3
+    assert working_days_between(date(2026, 11, 30), date(2026, 11, 23)) == 0
+    assert (
+        working_days_between(
+            date(2026, 11, 23), date(2027, 11, 22), holidays=frozenset({date(2026, 12, 25)})
+        )
+        == 52 * 5 - 1
+    )
+
+
+# --- latest_start_with_age: the cutoff on `created` for queries ---------------------------
+
+
+def test_cutoff_counts_back_over_the_weekend() -> None:
+    # Monday 09:00 minus one working day: 9 h of Monday + 15 h of Friday.
+    assert latest_start_with_age(local(30, 9), age=timedelta(days=1)) == utc_of(local(27, 9))
+
+
+def test_cutoff_from_a_weekend_moment_ends_on_a_day_boundary() -> None:
+    # Saturday noon minus two working days: all of Friday and Thursday.
+    assert latest_start_with_age(local(28, 12), age=timedelta(days=2)) == utc_of(local(26, 0))
+
+
+def test_cutoff_skips_holidays() -> None:
+    holidays = frozenset({date(2026, 11, 26)})
+    assert latest_start_with_age(local(27, 12), age=timedelta(days=1), holidays=holidays) == utc_of(
+        local(25, 12)
+    )
+
+
+def test_cutoff_of_no_age_is_now() -> None:
+    assert latest_start_with_age(local(28, 12), age=timedelta(0)) == utc_of(local(28, 12))
+
+
+def test_cutoff_agrees_with_the_sla_state() -> None:
+    holidays = frozenset({date(2026, 11, 24)})
+    target = timedelta(days=2)
+    for now in (local(25, 10), local(28, 12), local(30, 0), local(1, 8, 30, month=12)):
+        overdue = latest_start_with_age(now, age=target, holidays=holidays)
+        due_soon = latest_start_with_age(now, age=target * 0.75, holidays=holidays)
+        assert business_age(overdue, now, holidays=holidays) == target
+        for minutes_back in range(0, 12 * 24 * 60, 37):
+            start = now - timedelta(minutes=minutes_back)
+            state = sla_state(start, now, business_days=2, holidays=holidays)
+            expected = (
+                "vencida" if start <= overdue else "por vencer" if start <= due_soon else "a tiempo"
+            )
+            assert state == expected, (now, start)

@@ -344,3 +344,17 @@ def test_applicant_events_carry_the_source_ip(
     )
     assert response.status_code == 302
     assert RequestEvent.objects.get(to_status="submitted").source_ip == "10.20.30.40"
+
+
+def test_dashboard_counts_ageing_and_overdue_in_business_days(
+    verified_requests: Callable[[int], list[RegistrationRequest]],
+) -> None:
+    from approvals import selectors
+
+    old, new = verified_requests(2)
+    Task.objects.filter(pk=review_task(old).pk).update(created=timezone.now() - timedelta(days=14))
+    data = selectors.dashboard()
+    assert data.overdue == 1
+    assert dict(data.ageing)["> 5 días hábiles"] == 1
+    assert dict(data.ageing)["< 1 día hábil"] == 1
+    assert dict(data.by_state)["Certificado verificado"] == 2
