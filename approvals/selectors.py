@@ -33,16 +33,12 @@ QUEUES = {
 SORTS = {
     "antiguas": ("created", "pk"),
     "recientes": ("-created", "-pk"),
-    # Both follow an index on the request table (razon_social, id) / (province_id, id).
-    "empresa": (
-        "process__registrationprocess__request__razon_social",
-        "process__registrationprocess__request__id",
-    ),
-    "provincia": (
-        "process__registrationprocess__request__province_id",
-        "process__registrationprocess__request__id",
-    ),
+    "empresa": ("razon_social", "id"),
+    "provincia": ("province_id", "id"),
 }
+# These sort by the request: the page walks the request index (razon_social, id) or
+# (province_id, id) and keeps requests whose task is in the queue.
+REQUEST_SORTS = frozenset({"empresa", "provincia"})
 TRACKING_NUMBER = re.compile(r"^SOL-\d{4}-\d{1,6}$", re.IGNORECASE)
 REQUEST = "process__registrationprocess__request"
 
@@ -191,15 +187,28 @@ def review_queue(*, user: User, filters: QueueFilters) -> QueuePage:
     """One page of a queue with its filters; a fixed number of queries whatever the size."""
     now = timezone.now()
     tasks = _filtered(_queue_base(filters.queue, user), filters, now)
-    order = ("-finished", "-pk") if filters.queue == "decididas" else SORTS[filters.sort]
     offset = (filters.page - 1) * QUEUE_PAGE_SIZE
-    page = list(
-        tasks.select_related("owner", f"{REQUEST}__province")
-        .prefetch_related(
-            Prefetch(f"{REQUEST}__oces", queryset=OceRow.objects.select_related("oce_type"))
-        )
-        .order_by(*order)[offset : offset + QUEUE_PAGE_SIZE + 1]
+    limit = offset + QUEUE_PAGE_SIZE + 1
+    loaded = tasks.select_related("owner", f"{REQUEST}__province").prefetch_related(
+        Prefetch(f"{REQUEST}__oces", queryset=OceRow.objects.select_related("oce_type"))
     )
+    if filters.queue == "decididas":
+        page = list(loaded.order_by("-finished", "-pk")[offset:limit])
+    elif filters.sort in REQUEST_SORTS:
+        request_ids = list(
+            RegistrationRequest.objects.filter(
+                Exists(tasks.filter(**{f"{REQUEST}": OuterRef("pk")}))
+            )
+            .order_by(*SORTS[filters.sort])
+            .values_list("pk", flat=True)[offset:limit]
+        )
+        by_request = {
+            task.process.registrationprocess.request_id: task
+            for task in loaded.filter(**{f"{REQUEST}__in": request_ids})
+        }
+        page = [by_request[pk] for pk in request_ids if pk in by_request]
+    else:
+        page = list(loaded.order_by(*SORTS[filters.sort])[offset:limit])
     days = settings.ECUAPASS_REVIEW_SLA_DAYS
     rows = [_row(task, now, days) for task in page[:QUEUE_PAGE_SIZE]]
     # Queue sizes (not filtered): cheap on the (flow_task, status, created) index, and capped.

@@ -358,3 +358,16 @@ def test_dashboard_counts_ageing_and_overdue_in_business_days(
     assert dict(data.ageing)["> 5 días hábiles"] == 1
     assert dict(data.ageing)["< 1 día hábil"] == 1
     assert dict(data.by_state)["Certificado verificado"] == 2
+
+
+def test_sorting_by_company_follows_the_razon_social(
+    verified_requests: Callable[[int], list[RegistrationRequest]], reviewer: User
+) -> None:
+    first, second, third = verified_requests(3)
+    RegistrationRequest.objects.filter(pk=third.pk).update(razon_social="AAA COMERCIAL")
+    RegistrationRequest.objects.filter(pk=first.pk).update(razon_social="ZZZ EXPORT")
+    body = (
+        verified_login(Client(), reviewer).get("/revision/", {"orden": "empresa"}).content.decode()
+    )
+    positions = [body.index(r.tracking_number) for r in (third, second, first)]
+    assert positions == sorted(positions)
