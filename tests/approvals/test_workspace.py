@@ -351,7 +351,7 @@ def test_dashboard_counts_ageing_and_overdue_in_business_days(
 ) -> None:
     from approvals import selectors
 
-    old, new = verified_requests(2)
+    old, _new = verified_requests(2)
     Task.objects.filter(pk=review_task(old).pk).update(created=timezone.now() - timedelta(days=14))
     data = selectors.dashboard()
     assert data.overdue == 1
