@@ -221,7 +221,7 @@ def verified_login(client: Client, user: User) -> Client:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Pruebas", confirmed=True)

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "approvals",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +85,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "workflow.urls"
@@ -137,6 +140,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "registration.User"
 LOGIN_URL = "registration:login"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses logins of a locked-out ID. usuario.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# SRI's precedent: 3 wrong passwords lock the ID. usuario for an hour, whether or
+# not the ID exists (the same answer either way).
+AXES_FAILURE_LIMIT = env_int("ECUAPASS_LOGIN_FAILURE_LIMIT", 3)
+AXES_COOLOFF_TIME = env_int("ECUAPASS_LOGIN_LOCKOUT_MINUTES", 60) / 60
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_VERBOSE = False
+# axes.W006 asks to lock by IP too; we lock the ID. usuario itself (rotating
+# addresses or browsers can't get around it), as SRI does.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # Reviewers and supervisors add a TOTP code (approvals/two_factor.py).
 OTP_TOTP_ISSUER = "ECUAPASS SENAE"
 LOGIN_REDIRECT_URL = "registration:mi_pagina"
