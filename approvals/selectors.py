@@ -133,6 +133,11 @@ def sla_cutoffs(now: datetime) -> tuple[datetime, datetime]:
     )
 
 
+def expected_decision(*, start: datetime) -> datetime:
+    """When a request that entered review at `start` should be decided (the SLA)."""
+    return sla.business_deadline(start, business_days=settings.ECUAPASS_REVIEW_SLA_DAYS)
+
+
 def _filtered(tasks: QuerySet[Task], filters: QueueFilters, now: datetime) -> QuerySet[Task]:
     if filters.q:
         tasks = tasks.filter(_search(filters.q))

@@ -375,3 +375,21 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = "ID. usuario"
         self.fields["password"].label = "Contraseña"
+
+
+class StatusLookupForm(forms.Form):
+    """Consulta de estado: número de solicitud and Doc. Identificación."""
+
+    tracking_number = forms.CharField(label="Número de solicitud", max_length=20)
+    cedula = forms.CharField(label="Doc. Identificación", max_length=13)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.error_messages["required"] = REQUIRED
+
+    def clean_tracking_number(self) -> str:
+        return str(self.cleaned_data["tracking_number"]).strip().upper()
+
+    def clean_cedula(self) -> str:
+        return validators.normalize_digits(self.cleaned_data["cedula"])

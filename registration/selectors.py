@@ -90,3 +90,9 @@ def certificate_file_contents(*, request: RegistrationRequest) -> list[bytes]:
         with cert_file.file.open("rb") as handle:
             contents.append(handle.read())
     return contents
+
+
+def request_for_lookup(*, tracking_number: str, cedula: str) -> RegistrationRequest | None:
+    return RegistrationRequest.objects.filter(
+        tracking_number=tracking_number, cedula=cedula
+    ).first()

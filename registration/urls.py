@@ -9,7 +9,13 @@ urlpatterns = [
     path("", portal.home, name="home"),
     path("solicitud-del-uso/", portal.solicitud_index, name="solicitud_index"),
     path("solicitud-del-uso/representante/", solicitud.representante_new, name="representante_new"),
+    path("solicitud-del-uso/consulta/", solicitud.request_lookup, name="lookup"),
     path("solicitud-del-uso/estado/<str:token>/", solicitud.request_status, name="status"),
+    path(
+        "solicitud-del-uso/estado/<str:token>/json/",
+        solicitud.request_status_json,
+        name="status_json",
+    ),
     path("solicitud-del-uso/corregir/<str:token>/", solicitud.request_correct, name="correct"),
     path("solicitud-del-uso/disponibilidad/", lookups.availability, name="availability"),
     path("solicitud-del-uso/archivos/", lookups.staged_upload, name="staged_upload"),

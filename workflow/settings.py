@@ -182,6 +182,8 @@ else:
     }
 # "Comprobar disponibilidad" and "Consultar": requests per client IP per minute.
 ECUAPASS_LOOKUP_RATE_PER_MINUTE = env_int("ECUAPASS_LOOKUP_RATE_PER_MINUTE", 30)
+# "Consulta de estado" (tracking number + cédula): attempts per client IP per minute.
+ECUAPASS_STATUS_LOOKUP_PER_MINUTE = env_int("ECUAPASS_STATUS_LOOKUP_PER_MINUTE", 10)
 
 # --- Passwords ------------------------------------------------------------
 # Argon2id with parameters above OWASP's minimum (m=19 MiB, t=2, p=1);

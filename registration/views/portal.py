@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from registration import selectors, validators
+from registration import selectors, services, validators
 from registration.company_registry import company_registry
 from registration.forms import LoginForm
 from registration.models import RequestKind
@@ -73,7 +73,12 @@ def mi_pagina(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/mi_pagina.html",
-        {"requests": selectors.requests_of_user(user=request.user)},  # type: ignore[arg-type]
+        {
+            "requests": [
+                (r, services.request_access_token(r))
+                for r in selectors.requests_of_user(user=request.user)  # type: ignore[arg-type]
+            ]
+        },
     )
 
 

@@ -7,17 +7,18 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from approvals import selectors as approval_selectors
 from registration import selectors, services, validators
 from registration.certificates.possession import openssl_command
 from registration.company_registry import company_registry
-from registration.forms import CorrectionForm, OceFormSet, RepresentanteForm
+from registration.forms import CorrectionForm, OceFormSet, RepresentanteForm, StatusLookupForm
 from registration.models import PossessionChallenge, RegistrationRequest, RequestStatus
-from registration.ratelimit import client_address
+from registration.ratelimit import client_address, rate_limited
 from registration.views.lookups import session_key, stage_uploads, staged_files_payload
 
 STATUS_HELP = {
@@ -292,7 +293,65 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
             "reasons": selectors.request_verification_reasons(request=request_obj),
             "token": token,
             "is_new": request.GET.get("nueva") == "1",
+            "expected_decision": _expected_decision(request_obj),
         },
+    )
+
+
+# States in which a reviewer's decision is still ahead.
+AWAITING_DECISION = (RequestStatus.SUBMITTED, RequestStatus.CERTIFICATE_VERIFIED)
+
+
+def _expected_decision(request_obj: RegistrationRequest) -> Any:
+    """When SENAE should decide, from the review SLA (business days, America/Guayaquil)."""
+    if request_obj.status not in AWAITING_DECISION:
+        return None
+    return approval_selectors.expected_decision(
+        start=request_obj.verified_at or request_obj.created
+    )
+
+
+@require_GET
+def request_status_json(request: HttpRequest, token: str) -> JsonResponse:
+    """What the open status page polls to update itself."""
+    request_obj = _request_from_token(token)
+    return JsonResponse(
+        {
+            "status": request_obj.status,
+            "label": request_obj.get_status_display(),
+            "events": request_obj.events.count(),
+        }
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def request_lookup(request: HttpRequest) -> HttpResponse:
+    """Consulta de estado: tracking number plus cédula, no login.
+
+    The same answer whether the number doesn't exist or the cédula doesn't
+    match, and rate-limited per client, so nobody learns who applied.
+    """
+    form = StatusLookupForm(request.POST or None)
+    message = ""
+    status = 200
+    if request.method == "POST":
+        if rate_limited(
+            request, scope="consulta", per_minute=settings.ECUAPASS_STATUS_LOOKUP_PER_MINUTE
+        ):
+            message, status = (
+                "Demasiadas consultas seguidas. Espere un minuto e intente de nuevo.",
+                429,
+            )
+        elif form.is_valid():
+            found = selectors.request_for_lookup(
+                tracking_number=form.cleaned_data["tracking_number"],
+                cedula=form.cleaned_data["cedula"],
+            )
+            if found is not None:
+                return redirect(_status_url(found))
+            message, status = "No encontramos una solicitud con ese número y esa cédula.", 404
+    return render(
+        request, "registration/lookup.html", {"form": form, "message": message}, status=status
     )
 
 
