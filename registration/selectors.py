@@ -7,6 +7,7 @@ import uuid
 from django.db.models import QuerySet
 
 from registration.models import (
+    Notification,
     OceType,
     Province,
     RegistrationRequest,
@@ -96,3 +97,16 @@ def request_for_lookup(*, tracking_number: str, cedula: str) -> RegistrationRequ
     return RegistrationRequest.objects.filter(
         tracking_number=tracking_number, cedula=cedula
     ).first()
+
+
+def mailbox(*, user: User) -> list[Notification]:
+    """The Buzón Electrónico: messages about the user's requests, newest first."""
+    return list(
+        Notification.objects.filter(request__user=user)
+        .select_related("request")
+        .order_by("-created", "-id")[:200]
+    )
+
+
+def mailbox_unread(*, user: User) -> int:
+    return Notification.objects.filter(request__user=user, read__isnull=True).count()

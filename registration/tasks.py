@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 
 from registration import services
@@ -21,3 +21,16 @@ def purge_stale_staged_certificates() -> int:
 def reverify_certificates() -> dict[str, int]:
     summary = services.certificates_reverify()
     return {"checked": summary.checked, "warned": summary.warned, "disabled": summary.disabled}
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def deliver_notification(self: Task, notification_id: int) -> None:
+    try:
+        services.notification_deliver(notification_id=notification_id)
+    except OSError as exc:  # SMTP or SMS gateway briefly unavailable
+        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+
+
+@shared_task(acks_late=True)
+def resend_pending_notifications() -> int:
+    return services.notifications_resend_pending()

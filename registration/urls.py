@@ -29,4 +29,5 @@ urlpatterns = [
     path("iniciar-sesion/", portal.LoginView.as_view(), name="login"),
     path("cerrar-sesion/", auth_views.LogoutView.as_view(), name="logout"),
     path("mi-pagina/", portal.mi_pagina, name="mi_pagina"),
+    path("mi-pagina/buzon/", portal.buzon, name="buzon"),
 ]

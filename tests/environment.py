@@ -49,6 +49,8 @@ os.environ["DJANGO_DEBUG"] = "false"
 os.environ["DJANGO_SECRET_KEY"] = "test-secret-key-not-for-production"
 os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
 os.environ["DJANGO_SECURE_COOKIES"] = "false"
+# Workers started by the tests send their mail nowhere (pytest-django uses locmem itself).
+os.environ["DJANGO_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 os.environ["ECUAPASS_VAR_DIR"] = RUN_DIR
 os.environ["ECUAPASS_JOB_QUEUE"] = JOB_QUEUE
 os.environ.pop("REDIS_URL", None)

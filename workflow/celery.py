@@ -47,6 +47,10 @@ app.conf.beat_schedule = {
         "task": "registration.tasks.reverify_certificates",
         "schedule": 24 * 3600.0,
     },
+    "resend-pending-notifications": {
+        "task": "registration.tasks.resend_pending_notifications",
+        "schedule": 300.0,
+    },
     "purge-stale-staged-certificates": {
         "task": "registration.tasks.purge_stale_staged_certificates",
         "schedule": 6 * 3600.0,

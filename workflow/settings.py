@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "registration.context_processors.mailbox",
             ],
         },
     },
@@ -241,7 +242,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Target for a reviewer's decision, in business days (America/Guayaquil, weekends skipped).
 ECUAPASS_REVIEW_SLA_DAYS = env_int("ECUAPASS_REVIEW_SLA_DAYS", 2)
 
-# --- Email (certificate expiry warnings; notifications come later) -------
+# --- Notifications -----------------------------------------------------------
+# The address links in emails point to.
+ECUAPASS_PUBLIC_URL = os.environ.get("ECUAPASS_PUBLIC_URL", "http://127.0.0.1:8000")
+# "log" writes SMS to the log; "http" posts them to the gateway below.
+ECUAPASS_SMS_BACKEND = os.environ.get("ECUAPASS_SMS_BACKEND", "log")
+if ECUAPASS_SMS_BACKEND not in {"log", "http"}:
+    raise ImproperlyConfigured("ECUAPASS_SMS_BACKEND must be log or http.")
+ECUAPASS_SMS_GATEWAY_URL = os.environ.get("ECUAPASS_SMS_GATEWAY_URL", "")
+ECUAPASS_SMS_GATEWAY_TOKEN = os.environ.get("ECUAPASS_SMS_GATEWAY_TOKEN", "")
+if ECUAPASS_SMS_BACKEND == "http" and not ECUAPASS_SMS_GATEWAY_URL:
+    raise ImproperlyConfigured("ECUAPASS_SMS_BACKEND=http needs ECUAPASS_SMS_GATEWAY_URL.")
+
+# --- Email ---------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"

@@ -314,3 +314,43 @@ class StagedCertificate(models.Model):
     @property
     def size_kb(self) -> str:
         return f"{self.size / 1024:.1f}"
+
+
+class NotificationKind(models.TextChoices):
+    SUBMITTED = "submitted", "Solicitud registrada"
+    OBSERVED = "observed", "Solicitud observada"
+    REJECTED = "rejected", "Solicitud rechazada"
+    ACTIVE = "active", "Usuario activo"
+
+
+class Notification(models.Model):
+    """One message about a request: by email, by SMS if chosen, and in the Buzón Electrónico.
+
+    (request, kind, event) is unique, so a repeated event writes nothing new;
+    each channel is claimed before it is used, so a retried job sends nothing twice.
+    """
+
+    request = models.ForeignKey(
+        RegistrationRequest, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    event = models.ForeignKey(RequestEvent, on_delete=models.PROTECT, related_name="+")
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    email_claimed = models.DateTimeField(null=True, blank=True)
+    sms_claimed = models.DateTimeField(null=True, blank=True)
+    read = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = "notificación"
+        verbose_name_plural = "notificaciones"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "kind", "event"], name="notification_once_per_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

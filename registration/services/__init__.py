@@ -22,6 +22,11 @@ from registration.services.lifecycle import (
     request_reject,
     request_resubmit,
 )
+from registration.services.notifications import (
+    mailbox_mark_read,
+    notification_deliver,
+    notifications_resend_pending,
+)
 from registration.services.reference import reference_data_load
 from registration.services.reverification import (
     ReverificationSummary,
@@ -88,7 +93,10 @@ __all__ = [
     "crl_import",
     "demo_ca_ensure",
     "hash_security_answer",
+    "mailbox_mark_read",
     "normalize_security_answer",
+    "notification_deliver",
+    "notifications_resend_pending",
     "possession_challenge_for_form",
     "possession_challenge_for_request",
     "possession_problem",

@@ -43,8 +43,11 @@ def record_event(
     actor_label: str,
     comment: str = "",
     source_ip: str | None = None,
-) -> None:
-    RequestEvent.objects.create(
+) -> RequestEvent:
+    """Append a history row; the applicant hears of the states they care about."""
+    from registration.services.notifications import notification_for_event
+
+    event = RequestEvent.objects.create(
         request=request,
         from_status=from_status,
         to_status=to_status,
@@ -53,6 +56,8 @@ def record_event(
         comment=comment,
         source_ip=source_ip or None,
     )
+    notification_for_event(request=request, event=event)
+    return event
 
 
 def transition(

@@ -85,3 +85,14 @@ def mi_pagina(request: HttpRequest) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A stale or cookieless form: say what to do; the browser still has the values."""
     return render(request, "registration/csrf_failure.html", status=403)
+
+
+@login_required
+@require_GET
+def buzon(request: HttpRequest) -> HttpResponse:
+    """Buzón Electrónico: the messages about the user's requests; opening it reads them."""
+    user = request.user
+    messages = selectors.mailbox(user=user)  # type: ignore[arg-type]
+    unread = {n.pk for n in messages if n.read is None}
+    services.mailbox_mark_read(user=user)  # type: ignore[arg-type]
+    return render(request, "registration/buzon.html", {"notifications": messages, "unread": unread})

@@ -1,0 +1,114 @@
+"""Messages to the applicant about their request: email, SMS if chosen, and the Buzón Electrónico."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from registration.models import (
+    Notification,
+    NotificationKind,
+    RegistrationRequest,
+    RequestEvent,
+    RequestStatus,
+    User,
+)
+from registration.services.secrets import request_access_token
+from registration.sms import sms_backend
+
+logger = logging.getLogger(__name__)
+
+NOTIFY_ON = {
+    RequestStatus.SUBMITTED: NotificationKind.SUBMITTED,
+    RequestStatus.OBSERVED: NotificationKind.OBSERVED,
+    RequestStatus.REJECTED: NotificationKind.REJECTED,
+    RequestStatus.ACTIVE: NotificationKind.ACTIVE,
+}
+TEXTS = {
+    NotificationKind.SUBMITTED: "Registramos su solicitud {n}. Estamos verificando su certificado digital.",
+    NotificationKind.OBSERVED: "El SENAE observó su solicitud {n}: {detail} Corríjala desde su enlace de seguimiento.",
+    NotificationKind.REJECTED: "El SENAE rechazó su solicitud {n}. Motivo: {detail}",
+    NotificationKind.ACTIVE: "Su usuario {user} está activo. Ya puede iniciar sesión en ECUAPASS.",
+}
+
+
+def notification_for_event(*, request: RegistrationRequest, event: RequestEvent) -> None:
+    """If the event is one the applicant hears about, write its message and send it after commit."""
+    kind = (
+        NOTIFY_ON.get(RequestStatus(event.to_status))
+        if event.to_status in RequestStatus.values
+        else None
+    )
+    if kind is None or event.from_status == event.to_status:
+        return
+    text = TEXTS[kind].format(
+        n=request.tracking_number,
+        detail=request.observation or request.rejection_reason or event.comment,
+        user=request.id_usuario,
+    )
+    link = settings.ECUAPASS_PUBLIC_URL.rstrip("/") + reverse(
+        "registration:status", kwargs={"token": request_access_token(request)}
+    )
+    notification, created = Notification.objects.get_or_create(
+        request=request,
+        kind=kind,
+        event=event,
+        defaults={
+            "subject": f"ECUAPASS: {kind.label} ({request.tracking_number})",
+            "body": f"{text}\n\n{link}",
+        },
+    )
+    if created:
+        transaction.on_commit(lambda: notification_enqueue(notification_id=notification.pk))
+
+
+def notification_enqueue(*, notification_id: int) -> None:
+    from registration.tasks import deliver_notification
+
+    try:
+        deliver_notification.apply_async(args=(notification_id,))
+    except Exception:  # broker down: notifications_resend_pending picks it up
+        logger.warning("Could not enqueue notification %s", notification_id, exc_info=True)
+
+
+def _claim(notification_id: int, field: str) -> bool:
+    """Take a channel for sending; only one delivery of a notification ever gets it."""
+    return bool(
+        Notification.objects.filter(pk=notification_id, **{f"{field}__isnull": True}).update(
+            **{field: timezone.now()}
+        )
+    )
+
+
+def notification_deliver(*, notification_id: int) -> None:
+    """Send the email, and the SMS if the applicant chose it; each at most once."""
+    notification = Notification.objects.select_related("request").filter(pk=notification_id).first()
+    if notification is None:
+        return
+    request = notification.request
+    if _claim(notification.pk, "email_claimed"):
+        send_mail(notification.subject, notification.body, None, [request.email])
+    if request.recibir_sms and request.celular and _claim(notification.pk, "sms_claimed"):
+        sms_backend().send(to=request.celular, text=notification.body.split("\n", 1)[0])
+
+
+def notifications_resend_pending(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Send what never left (broker down at the time)."""
+    pending = Notification.objects.filter(
+        email_claimed__isnull=True, created__lte=timezone.now() - older_than
+    ).values_list("pk", flat=True)
+    count = 0
+    for pk in pending:
+        notification_enqueue(notification_id=pk)
+        count += 1
+    return count
+
+
+def mailbox_mark_read(*, user: User) -> None:
+    Notification.objects.filter(request__user=user, read__isnull=True).update(read=timezone.now())
