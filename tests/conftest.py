@@ -231,6 +231,18 @@ def verified_login(client: Client, user: User) -> Client:
     return client
 
 
+def run_pending_jobs(request: RegistrationRequest) -> None:
+    """Run the request's waiting job nodes through the job service, as a worker would."""
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    for task in Task.objects.filter(
+        process__registrationprocess__request=request, flow_task_type="JOB", status=STATUS.SCHEDULED
+    ):
+        approval_services.flow_job_run(task_pk=task.pk)
+    request.refresh_from_db()
+
+
 def state_changes(request: RegistrationRequest) -> list[str]:
     """The states a request went through (audit notes such as "taken" left out)."""
     return [e.to_status for e in request.events.all() if e.from_status != e.to_status]

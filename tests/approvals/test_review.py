@@ -13,17 +13,9 @@ from approvals import services
 from approvals.flows import RepresentanteFlow
 from approvals.models import RejectionReason
 from registration.models import RegistrationRequest, RequestStatus, User
-from tests.conftest import PASSWORD, verified_login
+from tests.conftest import PASSWORD, run_pending_jobs, verified_login
 
 pytestmark = pytest.mark.django_db
-
-
-def run_pending_jobs(request: RegistrationRequest) -> None:
-    """Run the request's waiting job nodes through the job service, as a worker would."""
-    for task in Task.objects.filter(
-        process__registrationprocess__request=request, flow_task_type="JOB", status=STATUS.SCHEDULED
-    ):
-        services.flow_job_run(task_pk=task.pk)
 
 
 @pytest.fixture

@@ -19,16 +19,9 @@ from registration import services
 from registration.models import Notification, RegistrationRequest, User
 from registration.sms import HttpSmsBackend
 from registration.tasks import deliver_notification
+from tests.conftest import run_pending_jobs
 
 pytestmark = pytest.mark.django_db
-
-
-def run_jobs(request: RegistrationRequest) -> None:
-    for task in Task.objects.filter(
-        process__registrationprocess__request=request, flow_task_type="JOB", status="SCHEDULED"
-    ):
-        approval_services.flow_job_run(task_pk=task.pk)
-    request.refresh_from_db()
 
 
 def test_submitting_writes_one_message_sent_by_email_and_sms_once(
@@ -64,7 +57,7 @@ def test_observed_rejected_and_active_are_notified_and_reach_the_mailbox(
     submit: Callable[..., RegistrationRequest], good_certificate: bytes, reviewer: User
 ) -> None:
     request = submit(good_certificate)
-    run_jobs(request)
+    run_pending_jobs(request)
     task = Task.objects.get(
         process__registrationprocess__request=request, flow_task=RepresentanteFlow.review
     )
@@ -72,7 +65,7 @@ def test_observed_rejected_and_active_are_notified_and_reach_the_mailbox(
     approval_services.review_decide(
         task_pk=task.pk, actor=reviewer, decision=approval_services.Decision.APPROVE
     )
-    run_jobs(request)
+    run_pending_jobs(request)
     kinds = list(
         Notification.objects.filter(request=request)
         .order_by("created", "id")
@@ -93,7 +86,7 @@ def test_a_rejection_names_the_reason(
     submit: Callable[..., RegistrationRequest], good_certificate: bytes, reviewer: User
 ) -> None:
     request = submit(good_certificate)
-    run_jobs(request)
+    run_pending_jobs(request)
     task = Task.objects.get(
         process__registrationprocess__request=request, flow_task=RepresentanteFlow.review
     )

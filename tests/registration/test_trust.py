@@ -18,7 +18,6 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
 from approvals import services as approval_services
 from approvals.flows import RepresentanteFlow
@@ -30,17 +29,10 @@ from registration.models import (
     TrustAnchor,
     User,
 )
+from tests.conftest import run_pending_jobs
 from tests.support import pki
 
 pytestmark = pytest.mark.django_db
-
-
-def run_jobs(request: RegistrationRequest) -> None:
-    for task in Task.objects.filter(
-        process__registrationprocess__request=request, flow_task_type="JOB", status=STATUS.SCHEDULED
-    ):
-        approval_services.flow_job_run(task_pk=task.pk)
-    request.refresh_from_db()
 
 
 def approve(request: RegistrationRequest, reviewer: User) -> None:
@@ -51,7 +43,7 @@ def approve(request: RegistrationRequest, reviewer: User) -> None:
     approval_services.review_decide(
         task_pk=task.pk, actor=reviewer, decision=approval_services.Decision.APPROVE
     )
-    run_jobs(request)
+    run_pending_jobs(request)
 
 
 def make_crl(
@@ -211,7 +203,7 @@ def test_certificate_from_an_untrusted_ca_fails_verification(
     stranger_ca = pki.make_ca("CA Desconocida")
     signer = pki.make_leaf(stranger_ca, cedula=pki.DEFAULT_CEDULA, ruc=pki.COMPANY_RUC)
     request = submit(pki.to_der(signer[0]), signer=signer)
-    run_jobs(request)
+    run_pending_jobs(request)
     assert request.status == RequestStatus.VERIFICATION_FAILED
     codes = [
         f["code"] for r in request.verification["results"] for f in r["findings"] if not f["ok"]
@@ -243,7 +235,7 @@ def test_the_job_checks_possession_again(
     request = submit(good_certificate)
     # The stored signature no longer matches the stored challenge.
     RegistrationRequest.objects.filter(pk=request.pk).update(possession_challenge="otro texto")
-    run_jobs(request)
+    run_pending_jobs(request)
     assert request.status == RequestStatus.VERIFICATION_FAILED
     codes = [
         f["code"] for r in request.verification["results"] for f in r["findings"] if not f["ok"]
@@ -258,7 +250,7 @@ def test_activation_binds_the_certificate_and_it_cannot_back_a_second_user(
     reviewer: User,
 ) -> None:
     request = submit(good_certificate)
-    run_jobs(request)
+    run_pending_jobs(request)
     approve(request, reviewer)
     assert request.status == RequestStatus.ACTIVE
     binding = CertificateBinding.objects.get(user=request.user)
@@ -276,7 +268,7 @@ def test_activation_binds_the_certificate_and_it_cannot_back_a_second_user(
         email="otro@example.com",
         email2="otro@example.com",
     )
-    run_jobs(second)
+    run_pending_jobs(second)
     assert second.status == RequestStatus.VERIFICATION_FAILED
     assert any(
         "ya respalda a otro usuario activo" in r
@@ -293,7 +285,7 @@ def test_reverification_warns_before_expiry_and_disables_on_expiry(
 ) -> None:
     settings.ECUAPASS_CERT_EXPIRY_WARNING_DAYS = 30  # type: ignore[attr-defined]
     request = submit(good_certificate)
-    run_jobs(request)
+    run_pending_jobs(request)
     approve(request, reviewer)
     binding = CertificateBinding.objects.get(user=request.user)
 
@@ -328,7 +320,7 @@ def test_an_offline_crl_revokes_and_the_user_is_disabled(
     tmp_path: Path,
 ) -> None:
     request = submit(good_certificate)
-    run_jobs(request)
+    run_pending_jobs(request)
     approve(request, reviewer)
     crl_file = tmp_path / "ca.crl"
     from cryptography.hazmat.primitives import serialization
@@ -366,7 +358,7 @@ def test_correcting_with_a_new_certificate_needs_a_new_signature(
     stranger_ca = pki.make_ca("CA Desconocida")
     wrong = pki.make_leaf(stranger_ca, cedula=pki.DEFAULT_CEDULA, ruc=pki.COMPANY_RUC)
     request = submit(pki.to_der(wrong[0]), signer=wrong)
-    run_jobs(request)
+    run_pending_jobs(request)
     assert request.status == RequestStatus.VERIFICATION_FAILED
 
     token = services.request_access_token(request)
@@ -402,6 +394,6 @@ def test_correcting_with_a_new_certificate_needs_a_new_signature(
         },
     )
     assert signed.status_code == 302
-    run_jobs(request)
+    run_pending_jobs(request)
     assert request.status == RequestStatus.CERTIFICATE_VERIFIED
     assert [c.original_name for c in request.certificates.all()] == ["nuevo.cer"]
