@@ -229,7 +229,7 @@ def _row(task: Task, now: datetime, days: int) -> QueueRow:
     return QueueRow(
         task_pk=task.pk,
         tracking_number=request.tracking_number,
-        kind=request.get_kind_display(),
+        kind=request.get_kind_display().removeprefix("Solicitud del uso (").removesuffix(")"),
         razon_social=request.razon_social,
         ruc=request.ruc,
         applicant=request.nombre_usuario,
