@@ -79,4 +79,8 @@ def test_the_status_page_polls_for_changes_and_the_account_links_to_it(
     RegistrationRequest.objects.filter(pk=request.pk).update(user=user)
     client = Client()
     client.force_login(user)
-    assert f"/solicitud-del-uso/estado/{token}/" in client.get("/mi-pagina/").content.decode()
+    link = re.search(
+        r'href="(/solicitud-del-uso/estado/[^"]+/)"', client.get("/mi-pagina/").content.decode()
+    )
+    assert link is not None
+    assert request.tracking_number in Client().get(link.group(1)).content.decode()
