@@ -58,7 +58,11 @@ def test_unknown_number_and_wrong_cedula_get_the_same_answer(
     assert "No encontramos una solicitud con ese número y esa cédula." in wrong_cedula[1]
 
 
-def test_the_lookup_is_rate_limited(reference_data: None, settings: object) -> None:
+def test_the_lookup_is_rate_limited(
+    reference_data: None, settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One fixed minute, so the count can't restart mid-test at a minute boundary.
+    monkeypatch.setattr("registration.ratelimit.time.time", lambda: 1_800_000_000.0)
     settings.ECUAPASS_STATUS_LOOKUP_PER_MINUTE = 2  # type: ignore[attr-defined]
     client = Client(REMOTE_ADDR="10.5.5.5")
     codes = [lookup(client, f"SOL-2026-00000{i}", pki.DEFAULT_CEDULA)[0] for i in range(4)]
