@@ -92,16 +92,16 @@ def transition(
 
 
 def request_note(
-    *, request_id: int, actor: User, comment: str, source_ip: str | None = None
+    *, request_id: int, actor: User | None, comment: str, source_ip: str | None = None
 ) -> None:
-    """An audit row for an action that doesn't change the state (take, release, reassign)."""
+    """A history row that changes no state: take, release, reassign, or a system notice."""
     request = RegistrationRequest.objects.get(pk=request_id)
     record_event(
         request,
         from_status=request.status,
         to_status=request.status,
         actor=actor,
-        actor_label=actor.username,
+        actor_label=SYSTEM_ACTOR,
         comment=comment,
         source_ip=source_ip,
     )

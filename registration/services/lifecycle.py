@@ -21,12 +21,11 @@ from registration.models import (
 )
 from registration.services.common import (
     APPLICANT_ACTOR,
-    SYSTEM_ACTOR,
     ActivationConflict,
     SubmissionConflict,
     TransitionNotAllowed,
     locked_request,
-    record_event,
+    request_note,
     transition,
 )
 from registration.services.submission import UploadedCertificate, store_certificates
@@ -250,12 +249,8 @@ def request_activate(*, request_id: int) -> None:
 
 def request_record_job_failure(*, request_id: int, step: str, error: str) -> None:
     """Note on the request's history that an automatic step needs a person."""
-    request = RegistrationRequest.objects.get(pk=request_id)
-    record_event(
-        request,
-        from_status=request.status,
-        to_status=request.status,
+    request_note(
+        request_id=request_id,
         actor=None,
-        actor_label=SYSTEM_ACTOR,
         comment=f"Error técnico en «{step}»: {error}. Un supervisor debe reintentarlo.",
     )

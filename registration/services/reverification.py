@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from registration import certificates
 from registration.models import CertificateBinding, RequestStatus
-from registration.services.common import SYSTEM_ACTOR, locked_request, record_event, transition
+from registration.services.common import (
+    SYSTEM_ACTOR,
+    locked_request,
+    request_note,
+    transition,
+)
 from registration.services.verification import chain_check
 
 logger = logging.getLogger(__name__)
@@ -100,13 +105,9 @@ def binding_warn_expiry(*, binding_id: int) -> None:
     binding.expiry_warned = timezone.now()
     binding.save(update_fields=["expiry_warned"])
     expires = timezone.localtime(binding.not_after).strftime("%d/%m/%Y")
-    request = binding.request
-    record_event(
-        request,
-        from_status=request.status,
-        to_status=request.status,
+    request_note(
+        request_id=binding.request_id,
         actor=None,
-        actor_label=SYSTEM_ACTOR,
         comment=f"Aviso: el certificado del usuario vence el {expires}.",
     )
     user = binding.user

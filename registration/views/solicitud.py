@@ -148,8 +148,7 @@ def representante_new(request: HttpRequest) -> HttpResponse:
                 source_ip=client_address(request),
             )
         except services.SubmissionConflict as exc:
-            for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
+            _show_conflict(form, exc)
         else:
             services.staged_certificates_clear(session_key=key)
             return redirect(_status_url(request_obj) + "?nueva=1")
@@ -210,6 +209,12 @@ def _correction_signature(request_obj: RegistrationRequest, form: CorrectionForm
         form.add_error("firma_reto", problem)
         return b""
     return signature
+
+
+def _show_conflict(form: Any, exc: services.SubmissionConflict) -> None:
+    """The service's refusal, next to the fields it names."""
+    for field, message in exc.errors.items():
+        form.add_error(field if field in form.fields else None, message)
 
 
 def _consultar(
@@ -371,13 +376,7 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             data = services.CorrectionData(
-                ruc=d["ruc"],
-                razon_social=d["razon_social"],
-                direccion_empresa=d["direccion_empresa"],
-                telefono_empresa=d["telefono_empresa"],
-                cedula=d["cedula"],
-                nombre_usuario=d["nombre_usuario"],
-                email=d["email"],
+                **{name: d[name] for name in services.CORRECTABLE_FIELDS},
                 new_files=tuple(
                     services.UploadedCertificate(n, c) for n, c in form.certificate_contents
                 ),
@@ -392,21 +391,12 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
             except services.TransitionNotAllowed as exc:
                 form.add_error(None, str(exc))
             except services.SubmissionConflict as exc:
-                for field, message in exc.errors.items():
-                    form.add_error(field if field in form.fields else None, message)
+                _show_conflict(form, exc)
             else:
                 return redirect("registration:status", token=token)
     else:
         form = CorrectionForm(
-            initial={
-                "ruc": request_obj.ruc,
-                "razon_social": request_obj.razon_social,
-                "direccion_empresa": request_obj.direccion_empresa,
-                "telefono_empresa": request_obj.telefono_empresa,
-                "cedula": request_obj.cedula,
-                "nombre_usuario": request_obj.nombre_usuario,
-                "email": request_obj.email,
-            },
+            initial={name: getattr(request_obj, name) for name in services.CORRECTABLE_FIELDS},
             file_choices=file_choices,
         )
     return render(
