@@ -34,3 +34,11 @@ def deliver_notification(self: Task, notification_id: int) -> None:
 @shared_task(acks_late=True)
 def resend_pending_notifications() -> int:
     return services.notifications_resend_pending()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def send_one_time_code(self: Task, code_id: int) -> None:
+    try:
+        services.code_send(code_id=code_id)
+    except OSError as exc:  # SMTP briefly unavailable; the service gave the claim back
+        raise self.retry(exc=exc, countdown=15 * 2**self.request.retries) from exc

@@ -242,6 +242,27 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Target for a reviewer's decision, in business days (America/Guayaquil, weekends skipped).
 ECUAPASS_REVIEW_SLA_DAYS = env_int("ECUAPASS_REVIEW_SLA_DAYS", 2)
 
+# --- Waiting for the applicant ------------------------------------------------
+# One-time codes sent by email (confirming the email, changing it, resetting the password).
+ECUAPASS_CODE_TTL_MINUTES = env_int("ECUAPASS_CODE_TTL_MINUTES", 30)
+ECUAPASS_CODE_MAX_ATTEMPTS = env_int("ECUAPASS_CODE_MAX_ATTEMPTS", 5)
+# An unconfirmed email: one reminder after this many hours, expiry after the second figure.
+ECUAPASS_EMAIL_CONFIRM_REMINDER_HOURS = env_int("ECUAPASS_EMAIL_CONFIRM_REMINDER_HOURS", 24)
+ECUAPASS_EMAIL_CONFIRM_EXPIRY_HOURS = env_int("ECUAPASS_EMAIL_CONFIRM_EXPIRY_HOURS", 72)
+# An observed request not corrected: one reminder this many days before it expires.
+ECUAPASS_CORRECTION_EXPIRY_DAYS = env_int("ECUAPASS_CORRECTION_EXPIRY_DAYS", 30)
+ECUAPASS_CORRECTION_REMINDER_DAYS_BEFORE = env_int("ECUAPASS_CORRECTION_REMINDER_DAYS_BEFORE", 7)
+if not 0 < ECUAPASS_EMAIL_CONFIRM_REMINDER_HOURS < ECUAPASS_EMAIL_CONFIRM_EXPIRY_HOURS:
+    raise ImproperlyConfigured(
+        "ECUAPASS_EMAIL_CONFIRM_REMINDER_HOURS must be above 0 and below "
+        "ECUAPASS_EMAIL_CONFIRM_EXPIRY_HOURS."
+    )
+if not 0 < ECUAPASS_CORRECTION_REMINDER_DAYS_BEFORE < ECUAPASS_CORRECTION_EXPIRY_DAYS:
+    raise ImproperlyConfigured(
+        "ECUAPASS_CORRECTION_REMINDER_DAYS_BEFORE must be above 0 and below "
+        "ECUAPASS_CORRECTION_EXPIRY_DAYS."
+    )
+
 # --- Notifications -----------------------------------------------------------
 # The address links in emails point to.
 ECUAPASS_PUBLIC_URL = os.environ.get("ECUAPASS_PUBLIC_URL", "http://127.0.0.1:8000")

@@ -141,6 +141,12 @@ class RegistrationRequest(models.Model):
         blank=True,
         related_name="registration_requests",
     )
+    # The applicant confirmed the email with a one-time code (before review).
+    email_confirmed_at = models.DateTimeField("correo confirmado", null=True, blank=True)
+    # When the state last changed (set by `transition`): waiting times and expiry count from it.
+    status_changed_at = models.DateTimeField("último cambio de estado", null=True, blank=True)
+    # The one reminder of the current wait (email confirmation or correction) went out.
+    reminder_sent_at = models.DateTimeField("recordatorio enviado", null=True, blank=True)
     created = models.DateTimeField("enviada", auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -282,6 +288,31 @@ class RequestEvent(models.Model):
         )
 
 
+class RequestVersion(models.Model):
+    """What the applicant sent, each time: the first submission and every correction.
+
+    `data` holds the form's fields and the certificate files (name, SHA-256) as sent.
+    """
+
+    request = models.ForeignKey(
+        RegistrationRequest, on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField("versión")
+    data = models.JSONField(default=dict)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["request", "number"]
+        verbose_name = "versión de solicitud"
+        verbose_name_plural = "versiones de solicitud"
+        constraints = [
+            models.UniqueConstraint(fields=["request", "number"], name="request_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} v{self.number}"
+
+
 class StagedCertificate(models.Model):
     """A certificate accepted while the rest of the form still had errors.
 
@@ -321,6 +352,8 @@ class NotificationKind(models.TextChoices):
     OBSERVED = "observed", "Solicitud observada"
     REJECTED = "rejected", "Solicitud rechazada"
     ACTIVE = "active", "Usuario activo"
+    REMINDER = "reminder", "Recordatorio"
+    EXPIRED = "expired", "Solicitud caducada"
 
 
 class Notification(models.Model):

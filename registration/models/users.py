@@ -25,6 +25,9 @@ class User(AbstractUser):
         error_messages={"unique": "Ya existe un usuario con ese ID. usuario."},
     )
     cedula = models.CharField("Doc. Identificación", max_length=10, blank=True)
+    # Contact preferences, copied from the request at activation; Mi página changes them.
+    celular = models.CharField("Celular", max_length=16, blank=True)
+    recibir_sms = models.BooleanField("Recibir mensaje SMS", default=False)
 
     class Meta:
         verbose_name = "usuario"

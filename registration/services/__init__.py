@@ -4,6 +4,14 @@
 an allowed source state, an append-only history row in the same transaction).
 """
 
+from registration.services.codes import (
+    CHECK_MESSAGES,
+    CodeCheck,
+    code_check,
+    code_issue,
+    code_send,
+    code_value,
+)
 from registration.services.common import (
     APPLICANT_ACTOR,
     SYSTEM_ACTOR,
@@ -72,10 +80,12 @@ from registration.services.verification import (
 
 __all__ = [
     "APPLICANT_ACTOR",
+    "CHECK_MESSAGES",
     "CORRECTABLE_FIELDS",
     "DEMO_CA_NAME",
     "SYSTEM_ACTOR",
     "ActivationConflict",
+    "CodeCheck",
     "CorrectionData",
     "DatabaseCrlCache",
     "OceEntry",
@@ -90,6 +100,10 @@ __all__ = [
     "binding_warn_expiry",
     "certificate_verification_compute",
     "certificates_reverify",
+    "code_check",
+    "code_issue",
+    "code_send",
+    "code_value",
     "crl_import",
     "demo_ca_ensure",
     "hash_security_answer",

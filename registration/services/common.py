@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
+from django.utils import timezone
+
 from registration.models import (
     RegistrationRequest,
     RequestEvent,
@@ -79,7 +81,17 @@ def transition(
         )
     from_status = request.status
     request.status = to
-    request.save(update_fields=["status", "updated", *update_fields])
+    request.status_changed_at = timezone.now()
+    request.reminder_sent_at = None  # a new wait earns its own reminder
+    request.save(
+        update_fields=[
+            "status",
+            "status_changed_at",
+            "reminder_sent_at",
+            "updated",
+            *update_fields,
+        ]
+    )
     record_event(
         request,
         from_status=from_status,

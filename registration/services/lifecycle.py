@@ -233,6 +233,8 @@ def request_activate(*, request_id: int) -> None:
     user.password = request.password_hash
     user.email = request.email
     user.first_name = request.nombre_usuario[:150]
+    user.celular = request.celular
+    user.recibir_sms = request.recibir_sms
     user.is_active = True
     user.save()
     _certificate_bind(request, user)

@@ -86,16 +86,40 @@ def _claim(notification_id: int, field: str) -> bool:
     )
 
 
+def _unclaim(notification_id: int, field: str) -> None:
+    Notification.objects.filter(pk=notification_id).update(**{field: None})
+
+
 def notification_deliver(*, notification_id: int) -> None:
     """Send the email, and the SMS if the applicant chose it; each at most once."""
-    notification = Notification.objects.select_related("request").filter(pk=notification_id).first()
+    notification = (
+        Notification.objects.select_related("request", "request__user")
+        .filter(pk=notification_id)
+        .first()
+    )
     if notification is None:
         return
     request = notification.request
+    user = request.user
+    # An active user's own preferences (Mi página) win over what the request said.
+    email = user.email if user is not None and user.email else request.email
+    wants_sms, mobile = (
+        (user.recibir_sms, user.celular)
+        if user is not None
+        else (request.recibir_sms, request.celular)
+    )
     if _claim(notification.pk, "email_claimed"):
-        send_mail(notification.subject, notification.body, None, [request.email])
-    if request.recibir_sms and request.celular and _claim(notification.pk, "sms_claimed"):
-        sms_backend().send(to=request.celular, text=notification.body.split("\n", 1)[0])
+        try:
+            send_mail(notification.subject, notification.body, None, [email])
+        except OSError:  # not sent: give the claim back so the retry can send it
+            _unclaim(notification.pk, "email_claimed")
+            raise
+    if wants_sms and mobile and _claim(notification.pk, "sms_claimed"):
+        try:
+            sms_backend().send(to=mobile, text=notification.body.split("\n", 1)[0])
+        except OSError:
+            _unclaim(notification.pk, "sms_claimed")
+            raise
 
 
 def notifications_resend_pending(*, older_than: timedelta = timedelta(minutes=2)) -> int:

@@ -208,6 +208,7 @@ def request_submit(
                 submission_token=submission_token,
                 kind=RequestKind.REPRESENTANTE,
                 status=RequestStatus.SUBMITTED,
+                status_changed_at=now,
                 ruc=data.ruc,
                 razon_social=data.razon_social,
                 direccion_empresa=data.direccion_empresa,

@@ -1,0 +1,166 @@
+"""One-time codes sent by email: issue, send (once), check (once, bounded attempts)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from registration.models import CodePurpose, OneTimeCode, RegistrationRequest, User
+
+logger = logging.getLogger(__name__)
+
+CODE_DIGITS = 6
+_KEY_SALT = "registration.one-time-code"
+
+SUBJECTS = {
+    CodePurpose.EMAIL_CONFIRM: "ECUAPASS: confirme su correo electrónico",
+    CodePurpose.EMAIL_CHANGE: "ECUAPASS: confirme su nuevo correo electrónico",
+    CodePurpose.PASSWORD_RESET: "ECUAPASS: código para reiniciar su clave",
+}
+BODIES = {
+    CodePurpose.EMAIL_CONFIRM: (
+        "Su código para confirmar el correo de la solicitud {tracking} es: {code}\n\n"
+        "Ingréselo en la página de seguimiento de su solicitud. "
+        "Vence en {minutes} minutos."
+    ),
+    CodePurpose.EMAIL_CHANGE: (
+        "Su código para confirmar este correo en ECUAPASS es: {code}\n\n"
+        "Ingréselo en Mi página. Vence en {minutes} minutos. "
+        "Si usted no pidió este cambio, ignore este mensaje."
+    ),
+    CodePurpose.PASSWORD_RESET: (
+        "Su código para reiniciar la clave de ECUAPASS es: {code}\n\n"
+        "Vence en {minutes} minutos. Si usted no lo pidió, ignore este mensaje: "
+        "su clave no cambia."
+    ),
+}
+
+
+class CodeCheck(StrEnum):
+    OK = "ok"
+    WRONG = "wrong"  # a live code exists and this is not it
+    MISSING = "missing"  # no live code: never issued, used, retired or expired
+    EXHAUSTED = "exhausted"  # too many wrong attempts; a new code is needed
+
+
+CHECK_MESSAGES = {
+    CodeCheck.WRONG: "El código no es correcto. Revise el último correo que le enviamos.",
+    CodeCheck.MISSING: "El código venció o ya fue usado. Pida un código nuevo.",
+    CodeCheck.EXHAUSTED: "Demasiados intentos con este código. Pida un código nuevo.",
+}
+
+
+def code_value(code: OneTimeCode) -> str:
+    """The code itself, derived from SECRET_KEY and the row; it is never stored."""
+    digest = salted_hmac(_KEY_SALT, f"{code.pk}:{code.purpose}:{code.nonce}").hexdigest()
+    return f"{int(digest, 16) % 10**CODE_DIGITS:0{CODE_DIGITS}d}"
+
+
+def _owner_filter(request: RegistrationRequest | None, user: User | None) -> dict[str, object]:
+    if (request is None) == (user is None):
+        raise ValueError("A code belongs to a request or to a user.")
+    return {"request": request} if request is not None else {"user": user}
+
+
+def _live(purpose: CodePurpose, owner: dict[str, object]) -> QuerySet[OneTimeCode]:
+    return OneTimeCode.objects.filter(
+        purpose=purpose, used__isnull=True, retired__isnull=True, **owner
+    )
+
+
+@transaction.atomic
+def code_issue(
+    *,
+    purpose: CodePurpose,
+    email: str,
+    request: RegistrationRequest | None = None,
+    user: User | None = None,
+) -> OneTimeCode:
+    """A new code for this owner and purpose (earlier ones stop working), emailed after commit."""
+    owner = _owner_filter(request, user)
+    now = timezone.now()
+    _live(purpose, owner).update(retired=now)
+    code = OneTimeCode.objects.create(
+        purpose=purpose,
+        email=email,
+        nonce=secrets.token_hex(16),
+        expires=now + timedelta(minutes=settings.ECUAPASS_CODE_TTL_MINUTES),
+        **owner,
+    )
+    transaction.on_commit(lambda: code_enqueue(code_id=code.pk))
+    return code
+
+
+def code_enqueue(*, code_id: int) -> None:
+    from registration.tasks import send_one_time_code
+
+    try:
+        send_one_time_code.apply_async(args=(code_id,))
+    except Exception:  # broker down: the applicant can ask for another code
+        logger.warning("Could not enqueue one-time code %s", code_id, exc_info=True)
+
+
+def code_send(*, code_id: int) -> bool:
+    """Email the code once: the row is claimed first, so a redelivered job sends nothing."""
+    code = (
+        OneTimeCode.objects.select_related("request")
+        .filter(pk=code_id, used__isnull=True, retired__isnull=True)
+        .first()
+    )
+    if code is None or code.expires <= timezone.now():
+        return False
+    claimed = OneTimeCode.objects.filter(pk=code.pk, sent__isnull=True).update(sent=timezone.now())
+    if not claimed:
+        return False
+    body = BODIES[CodePurpose(code.purpose)].format(
+        code=code_value(code),
+        tracking=code.request.tracking_number if code.request else "",
+        minutes=settings.ECUAPASS_CODE_TTL_MINUTES,
+    )
+    try:
+        send_mail(SUBJECTS[CodePurpose(code.purpose)], body, None, [code.email])
+    except OSError:  # not sent: give the claim back so the retry can send it
+        OneTimeCode.objects.filter(pk=code.pk).update(sent=None)
+        raise
+    return True
+
+
+@transaction.atomic
+def code_check(
+    *,
+    purpose: CodePurpose,
+    code: str,
+    request: RegistrationRequest | None = None,
+    user: User | None = None,
+) -> tuple[CodeCheck, OneTimeCode | None]:
+    """Compare `code` with the owner's live code, under a lock; a match uses it up."""
+    owner = _owner_filter(request, user)
+    live = (
+        _live(purpose, owner)
+        .select_for_update()
+        .filter(expires__gt=timezone.now())
+        .order_by("-created", "-id")
+        .first()
+    )
+    if live is None:
+        return CodeCheck.MISSING, None
+    if live.attempts >= settings.ECUAPASS_CODE_MAX_ATTEMPTS:
+        return CodeCheck.EXHAUSTED, live
+    if constant_time_compare(code_value(live), "".join(code.split())):
+        live.used = timezone.now()
+        live.save(update_fields=["used"])
+        return CodeCheck.OK, live
+    live.attempts += 1
+    live.save(update_fields=["attempts"])
+    if live.attempts >= settings.ECUAPASS_CODE_MAX_ATTEMPTS:
+        return CodeCheck.EXHAUSTED, live
+    return CodeCheck.WRONG, live
