@@ -14,7 +14,7 @@ from approvals import jobs
 from approvals.models import RegistrationProcess
 from approvals.nodes import CeleryJob
 from registration.models import RequestStatus
-from registration.selectors import request_status
+from registration.selectors import request_email_confirmed, request_status
 
 
 def _status_is(status: RequestStatus) -> Callable[[Activation], bool]:
@@ -26,17 +26,31 @@ def _status_is(status: RequestStatus) -> Callable[[Activation], bool]:
     return gate
 
 
+def _email_confirmed(activation: Activation) -> bool:
+    return request_email_confirmed(request_id=activation.process.request_id)
+
+
 class RepresentanteFlow(Flow):
     """Solicitud del uso (Representante)
 
-    submitted → certificate verified → company approved (SENAE) → active, with
-    the observed / verification-failed correction loop and rejection.
+    submitted → email confirmed → certificate verified → company approved
+    (SENAE) → active, with the observed / verification-failed correction loop,
+    rejection, and expiry of a request that waits too long for the applicant.
     """
 
     process_class = RegistrationProcess
     lock_impl = select_for_update_lock
 
-    start = nodes.StartHandle(jobs.bind_request).Next(this.verify_certificate)
+    start = nodes.StartHandle(jobs.bind_request).Next(this.email_gate)
+
+    email_gate = nodes.If(_email_confirmed).Then(this.verify_certificate).Else(this.confirm_email)
+
+    # Completed by the applicant's code (request_email_confirm) or by expiry.
+    confirm_email = nodes.Handle(jobs.applicant_step).Next(this.email_outcome)
+
+    email_outcome = (
+        nodes.If(_status_is(RequestStatus.EXPIRED)).Then(this.expired).Else(this.verify_certificate)
+    )
 
     verify_certificate = CeleryJob(jobs.verify_certificate, prepare=jobs.check_certificate).Next(
         this.certificate_gate
@@ -49,9 +63,14 @@ class RepresentanteFlow(Flow):
     )
 
     # The decision view is approvals.views.review_decide; viewflow's own
-    # views are not mounted.
+    # views are not mounted. A corrected request goes back to the reviewer
+    # who observed it, if that reviewer can still review.
     review = (
-        nodes.View(view=None).Permission("approvals.review_registration").Next(this.decision_gate)
+        nodes.View(view=None)
+        .Permission("approvals.review_registration")
+        .Assign(jobs.previous_reviewer)
+        .onCreate(jobs.note_assignment)
+        .Next(this.decision_gate)
     )
 
     decision_gate = (
@@ -61,10 +80,15 @@ class RepresentanteFlow(Flow):
         .Default(this.rejected)
     )
 
-    # The applicant corrects an observed or failed request and resubmits.
-    await_correction = nodes.Handle(jobs.apply_correction).Next(this.verify_certificate)
+    # Completed by the applicant's correction (request_resubmit) or by expiry.
+    await_correction = nodes.Handle(jobs.applicant_step).Next(this.correction_outcome)
+
+    correction_outcome = (
+        nodes.If(_status_is(RequestStatus.EXPIRED)).Then(this.expired).Else(this.email_gate)
+    )
 
     activate_user = CeleryJob(jobs.activate_user).Next(this.activated)
 
     activated = nodes.End()
     rejected = nodes.End()
+    expired = nodes.End()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from viewflow.workflow.activation import Activation
 
 from registration import services as registration_services
-from registration.models import RegistrationRequest
+from registration.models import RegistrationRequest, User
 
 
 def bind_request(activation: Activation, *, request: RegistrationRequest) -> Any:
@@ -31,5 +32,27 @@ def activate_user(activation: Activation, prepared: Any) -> None:
     registration_services.request_activate(request_id=activation.process.request_id)
 
 
-def apply_correction(activation: Activation, *, data: registration_services.CorrectionData) -> None:
-    registration_services.request_resubmit(request_id=activation.process.request_id, data=data)
+def applicant_step(activation: Activation, *, apply: Callable[[int], None]) -> None:
+    """A waiting task completed by the applicant (code, correction) or by expiry.
+
+    `apply(request_id)` is the registration service that records it, run inside
+    the flow lock.
+    """
+    apply(activation.process.request_id)
+
+
+def previous_reviewer(activation: Activation) -> User | None:
+    """Who observed the request, if that reviewer can still take it."""
+    from approvals import selectors as approval_selectors  # selectors read the flow
+
+    return approval_selectors.previous_reviewer(request_id=activation.process.request_id)
+
+
+def note_assignment(activation: Activation) -> None:
+    owner = activation.task.owner
+    if owner is not None:
+        registration_services.request_note(
+            request_id=activation.process.request_id,
+            actor=None,
+            comment=f"Vuelve a {owner.username}, quien la observó.",
+        )

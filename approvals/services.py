@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from viewflow.fsm import TransitionNotAllowed as ViewflowTransitionNotAllowed
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -19,6 +20,7 @@ from viewflow.workflow.status import STATUS
 from approvals.flows import RepresentanteFlow
 from approvals.models import RegistrationProcess, RejectionReason
 from approvals.nodes import CeleryJob, enqueue_job
+from registration import selectors as registration_selectors
 from registration import services as registration_services
 from registration.models import RegistrationRequest, User
 
@@ -255,22 +257,109 @@ def review_decide(
         activation.execute()
 
 
-# --- The applicant's correction -------------------------------------------------
+# --- Waiting for the applicant: email code, correction, expiry ----------------
+
+
+def _applicant_task(request: RegistrationRequest, node: Any) -> Task | None:
+    process = RegistrationProcess.objects.filter(request=request).first()
+    if process is None:
+        return None
+    task: Task | None = Task._default_manager.filter(
+        process=process, flow_task=node, status=STATUS.NEW
+    ).first()
+    return task
+
+
+def _applicant_step_run(task: Task, node: Any, apply: Any) -> None:
+    """Complete a waiting task under the flow lock; a task someone else just completed is refused."""
+    try:
+        node.run(task, apply=apply)
+    except FlowLockFailed as exc:
+        raise registration_services.TransitionNotAllowed(
+            "La solicitud se está actualizando en este momento. Intente de nuevo."
+        ) from exc
+    except ViewflowTransitionNotAllowed as exc:
+        raise registration_services.TransitionNotAllowed(
+            "La solicitud ya no está esperando esta acción. Recargue la página."
+        ) from exc
 
 
 def correction_submit(
     *, request: RegistrationRequest, data: registration_services.CorrectionData
 ) -> None:
     """Apply the applicant's corrections and send the request back to verification."""
-    process = RegistrationProcess.objects.get(request=request)
-    task = Task._default_manager.filter(
-        process=process, flow_task=RepresentanteFlow.await_correction, status=STATUS.NEW
-    ).first()
+    node = RepresentanteFlow.await_correction
+    task = _applicant_task(request, node)
     if task is None:
         raise registration_services.TransitionNotAllowed(
             "Esta solicitud no está abierta a correcciones."
         )
-    RepresentanteFlow.await_correction.run(task, data=data)
+    _applicant_step_run(
+        task,
+        node,
+        lambda request_id: registration_services.request_resubmit(request_id=request_id, data=data),
+    )
+
+
+def email_confirm_submit(
+    *, request: RegistrationRequest, code: str, source_ip: str | None = None
+) -> registration_services.CodeCheck:
+    """The applicant's code: a good one lets the process go on to certificate verification.
+
+    The code is checked (and a wrong attempt counted) before the flow lock is taken.
+    """
+    node = RepresentanteFlow.confirm_email
+    task = _applicant_task(request, node)
+    if task is None:
+        return registration_services.CodeCheck.MISSING
+    outcome = registration_services.email_code_check(request=request, code=code)
+    if outcome is registration_services.CodeCheck.OK:
+        _applicant_step_run(
+            task,
+            node,
+            lambda request_id: registration_services.request_email_confirm(
+                request_id=request_id, source_ip=source_ip
+            ),
+        )
+    return outcome
+
+
+def waiting_request_expire(*, request: RegistrationRequest) -> bool:
+    """End a request that waited too long for the applicant; False if it moved on meanwhile."""
+    for node in (RepresentanteFlow.confirm_email, RepresentanteFlow.await_correction):
+        task = _applicant_task(request, node)
+        if task is None:
+            continue
+        try:
+            _applicant_step_run(
+                task,
+                node,
+                lambda request_id: registration_services.request_expire(request_id=request_id),
+            )
+        except registration_services.TransitionNotAllowed:
+            return False
+        return True
+    return False
+
+
+def waiting_sweep() -> dict[str, int]:
+    """Beat: remind once, then expire, requests waiting for their applicant.
+
+    Each request is handled on its own, so one failure doesn't stop the rest,
+    and a second sweep (or two beats at once) changes nothing more.
+    """
+    reminded = expired = 0
+    now = timezone.now()
+    for request in registration_selectors.requests_waiting_for_applicant(now=now):
+        deadline = registration_services.expiry_deadline(request)
+        try:
+            if deadline is not None and deadline <= now:
+                expired += waiting_request_expire(request=request)
+            elif registration_services.request_remind(request_id=request.pk):
+                reminded += 1
+        except Exception:
+            logger.exception("Waiting sweep failed for request %s", request.pk)
+    return {"reminded": reminded, "expired": expired}
 
 
 # --- Roles -------------------------------------------------------------------------

@@ -42,3 +42,8 @@ def run_flow_job(self: Task, task_pk: int) -> None:
 @shared_task(acks_late=True)
 def sweep_stalled_jobs() -> int:
     return services.flow_jobs_resend_stalled()
+
+
+@shared_task(acks_late=True)
+def sweep_waiting_requests() -> dict[str, int]:
+    return services.waiting_sweep()

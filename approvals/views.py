@@ -102,6 +102,7 @@ def _render_review(
             "reasons": registration_selectors.request_verification_reasons(request=req),
             "registry": company_registry().lookup(req.ruc),
             "related": selectors.related_to_request(request=req),
+            "changes": selectors.request_changes(request=req),
             "form": form,
             "is_mine": task.owner_id == request.user.pk,
             "confirming": form.is_bound

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from registration.models import (
+    CORRECTABLE_STATUSES,
+    AccountAction,
+    AccountEvent,
+    CodePurpose,
     Notification,
     OceType,
+    OneTimeCode,
     Province,
     RegistrationRequest,
     RequestEvent,
+    RequestStatus,
     StagedCertificate,
     User,
 )
@@ -110,3 +119,106 @@ def mailbox(*, user: User) -> list[Notification]:
 
 def mailbox_unread(*, user: User) -> int:
     return Notification.objects.filter(request__user=user, read__isnull=True).count()
+
+
+def request_email_confirmed(*, request_id: int) -> bool:
+    return RegistrationRequest.objects.filter(
+        pk=request_id, email_confirmed_at__isnull=False
+    ).exists()
+
+
+def requests_waiting_for_applicant(*, now: datetime) -> QuerySet[RegistrationRequest]:
+    """Requests waiting for their applicant long enough to be reminded or expired."""
+    email_wait = timedelta(hours=settings.ECUAPASS_EMAIL_CONFIRM_REMINDER_HOURS)
+    correction_wait = timedelta(
+        days=settings.ECUAPASS_CORRECTION_EXPIRY_DAYS
+        - settings.ECUAPASS_CORRECTION_REMINDER_DAYS_BEFORE
+    )
+    return RegistrationRequest.objects.filter(
+        Q(
+            status=RequestStatus.SUBMITTED,
+            email_confirmed_at__isnull=True,
+            status_changed_at__lte=now - email_wait,
+        )
+        | Q(status__in=CORRECTABLE_STATUSES, status_changed_at__lte=now - correction_wait)
+    ).order_by("status_changed_at", "pk")
+
+
+# --- Buscar ID / Reinicio de clave ------------------------------------------------
+
+
+def user_for_id_lookup(*, cedula: str, email: str) -> User | None:
+    """The active user with this cédula whose registered email is `email` (any case)."""
+    return User.objects.filter(is_active=True, cedula=cedula, email__iexact=email.strip()).first()
+
+
+def user_for_password_reset(*, username: str) -> User | None:
+    """The active user with this ID. usuario who can reset online: an email and security answers."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            username__iexact=username.strip(),
+            registration_requests__status=RequestStatus.ACTIVE,
+        )
+        .exclude(email="")
+        .distinct()
+        .first()
+    )
+
+
+def security_questions_of_user(*, user: User) -> RegistrationRequest | None:
+    """The active request that holds the user's security questions and answer hashes."""
+    return (
+        RegistrationRequest.objects.select_related("question1", "question2", "question3")
+        .filter(user=user, status=RequestStatus.ACTIVE)
+        .order_by("-status_changed_at", "-created")
+        .first()
+    )
+
+
+def password_reset_verified_code(*, code_id: int) -> OneTimeCode | None:
+    """A reset code used (verified) recently by an active user whose password it hasn't reset yet."""
+    code = (
+        OneTimeCode.objects.select_related("user")
+        .filter(
+            pk=code_id,
+            purpose=CodePurpose.PASSWORD_RESET,
+            used__gt=timezone.now() - timedelta(minutes=settings.ECUAPASS_RESET_VERIFIED_MINUTES),
+            user__is_active=True,
+        )
+        .first()
+    )
+    if code is None or code.used is None or code.user is None:
+        return None
+    if AccountEvent.objects.filter(
+        user=code.user, action=AccountAction.RESET_DONE, created__gte=code.used
+    ).exists():
+        return None
+    return code
+
+
+# --- Mi página ----------------------------------------------------------------------
+
+
+def user_active_request(*, user: User) -> RegistrationRequest | None:
+    """The request that made the user active (its company is the user's), if any."""
+    return (
+        RegistrationRequest.objects.filter(user=user, status=RequestStatus.ACTIVE)
+        .order_by("-status_changed_at", "-created")
+        .first()
+    )
+
+
+def email_change_pending(*, user: User) -> OneTimeCode | None:
+    """The live code of the user's email change: its `email` is the address waiting to be confirmed."""
+    return (
+        OneTimeCode.objects.filter(
+            purpose=CodePurpose.EMAIL_CHANGE,
+            user=user,
+            used__isnull=True,
+            retired__isnull=True,
+            expires__gt=timezone.now(),
+        )
+        .order_by("-created", "-id")
+        .first()
+    )

@@ -42,3 +42,12 @@ def send_one_time_code(self: Task, code_id: int) -> None:
         services.code_send(code_id=code_id)
     except OSError as exc:  # SMTP briefly unavailable; the service gave the claim back
         raise self.retry(exc=exc, countdown=15 * 2**self.request.retries) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def send_account_notice(self: Task, notice_id: str, to: str, subject: str, body: str) -> None:
+    """Mi página's notices (contraseña cambiada, correo cambiado); the notice id sends it once."""
+    try:
+        services.account_notice_send(notice_id=notice_id, to=to, subject=subject, body=body)
+    except OSError as exc:  # SMTP briefly unavailable; the service gave the claim back
+        raise self.retry(exc=exc, countdown=15 * 2**self.request.retries) from exc

@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from registration.views import lookups, portal, solicitud
+from registration.views import (
+    account,
+    confirmation,
+    correction,
+    lookups,
+    portal,
+    recovery,
+    solicitud,
+    status,
+)
 
 app_name = "registration"
 
@@ -9,14 +18,24 @@ urlpatterns = [
     path("", portal.home, name="home"),
     path("solicitud-del-uso/", portal.solicitud_index, name="solicitud_index"),
     path("solicitud-del-uso/representante/", solicitud.representante_new, name="representante_new"),
-    path("solicitud-del-uso/consulta/", solicitud.request_lookup, name="lookup"),
-    path("solicitud-del-uso/estado/<str:token>/", solicitud.request_status, name="status"),
+    path("solicitud-del-uso/consulta/", status.request_lookup, name="lookup"),
+    path("solicitud-del-uso/estado/<str:token>/", status.request_status, name="status"),
     path(
         "solicitud-del-uso/estado/<str:token>/json/",
-        solicitud.request_status_json,
+        status.request_status_json,
         name="status_json",
     ),
-    path("solicitud-del-uso/corregir/<str:token>/", solicitud.request_correct, name="correct"),
+    path(
+        "solicitud-del-uso/estado/<str:token>/confirmar-correo/",
+        confirmation.email_confirm,
+        name="email_confirm",
+    ),
+    path(
+        "solicitud-del-uso/estado/<str:token>/reenviar-codigo/",
+        confirmation.email_code_resend,
+        name="email_code_resend",
+    ),
+    path("solicitud-del-uso/corregir/<str:token>/", correction.request_correct, name="correct"),
     path("solicitud-del-uso/disponibilidad/", lookups.availability, name="availability"),
     path("solicitud-del-uso/archivos/", lookups.staged_upload, name="staged_upload"),
     path("solicitud-del-uso/archivos/eliminar/", lookups.staged_delete, name="staged_delete"),
@@ -25,9 +44,17 @@ urlpatterns = [
     path("servicios/ruc/", portal.ruc_consulta, name="ruc_consulta"),
     path("servicios/ruc/consultar/", lookups.company_lookup, name="company_lookup"),
     path("servicios/catalogos/", portal.catalogos, name="catalogos"),
-    path("buscar-id/", portal.buscar_id, name="buscar_id"),
+    path("buscar-id/", recovery.buscar_id, name="buscar_id"),
+    path("buscar-id/reinicio/", recovery.reset_request, name="reset_request"),
+    path("buscar-id/reinicio/codigo/", recovery.reset_code, name="reset_code"),
+    path("buscar-id/reinicio/nueva-clave/", recovery.reset_password, name="reset_password"),
     path("iniciar-sesion/", portal.LoginView.as_view(), name="login"),
     path("cerrar-sesion/", auth_views.LogoutView.as_view(), name="logout"),
     path("mi-pagina/", portal.mi_pagina, name="mi_pagina"),
     path("mi-pagina/buzon/", portal.buzon, name="buzon"),
+    path("mi-pagina/contrasena/", account.password_change, name="password_change"),
+    path("mi-pagina/correo/", account.email_change, name="email_change"),
+    path("mi-pagina/correo/confirmar/", account.email_change_confirm, name="email_change_confirm"),
+    path("mi-pagina/correo/reenviar/", account.email_change_resend, name="email_change_resend"),
+    path("mi-pagina/sms/", account.sms_preference, name="sms_preference"),
 ]

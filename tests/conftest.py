@@ -201,7 +201,10 @@ def submit(
     """
 
     def _submit(
-        certificate: bytes, signer: pki.CertificateAndKey | None = None, **overrides: Any
+        certificate: bytes,
+        signer: pki.CertificateAndKey | None = None,
+        confirm: bool = True,
+        **overrides: Any,
     ) -> RegistrationRequest:
         client = Client()
         response = client.post(
@@ -211,9 +214,27 @@ def submit(
             ),
         )
         assert response.status_code == 302, response.content.decode()[:3000]
-        return RegistrationRequest.objects.get(id_usuario=overrides.get("id_usuario", "jperez01"))
+        request = RegistrationRequest.objects.get(
+            id_usuario=overrides.get("id_usuario", "jperez01")
+        )
+        if confirm:
+            confirm_email(request)
+        return request
 
     return _submit
+
+
+def confirm_email(request: RegistrationRequest) -> None:
+    """Enter the code the applicant was emailed, so the process goes on to verification."""
+    from registration.models import CodePurpose
+
+    code = request.codes.filter(purpose=CodePurpose.EMAIL_CONFIRM).first()
+    assert code is not None, "no confirmation code was issued"
+    outcome = approval_services.email_confirm_submit(
+        request=request, code=registration_services.code_value(code)
+    )
+    assert outcome == "ok", outcome
+    request.refresh_from_db()
 
 
 def verified_login(client: Client, user: User) -> Client:

@@ -51,6 +51,10 @@ app.conf.beat_schedule = {
         "task": "registration.tasks.resend_pending_notifications",
         "schedule": 300.0,
     },
+    "remind-and-expire-waiting-requests": {
+        "task": "approvals.tasks.sweep_waiting_requests",
+        "schedule": float(os.environ.get("ECUAPASS_WAITING_SWEEP_INTERVAL", "900")),
+    },
     "purge-stale-staged-certificates": {
         "task": "registration.tasks.purge_stale_staged_certificates",
         "schedule": 6 * 3600.0,

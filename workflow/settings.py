@@ -185,6 +185,24 @@ else:
 ECUAPASS_LOOKUP_RATE_PER_MINUTE = env_int("ECUAPASS_LOOKUP_RATE_PER_MINUTE", 30)
 # "Consulta de estado" (tracking number + cédula): attempts per client IP per minute.
 ECUAPASS_STATUS_LOOKUP_PER_MINUTE = env_int("ECUAPASS_STATUS_LOOKUP_PER_MINUTE", 10)
+# "Buscar ID/Reinicio de clave": attempts per client IP per minute, counted for each step.
+ECUAPASS_RECOVERY_RATE_PER_MINUTE = env_int("ECUAPASS_RECOVERY_RATE_PER_MINUTE", 5)
+# After a correct reset code: minutes to answer the security questions, and wrong
+# answers allowed before a new code is needed.
+ECUAPASS_RESET_VERIFIED_MINUTES = env_int("ECUAPASS_RESET_VERIFIED_MINUTES", 10)
+ECUAPASS_RESET_ANSWER_ATTEMPTS = env_int("ECUAPASS_RESET_ANSWER_ATTEMPTS", 3)
+if (
+    min(
+        ECUAPASS_RECOVERY_RATE_PER_MINUTE,
+        ECUAPASS_RESET_VERIFIED_MINUTES,
+        ECUAPASS_RESET_ANSWER_ATTEMPTS,
+    )
+    < 1
+):
+    raise ImproperlyConfigured(
+        "ECUAPASS_RECOVERY_RATE_PER_MINUTE, ECUAPASS_RESET_VERIFIED_MINUTES and "
+        "ECUAPASS_RESET_ANSWER_ATTEMPTS must be at least 1."
+    )
 
 # --- Passwords ------------------------------------------------------------
 # Argon2id with parameters above OWASP's minimum (m=19 MiB, t=2, p=1);
@@ -246,6 +264,10 @@ ECUAPASS_REVIEW_SLA_DAYS = env_int("ECUAPASS_REVIEW_SLA_DAYS", 2)
 # One-time codes sent by email (confirming the email, changing it, resetting the password).
 ECUAPASS_CODE_TTL_MINUTES = env_int("ECUAPASS_CODE_TTL_MINUTES", 30)
 ECUAPASS_CODE_MAX_ATTEMPTS = env_int("ECUAPASS_CODE_MAX_ATTEMPTS", 5)
+# Per client: code entries and "Reenviar código" per minute; per request: codes per hour.
+ECUAPASS_CODE_TRIES_PER_MINUTE = env_int("ECUAPASS_CODE_TRIES_PER_MINUTE", 10)
+ECUAPASS_CODE_RESENDS_PER_MINUTE = env_int("ECUAPASS_CODE_RESENDS_PER_MINUTE", 2)
+ECUAPASS_CODES_PER_HOUR = env_int("ECUAPASS_CODES_PER_HOUR", 5)
 # An unconfirmed email: one reminder after this many hours, expiry after the second figure.
 ECUAPASS_EMAIL_CONFIRM_REMINDER_HOURS = env_int("ECUAPASS_EMAIL_CONFIRM_REMINDER_HOURS", 24)
 ECUAPASS_EMAIL_CONFIRM_EXPIRY_HOURS = env_int("ECUAPASS_EMAIL_CONFIRM_EXPIRY_HOURS", 72)

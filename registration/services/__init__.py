@@ -4,6 +4,17 @@
 an allowed source state, an append-only history row in the same transaction).
 """
 
+from registration.services.account import (
+    ACCOUNT_MESSAGES,
+    AccountResult,
+    account_notice_queue,
+    account_notice_send,
+    email_change_confirm,
+    email_change_request,
+    email_change_resend,
+    password_change,
+    sms_preference_set,
+)
 from registration.services.codes import (
     CHECK_MESSAGES,
     CodeCheck,
@@ -11,6 +22,7 @@ from registration.services.codes import (
     code_issue,
     code_send,
     code_value,
+    mask_email,
 )
 from registration.services.common import (
     APPLICANT_ACTOR,
@@ -21,8 +33,12 @@ from registration.services.common import (
     request_note,
 )
 from registration.services.lifecycle import (
+    CERTIFICATES_ITEM,
     CORRECTABLE_FIELDS,
+    OCES_ITEM,
     CorrectionData,
+    correctable_items,
+    correction_item_label,
     request_activate,
     request_approve,
     request_observe,
@@ -34,6 +50,14 @@ from registration.services.notifications import (
     mailbox_mark_read,
     notification_deliver,
     notifications_resend_pending,
+)
+from registration.services.recovery import (
+    ResetOutcome,
+    ResetResult,
+    password_reset_code_verify,
+    password_reset_complete,
+    password_reset_request,
+    user_id_lookup,
 )
 from registration.services.reference import reference_data_load
 from registration.services.reverification import (
@@ -77,24 +101,42 @@ from registration.services.verification import (
     request_record_verification,
     verification_checks,
 )
+from registration.services.versions import request_version_record
+from registration.services.waiting import (
+    email_code_check,
+    email_confirmation_pending,
+    email_confirmation_send,
+    expiry_deadline,
+    request_email_confirm,
+    request_expire,
+    request_remind,
+)
 
 __all__ = [
+    "ACCOUNT_MESSAGES",
     "APPLICANT_ACTOR",
+    "CERTIFICATES_ITEM",
     "CHECK_MESSAGES",
     "CORRECTABLE_FIELDS",
     "DEMO_CA_NAME",
+    "OCES_ITEM",
     "SYSTEM_ACTOR",
+    "AccountResult",
     "ActivationConflict",
     "CodeCheck",
     "CorrectionData",
     "DatabaseCrlCache",
     "OceEntry",
     "RepresentanteData",
+    "ResetOutcome",
+    "ResetResult",
     "ReverificationSummary",
     "SubmissionConflict",
     "TransitionNotAllowed",
     "TrustStoreError",
     "UploadedCertificate",
+    "account_notice_queue",
+    "account_notice_send",
     "availability_errors",
     "binding_disable",
     "binding_warn_expiry",
@@ -104,13 +146,27 @@ __all__ = [
     "code_issue",
     "code_send",
     "code_value",
+    "correctable_items",
+    "correction_item_label",
     "crl_import",
     "demo_ca_ensure",
+    "email_change_confirm",
+    "email_change_request",
+    "email_change_resend",
+    "email_code_check",
+    "email_confirmation_pending",
+    "email_confirmation_send",
+    "expiry_deadline",
     "hash_security_answer",
     "mailbox_mark_read",
+    "mask_email",
     "normalize_security_answer",
     "notification_deliver",
     "notifications_resend_pending",
+    "password_change",
+    "password_reset_code_verify",
+    "password_reset_complete",
+    "password_reset_request",
     "possession_challenge_for_form",
     "possession_challenge_for_request",
     "possession_problem",
@@ -118,14 +174,19 @@ __all__ = [
     "request_access_token",
     "request_activate",
     "request_approve",
+    "request_email_confirm",
+    "request_expire",
     "request_from_access_token",
     "request_note",
     "request_observe",
     "request_record_job_failure",
     "request_record_verification",
     "request_reject",
+    "request_remind",
     "request_resubmit",
     "request_submit",
+    "request_version_record",
+    "sms_preference_set",
     "staged_certificates_add",
     "staged_certificates_clear",
     "staged_certificates_purge",
@@ -133,5 +194,6 @@ __all__ = [
     "staged_signature_replace",
     "trust_anchors_import",
     "trust_store_load",
+    "user_id_lookup",
     "verification_checks",
 ]

@@ -11,10 +11,12 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from registration.models import CodePurpose, OneTimeCode, RegistrationRequest, User
+from registration.services.secrets import request_access_token
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ SUBJECTS = {
 BODIES = {
     CodePurpose.EMAIL_CONFIRM: (
         "Su código para confirmar el correo de la solicitud {tracking} es: {code}\n\n"
-        "Ingréselo en la página de seguimiento de su solicitud. "
+        "Ingréselo en la página de seguimiento de su solicitud:\n{link}\n\n"
         "Vence en {minutes} minutos."
     ),
     CodePurpose.EMAIL_CHANGE: (
@@ -57,6 +59,18 @@ CHECK_MESSAGES = {
     CodeCheck.MISSING: "El código venció o ya fue usado. Pida un código nuevo.",
     CodeCheck.EXHAUSTED: "Demasiados intentos con este código. Pida un código nuevo.",
 }
+
+
+def _status_link(request: RegistrationRequest) -> str:
+    return settings.ECUAPASS_PUBLIC_URL.rstrip("/") + reverse(
+        "registration:status", kwargs={"token": request_access_token(request)}
+    )
+
+
+def mask_email(email: str) -> str:
+    """j***@example.com: enough for the owner to recognise, not enough to harvest."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
 
 
 def code_value(code: OneTimeCode) -> str:
@@ -124,6 +138,7 @@ def code_send(*, code_id: int) -> bool:
     body = BODIES[CodePurpose(code.purpose)].format(
         code=code_value(code),
         tracking=code.request.tracking_number if code.request else "",
+        link=_status_link(code.request) if code.request else "",
         minutes=settings.ECUAPASS_CODE_TTL_MINUTES,
     )
     try:

@@ -29,13 +29,30 @@ NOTIFY_ON = {
     RequestStatus.OBSERVED: NotificationKind.OBSERVED,
     RequestStatus.REJECTED: NotificationKind.REJECTED,
     RequestStatus.ACTIVE: NotificationKind.ACTIVE,
+    RequestStatus.EXPIRED: NotificationKind.EXPIRED,
 }
 TEXTS = {
-    NotificationKind.SUBMITTED: "Registramos su solicitud {n}. Estamos verificando su certificado digital.",
+    NotificationKind.SUBMITTED: "Registramos su solicitud {n}. {detail}",
     NotificationKind.OBSERVED: "El SENAE observó su solicitud {n}: {detail} Corríjala desde su enlace de seguimiento.",
     NotificationKind.REJECTED: "El SENAE rechazó su solicitud {n}. Motivo: {detail}",
     NotificationKind.ACTIVE: "Su usuario {user} está activo. Ya puede iniciar sesión en ECUAPASS.",
+    NotificationKind.EXPIRED: "Su solicitud {n} caducó. {detail} Puede registrar una solicitud nueva.",
 }
+
+
+def _detail(kind: NotificationKind, request: RegistrationRequest, event: RequestEvent) -> str:
+    if kind == NotificationKind.SUBMITTED:
+        if request.email_confirmed_at is None:
+            return (
+                "Confirme su correo electrónico con el código que le enviamos; "
+                "después verificaremos su certificado digital."
+            )
+        return "Estamos verificando su certificado digital."
+    if kind == NotificationKind.OBSERVED:
+        return request.observation or event.comment
+    if kind == NotificationKind.REJECTED:
+        return request.rejection_reason or event.comment
+    return event.comment
 
 
 def notification_for_event(*, request: RegistrationRequest, event: RequestEvent) -> None:
@@ -49,9 +66,16 @@ def notification_for_event(*, request: RegistrationRequest, event: RequestEvent)
         return
     text = TEXTS[kind].format(
         n=request.tracking_number,
-        detail=request.observation or request.rejection_reason or event.comment,
+        detail=_detail(kind, request, event),
         user=request.id_usuario,
     )
+    notification_write(request=request, event=event, kind=kind, text=text)
+
+
+def notification_write(
+    *, request: RegistrationRequest, event: RequestEvent, kind: NotificationKind, text: str
+) -> None:
+    """Store the message with the status link once per event; deliver it after commit."""
     link = settings.ECUAPASS_PUBLIC_URL.rstrip("/") + reverse(
         "registration:status", kwargs={"token": request_access_token(request)}
     )

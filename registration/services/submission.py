@@ -19,6 +19,7 @@ from registration.models import (
     OPEN_ENDED,
     RELEASED_STATUSES,
     CertificateFile,
+    CodePurpose,
     OceRow,
     RegistrationRequest,
     RequestKind,
@@ -27,8 +28,10 @@ from registration.models import (
     TrackingCounter,
     User,
 )
+from registration.services.codes import code_issue
 from registration.services.common import APPLICANT_ACTOR, SubmissionConflict, record_event
 from registration.services.secrets import hash_security_answer
+from registration.services.versions import request_version_record
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +180,20 @@ def staged_certificates_clear(*, session_key: str) -> None:
 
 
 @transaction.atomic
+def oce_rows_create(request: RegistrationRequest, oces: Sequence[OceEntry]) -> None:
+    OceRow.objects.bulk_create(
+        OceRow(
+            request=request,
+            oce_type_id=o.oce_type_id,
+            code=o.code,
+            start_month=o.start_month,
+            start_year=o.start_year,
+            end_date=o.end_date,
+        )
+        for o in oces
+    )
+
+
 def request_submit(
     *,
     data: RepresentanteData,
@@ -247,18 +264,9 @@ def request_submit(
             availability_errors(id_usuario=data.id_usuario, cedula=data.cedula)
             or {"id_usuario": "El ID. usuario ya está en uso. Elija otro."}
         ) from exc
-    OceRow.objects.bulk_create(
-        OceRow(
-            request=request,
-            oce_type_id=o.oce_type_id,
-            code=o.code,
-            start_month=o.start_month,
-            start_year=o.start_year,
-            end_date=o.end_date,
-        )
-        for o in data.oces
-    )
+    oce_rows_create(request, data.oces)
     store_certificates(request, files)
+    request_version_record(request=request)
     record_event(
         request,
         from_status="",
@@ -268,6 +276,8 @@ def request_submit(
         comment="Solicitud registrada.",
         source_ip=source_ip,
     )
+    # The process waits for this code before the certificate is verified.
+    code_issue(purpose=CodePurpose.EMAIL_CONFIRM, email=request.email, request=request)
     approval_services.process_start(request=request)
     return request
 

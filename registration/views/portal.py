@@ -14,6 +14,7 @@ from registration.company_registry import company_registry
 from registration.forms import LoginForm
 from registration.models import RequestKind
 from registration.ratelimit import rate_limited
+from registration.views import account
 
 
 @require_GET
@@ -55,12 +56,6 @@ def ruc_consulta(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/ruc_consulta.html", context)
 
 
-@require_GET
-def buscar_id(request: HttpRequest) -> HttpResponse:
-    """Buscar ID/Reinicio de clave is not built yet; say so and say who can help."""
-    return render(request, "registration/buscar_id.html")
-
-
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     authentication_form = LoginForm
@@ -70,16 +65,8 @@ class LoginView(auth_views.LoginView):
 @login_required
 @require_GET
 def mi_pagina(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "registration/mi_pagina.html",
-        {
-            "requests": [
-                (r, services.request_access_token(r))
-                for r in selectors.requests_of_user(user=request.user)  # type: ignore[arg-type]
-            ]
-        },
-    )
+    """Mis datos, password, email and SMS forms, Mis solicitudes, Buzón Electrónico."""
+    return account.mi_pagina_render(request)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

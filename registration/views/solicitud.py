@@ -1,4 +1,4 @@
-"""Pasos 3–5: the Representante form, the status page and the correction."""
+"""Pasos 3–5: the Representante form, from the first page to Registrar."""
 
 from __future__ import annotations
 
@@ -7,50 +7,21 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
-from approvals import selectors as approval_selectors
 from registration import selectors, services, validators
 from registration.certificates.possession import openssl_command
 from registration.company_registry import company_registry
-from registration.forms import CorrectionForm, OceFormSet, RepresentanteForm, StatusLookupForm
-from registration.models import PossessionChallenge, RegistrationRequest, RequestStatus
-from registration.ratelimit import client_address, rate_limited
+from registration.forms import (
+    OceFormSet,
+    RepresentanteForm,
+)
+from registration.models import PossessionChallenge
+from registration.ratelimit import client_address
 from registration.views.lookups import session_key, stage_uploads, staged_files_payload
-
-STATUS_HELP = {
-    RequestStatus.SUBMITTED: "Su solicitud fue registrada. Estamos verificando su certificado digital.",
-    RequestStatus.CERTIFICATE_VERIFIED: "Su certificado fue verificado. Un revisor del SENAE revisará la solicitud.",
-    RequestStatus.VERIFICATION_FAILED: "No pudimos verificar su certificado digital. Revise los motivos y corrija la solicitud.",
-    RequestStatus.OBSERVED: "El SENAE observó su solicitud. Lea las observaciones y corríjala.",
-    RequestStatus.COMPANY_APPROVED: "El SENAE aprobó su solicitud. Estamos activando su usuario.",
-    RequestStatus.ACTIVE: "Su usuario está activo. Ya puede iniciar sesión con su ID. usuario y contraseña.",
-    RequestStatus.REJECTED: "Su solicitud fue rechazada.",
-    RequestStatus.EXPIRED: "Su solicitud caducó.",
-    RequestStatus.DISABLED: "Su usuario está deshabilitado.",
-}
-
-
-def _status_url(request_obj: RegistrationRequest) -> str:
-    return reverse(
-        "registration:status",
-        kwargs={"token": services.request_access_token(request_obj)},
-    )
-
-
-def _request_from_token(token: str) -> RegistrationRequest:
-    tracking_number = services.request_from_access_token(token)
-    request_obj = (
-        selectors.request_for_status_page(tracking_number=tracking_number)
-        if tracking_number
-        else None
-    )
-    if request_obj is None:
-        raise Http404("Solicitud no encontrada")
-    return request_obj
+from registration.views.status import status_url
 
 
 def _submission_data(form: RepresentanteForm, oce_formset: Any) -> services.RepresentanteData:
@@ -108,7 +79,7 @@ def representante_new(request: HttpRequest) -> HttpResponse:
     # A second click on Registrar (or a resend) finds the request the first one made.
     existing = selectors.request_by_submission_token(token=request.POST.get("submission_token", ""))
     if existing is not None:
-        return redirect(_status_url(existing) + "?nueva=1")
+        return redirect(status_url(existing) + "?nueva=1")
 
     # Files first: whatever else is wrong, every acceptable file is kept.
     services.staged_certificates_remove(
@@ -148,10 +119,10 @@ def representante_new(request: HttpRequest) -> HttpResponse:
                 source_ip=client_address(request),
             )
         except services.SubmissionConflict as exc:
-            _show_conflict(form, exc)
+            show_conflict(form, exc)
         else:
             services.staged_certificates_clear(session_key=key)
-            return redirect(_status_url(request_obj) + "?nueva=1")
+            return redirect(status_url(request_obj) + "?nueva=1")
     return _render_form(request, form, oce_formset, key, status=400)
 
 
@@ -187,31 +158,7 @@ def _possession(
     return challenge, signature
 
 
-def _correction_signature(request_obj: RegistrationRequest, form: CorrectionForm) -> bytes:
-    """A new signature of the request's challenge, required with a new certificate."""
-    upload = form.cleaned_data.get("firma_reto")
-    if upload is None:
-        if form.certificate_contents and settings.ECUAPASS_REQUIRE_POSSESSION:
-            form.add_error(
-                "firma_reto",
-                "Con un certificado nuevo, firme el reto con él y adjunte la firma (.p7s).",
-            )
-        return b""
-    signature = upload.read(settings.CERTIFICATE_MAX_BYTES + 1)
-    challenge = services.possession_challenge_for_request(request=request_obj)
-    problem = services.possession_problem(
-        signature=signature,
-        challenge=challenge.text,
-        certificate_files=[content for _, content in form.certificate_contents]
-        or selectors.certificate_file_contents(request=request_obj),
-    )
-    if problem:
-        form.add_error("firma_reto", problem)
-        return b""
-    return signature
-
-
-def _show_conflict(form: Any, exc: services.SubmissionConflict) -> None:
+def show_conflict(form: Any, exc: services.SubmissionConflict) -> None:
     """The service's refusal, next to the fields it names."""
     for field, message in exc.errors.items():
         form.add_error(field if field in form.fields else None, message)
@@ -283,132 +230,3 @@ def _render_form(
     # The page may carry the typed password back after an error: never cache it.
     response["Cache-Control"] = "no-store"
     return response
-
-
-@require_GET
-def request_status(request: HttpRequest, token: str) -> HttpResponse:
-    request_obj = _request_from_token(token)
-    return render(
-        request,
-        "registration/status.html",
-        {
-            "req": request_obj,
-            "events": selectors.request_events(request=request_obj),
-            "help": STATUS_HELP.get(RequestStatus(request_obj.status), ""),
-            "reasons": selectors.request_verification_reasons(request=request_obj),
-            "token": token,
-            "is_new": request.GET.get("nueva") == "1",
-            "expected_decision": _expected_decision(request_obj),
-        },
-    )
-
-
-# States in which a reviewer's decision is still ahead.
-AWAITING_DECISION = (RequestStatus.SUBMITTED, RequestStatus.CERTIFICATE_VERIFIED)
-
-
-def _expected_decision(request_obj: RegistrationRequest) -> Any:
-    """When SENAE should decide, from the review SLA (business days, America/Guayaquil)."""
-    if request_obj.status not in AWAITING_DECISION:
-        return None
-    return approval_selectors.expected_decision(
-        start=request_obj.verified_at or request_obj.created
-    )
-
-
-@require_GET
-def request_status_json(request: HttpRequest, token: str) -> JsonResponse:
-    """What the open status page polls to update itself."""
-    request_obj = _request_from_token(token)
-    return JsonResponse(
-        {
-            "status": request_obj.status,
-            "label": request_obj.get_status_display(),
-            "events": request_obj.events.count(),
-        }
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def request_lookup(request: HttpRequest) -> HttpResponse:
-    """Consulta de estado: tracking number plus cédula, no login.
-
-    The same answer whether the number doesn't exist or the cédula doesn't
-    match, and rate-limited per client, so nobody learns who applied.
-    """
-    form = StatusLookupForm(request.POST or None)
-    message = ""
-    status = 200
-    if request.method == "POST":
-        if rate_limited(
-            request, scope="consulta", per_minute=settings.ECUAPASS_STATUS_LOOKUP_PER_MINUTE
-        ):
-            message, status = (
-                "Demasiadas consultas seguidas. Espere un minuto e intente de nuevo.",
-                429,
-            )
-        elif form.is_valid():
-            found = selectors.request_for_lookup(
-                tracking_number=form.cleaned_data["tracking_number"],
-                cedula=form.cleaned_data["cedula"],
-            )
-            if found is not None:
-                return redirect(_status_url(found))
-            message, status = "No encontramos una solicitud con ese número y esa cédula.", 404
-    return render(
-        request, "registration/lookup.html", {"form": form, "message": message}, status=status
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def request_correct(request: HttpRequest, token: str) -> HttpResponse:
-    """The correction loop: edit what was observed, send it back to verification."""
-    from approvals import services as approval_services
-
-    request_obj = _request_from_token(token)
-    if not request_obj.is_correctable:
-        return redirect("registration:status", token=token)
-    file_choices = [(str(c.pk), c.original_name) for c in request_obj.certificates.all()]
-    challenge = services.possession_challenge_for_request(request=request_obj)
-    if request.method == "POST":
-        form = CorrectionForm(request.POST, request.FILES, file_choices=file_choices)
-        signature = _correction_signature(request_obj, form) if form.is_valid() else b""
-        if form.is_valid():
-            d = form.cleaned_data
-            data = services.CorrectionData(
-                **{name: d[name] for name in services.CORRECTABLE_FIELDS},
-                new_files=tuple(
-                    services.UploadedCertificate(n, c) for n, c in form.certificate_contents
-                ),
-                remove_file_ids=tuple(int(i) for i in d["remove_files"]),
-                ruc_warnings=form.ruc_warnings,
-                possession_challenge=challenge.text if signature else "",
-                possession_signature=signature,
-                source_ip=client_address(request),
-            )
-            try:
-                approval_services.correction_submit(request=request_obj, data=data)
-            except services.TransitionNotAllowed as exc:
-                form.add_error(None, str(exc))
-            except services.SubmissionConflict as exc:
-                _show_conflict(form, exc)
-            else:
-                return redirect("registration:status", token=token)
-    else:
-        form = CorrectionForm(
-            initial={name: getattr(request_obj, name) for name in services.CORRECTABLE_FIELDS},
-            file_choices=file_choices,
-        )
-    return render(
-        request,
-        "registration/correct.html",
-        {
-            "req": request_obj,
-            "form": form,
-            "token": token,
-            "reasons": selectors.request_verification_reasons(request=request_obj),
-            "challenge": challenge,
-            "openssl_command": openssl_command(),
-        },
-        status=400 if request.method == "POST" else 200,
-    )

@@ -21,7 +21,14 @@ from viewflow.workflow.status import STATUS
 from approvals.flows import RepresentanteFlow
 from approvals.tasks import sweep_stalled_jobs
 from registration.models import RegistrationRequest, RequestStatus
-from tests.conftest import WorkerProcess, form_data, state_changes, wait_for, wait_for_status
+from tests.conftest import (
+    WorkerProcess,
+    confirm_email,
+    form_data,
+    state_changes,
+    wait_for,
+    wait_for_status,
+)
 from tests.environment import CI, TEST_REDIS_URL
 from tests.support import pki
 from workflow.celery import app as celery_app
@@ -145,6 +152,7 @@ def test_broker_down_at_registrar_saves_request_and_sweep_sends_it_later(
         assert "Solicitud registrada" in page.content.decode()
         request = RegistrationRequest.objects.get(id_usuario="jperez01")
         assert request.tracking_number in page.content.decode()
+        confirm_email(request)
         job = Task.objects.get(
             process__registrationprocess__request=request,
             flow_task=RepresentanteFlow.verify_certificate,

@@ -322,6 +322,9 @@ def identity_certificate(draw: st.DrawFn) -> x509.Certificate:
         prefix = draw(st.sampled_from(["", "IDCEC-", "PASEC-", "VATEC-"]))
         # serialNumber is a PrintableString: cryptography refuses other characters there.
         text = draw(_PRINTABLE if oid == NameOID.SERIAL_NUMBER else _TEXT)
+        # cryptography caps some attributes at 64 UTF-8 bytes; stay within what it can encode.
+        while len((prefix + text).encode()) > 64:
+            text = text[:-1]
         attributes.append(x509.NameAttribute(oid, prefix + text))
     legacy = draw(st.dictionaries(st.sampled_from(_LEGACY_OIDS), _value(), max_size=6))
     san = draw(st.dictionaries(st.sampled_from(_LEGACY_OIDS), _san_value(), max_size=6))

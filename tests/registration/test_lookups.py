@@ -264,7 +264,7 @@ def test_public_ruc_page_and_catalogues(company: Company) -> None:
     assert re.search(r'class="error"[^>]*>[^<]*RUC', invalid)
     catalogues = client.get("/servicios/catalogos/").content.decode()
     assert "PICHINCHA" in catalogues and "QUITO" in catalogues and "LINEA NAVIERA" in catalogues
-    assert "aún no están disponibles" in client.get("/buscar-id/").content.decode()
+    assert "Reinicio de clave" in client.get("/buscar-id/").content.decode()
 
 
 def test_files_of_abandoned_forms_are_purged(reference_data: None, good_certificate: bytes) -> None:

@@ -75,7 +75,7 @@ def test_the_status_page_polls_for_changes_and_the_account_links_to_it(
     request = submit(good_certificate)
     token = services.request_access_token(request)
     data = Client().get(f"/solicitud-del-uso/estado/{token}/json/").json()
-    assert data == {"status": "submitted", "label": "Enviada", "events": 1}
+    assert data == {"status": "submitted", "label": "Enviada", "events": 2}  # + email confirmed
     assert Client().get(f"/solicitud-del-uso/estado/{token}x/json/").status_code == 404
     user = User.objects.create_user(
         username="jperez01", password="Clave-Segura-2026", cedula=pki.DEFAULT_CEDULA

@@ -1,18 +1,23 @@
-"""Shapes of applicant input, with the seed's labels and Spanish messages."""
+"""The Representante form (Pasos 3–5), its OCE rows, and the correction form."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 
-from registration import certificates, validators
+from registration import validators
+from registration.forms.fields import (
+    REQUIRED,
+    LandlineField,
+    MobileField,
+    MultipleCertificateField,
+    cantones_by_province,
+)
 from registration.models import (
     ID_USUARIO_VALIDATOR,
     Canton,
@@ -22,66 +27,7 @@ from registration.models import (
     SecurityQuestion,
     User,
 )
-
-REQUIRED = "Este campo es obligatorio."
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleCertificateField(forms.FileField):
-    """Zero or more certificate files; each is checked as it arrives."""
-
-    widget = MultipleFileInput
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "widget", MultipleFileInput(attrs={"accept": ".cer,.crt,.pem,.der,.p7b,.p7c"})
-        )
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        return [super(MultipleCertificateField, self).clean(f, initial) for f in files]
-
-
-def read_certificate_upload(upload: UploadedFile) -> bytes:
-    """The file's bytes, if it is a public certificate we accept; else a Spanish error."""
-    limit = settings.CERTIFICATE_MAX_BYTES
-    if upload.size is not None and upload.size > limit:
-        raise ValidationError(
-            f"El archivo «{upload.name}» pesa {upload.size / 1024:.1f} KB; "
-            f"el máximo es {limit / 1024:.0f} KB."
-        )
-    content = upload.read()
-    try:
-        certificates.load_certificate(content, max_size=limit)
-    except certificates.CertificateFileError as exc:
-        raise ValidationError(f"«{upload.name}»: {exc}") from exc
-    return content
-
-
-class LandlineField(forms.CharField):
-    def clean(self, value: Any) -> str:
-        raw = super().clean(value)
-        return validators.normalize_landline(raw) if raw else ""
-
-
-class MobileField(forms.CharField):
-    def clean(self, value: Any) -> str:
-        raw = super().clean(value)
-        return validators.normalize_mobile(raw) if raw else ""
-
-
-def cantones_by_province() -> list[tuple[str, list[tuple[str, str]]]]:
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for code, name, province in Canton.objects.order_by("province__name", "name").values_list(
-        "code", "name", "province__name"
-    ):
-        groups.setdefault(province, []).append((code, name))
-    return list(groups.items())
+from registration.services.lifecycle import CERTIFICATES_ITEM
 
 
 class CompanyFieldsMixin(forms.Form):
@@ -318,78 +264,119 @@ OceFormSet = forms.formset_factory(
 
 
 class CorrectionForm(CompanyFieldsMixin, forms.Form):
-    """What an applicant may change on an observed or failed request."""
+    """The correction of an observed or failed request: only the open items can change.
+
+    `editable` comes from services.correctable_items. Every other data field is
+    a disabled, unvalidated copy of the request's value, so whatever a browser
+    posts for it is ignored; the file fields exist only when the certificates
+    are open. The view checks and keeps the files (as for the Representante
+    form) before the form: the form only knows how many are kept.
+    """
 
     cedula = forms.CharField(label="Doc. Identificación", max_length=13)
     nombre_usuario = forms.CharField(label="Nombre Usuario", max_length=150)
     email = forms.EmailField(label="Correo Electrónico", max_length=254)
+    email2 = forms.EmailField(label="Confirmación de correo electrónico", max_length=254)
     certificados = MultipleCertificateField(label="Agregar certificado digital")
     remove_files = forms.MultipleChoiceField(
-        label="Eliminar", required=False, widget=forms.CheckboxSelectMultiple
+        label="Certificados actuales (marque los que quiera eliminar)",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
-    firma_reto = forms.FileField(label="Firma del reto (.p7s)", required=False)
+    firma_reto = forms.FileField(
+        label="Firma del reto (.p7s)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".p7s,.p7m,.pem,.der"}),
+    )
 
-    def __init__(self, *args: Any, file_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+    COMPANY_FIELDS = ("ruc", "razon_social", "direccion_empresa", "telefono_empresa")
+    PERSON_FIELDS = ("cedula", "nombre_usuario", "email")
+    FILE_FIELDS = ("certificados", "remove_files", "firma_reto")
+
+    def __init__(
+        self,
+        *args: Any,
+        file_choices: list[tuple[str, str]],
+        editable: Collection[str],
+        staged_count: int = 0,
+        file_errors: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.editable = frozenset(editable)
+        self.files_open = CERTIFICATES_ITEM in self.editable
         self.file_count = len(file_choices)
-        self.fields["remove_files"].choices = file_choices  # type: ignore[attr-defined]
-        self.ruc_warnings = ()
-        self.certificate_contents: list[tuple[str, bytes]] = []
+        self.staged_count = staged_count
+        self.file_errors = file_errors or []
+        self.ruc_warnings: tuple[str, ...] = ()
+        for name in (*self.COMPANY_FIELDS, *self.PERSON_FIELDS):
+            if name not in self.editable:
+                self.fields[name] = forms.CharField(
+                    label=self.fields[name].label,
+                    required=False,
+                    disabled=True,
+                    help_text="Solo lectura: no forma parte de esta corrección.",
+                )
+        if "email" not in self.editable:
+            del self.fields["email2"]
+        if self.files_open:
+            self.fields["remove_files"].choices = file_choices  # type: ignore[attr-defined]
+        else:
+            for name in self.FILE_FIELDS:
+                del self.fields[name]
         for field in self.fields.values():
             field.error_messages["required"] = REQUIRED
 
+    def company_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.COMPANY_FIELDS]
+
+    def person_fields(self) -> list[forms.BoundField]:
+        extra = ("email2",) if "email2" in self.fields else ()
+        return [self[name] for name in (*self.PERSON_FIELDS, *extra)]
+
+    def clean_ruc(self) -> str:
+        if "ruc" not in self.editable:
+            return str(self.cleaned_data.get("ruc") or "")
+        return super().clean_ruc()
+
     def clean_cedula(self) -> str:
+        if "cedula" not in self.editable:
+            return str(self.cleaned_data.get("cedula") or "")
         return validators.validate_cedula(self.cleaned_data["cedula"])
 
-    def clean_certificados(self) -> list[UploadedFile]:
-        files: list[UploadedFile] = self.cleaned_data.get("certificados") or []
-        errors = []
-        for upload in files:
-            try:
-                self.certificate_contents.append(
-                    (upload.name or "certificado.cer", read_certificate_upload(upload))
-                )
-            except ValidationError as exc:
-                errors.extend(exc.messages)
-        if errors:
-            raise ValidationError(errors)
-        return files
+    def _ruc_is_natural(self, ruc: str) -> bool:
+        if "ruc" in self.editable:
+            return getattr(self, "ruc_kind", "") == "natural"
+        try:
+            return validators.validate_ruc(ruc).kind == "natural"
+        except ValidationError:
+            return False
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        kept = self.file_count - len(data.get("remove_files") or [])
-        if kept + len(self.certificate_contents) == 0 and "certificados" not in self.errors:
-            self.add_error("certificados", "Debe quedar al menos un certificado digital.")
+        if (
+            "email2" in self.fields
+            and data.get("email")
+            and data.get("email2")
+            and data["email"].lower() != data["email2"].lower()
+        ):
+            self.add_error("email2", "La confirmación no coincide con el Correo Electrónico.")
+        ruc, cedula = data.get("ruc"), data.get("cedula")
+        if (
+            ruc
+            and cedula
+            and self.editable & {"ruc", "cedula"}
+            and self._ruc_is_natural(ruc)
+            and not validators.ruc_matches_cedula(ruc, cedula)
+        ):
+            self.add_error(
+                "ruc" if "ruc" in self.editable else "cedula",
+                "Para una persona natural, el RUC empresa debe empezar con su Doc. Identificación.",
+            )
+        if self.files_open:
+            for message in self.file_errors:
+                self.add_error("certificados", message)
+            kept = self.file_count - len(data.get("remove_files") or []) + self.staged_count
+            if kept <= 0 and not self.file_errors:
+                self.add_error("certificados", "Debe quedar al menos un certificado digital.")
         return data
-
-
-class LoginForm(AuthenticationForm):
-    """ "Iniciar sesión" with ID. usuario and contraseña; one message for any failure."""
-
-    error_messages = {
-        "invalid_login": "ID. usuario o contraseña incorrectos.",
-        "inactive": "ID. usuario o contraseña incorrectos.",
-    }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["username"].label = "ID. usuario"
-        self.fields["password"].label = "Contraseña"
-
-
-class StatusLookupForm(forms.Form):
-    """Consulta de estado: número de solicitud and Doc. Identificación."""
-
-    tracking_number = forms.CharField(label="Número de solicitud", max_length=20)
-    cedula = forms.CharField(label="Doc. Identificación", max_length=13)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.error_messages["required"] = REQUIRED
-
-    def clean_tracking_number(self) -> str:
-        return str(self.cleaned_data["tracking_number"]).strip().upper()
-
-    def clean_cedula(self) -> str:
-        return validators.normalize_digits(self.cleaned_data["cedula"])

@@ -1,0 +1,374 @@
+"""Mi página: the user changes their password, email (re-verified by code) and SMS preference.
+
+Every change locks the user row, writes an `AccountEvent` and, when it matters,
+emails a notice after commit (`account_notice_queue`, sent once by a Celery task).
+A double submit finds the change already made and answers as the first one did.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import uuid
+from datetime import timedelta
+from enum import StrEnum
+
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from registration import selectors
+from registration.models import AccountAction, AccountEvent, CodePurpose, OneTimeCode, User
+from registration.services.codes import CodeCheck, code_check, code_issue, code_value, mask_email
+
+logger = logging.getLogger(__name__)
+
+SUPPORT_PHONE = "1800-223223"
+
+# Wrong current passwords (password or email change) before the user must wait.
+PASSWORD_FAILURE_LIMIT = 5
+PASSWORD_FAILURE_WINDOW = timedelta(minutes=15)
+# Email change codes: one per minute, a few per hour (each one is an email to any address).
+CODE_RESEND_AFTER = timedelta(minutes=1)
+CODES_PER_HOUR = 5
+# A submission repeated within this time finds its change made and is not an error.
+REPEAT_WINDOW = timedelta(minutes=10)
+# How long a sent notice is remembered, so a redelivered task does not send it again.
+NOTICE_CLAIM_SECONDS = 7 * 24 * 3600
+
+OUTCOME_BAD_CURRENT = "contraseña actual incorrecta"
+OUTCOME_LOCKED = "bloqueado por intentos fallidos"
+OUTCOME_CHANGED = "contraseña cambiada"
+OUTCOME_CODE_SENT = "código enviado"
+OUTCOME_CODE_RESENT = "código reenviado"
+OUTCOME_EMAIL_CHANGED = "confirmado con código"
+
+
+class AccountResult(StrEnum):
+    OK = "ok"
+    WRONG_CURRENT = "wrong_current"  # the current password is not right
+    LOCKED = "locked"
+    TOO_SOON = "too_soon"
+    TOO_MANY_CODES = "too_many_codes"
+    NO_PENDING = "no_pending"
+
+
+ACCOUNT_MESSAGES = {
+    AccountResult.WRONG_CURRENT: "La contraseña actual no es correcta.",
+    AccountResult.LOCKED: (
+        "Demasiados intentos con una contraseña actual incorrecta. "
+        f"Espere {PASSWORD_FAILURE_WINDOW.seconds // 60} minutos e intente de nuevo."
+    ),
+    AccountResult.TOO_SOON: "Ya le enviamos un código hace menos de un minuto. Espere un momento.",
+    AccountResult.TOO_MANY_CODES: (
+        "Ya le enviamos varios códigos en la última hora. Intente de nuevo más tarde."
+    ),
+    AccountResult.NO_PENDING: (
+        "No hay un cambio de correo pendiente o su código venció. "
+        "Pida el cambio de correo de nuevo."
+    ),
+}
+
+
+def phone_mask(phone: str) -> str:
+    """+59399*****67: the operator prefix and the last digits."""
+    return f"{phone[:6]}{'*' * max(len(phone) - 8, 0)}{phone[-2:]}" if len(phone) > 8 else "***"
+
+
+# --- Notices -----------------------------------------------------------------------
+
+
+def account_notice_queue(*, to: str, subject: str, body: str) -> None:
+    """Email a notice once the current transaction commits; each queued notice is sent once."""
+    notice_id = uuid.uuid4().hex
+    transaction.on_commit(
+        lambda: account_notice_enqueue(notice_id=notice_id, to=to, subject=subject, body=body)
+    )
+
+
+def account_notice_enqueue(*, notice_id: str, to: str, subject: str, body: str) -> None:
+    from registration.tasks import send_account_notice
+
+    try:
+        send_account_notice.apply_async(args=(notice_id, to, subject, body))
+    except Exception:  # broker down: the change stands; the notice is lost (logged)
+        logger.warning("Could not enqueue account notice %s", notice_id, exc_info=True)
+
+
+def account_notice_send(*, notice_id: str, to: str, subject: str, body: str) -> bool:
+    """Send the notice unless a delivery of the same notice already claimed it."""
+    key = f"account-notice:{notice_id}"
+    if not cache.add(key, 1, timeout=NOTICE_CLAIM_SECONDS):
+        return False
+    try:
+        send_mail(subject, body, None, [to])
+    except OSError:  # not sent: give the claim back so the retry can send it
+        cache.delete(key)
+        raise
+    return True
+
+
+def _when() -> str:
+    return timezone.localtime().strftime("%d/%m/%Y %H:%M")
+
+
+# --- Shared steps ------------------------------------------------------------------
+
+
+def _lock(user: User) -> None:
+    """Lock the user's row and bring `user` up to date with it (the caller keeps the object)."""
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
+    user.refresh_from_db()
+
+
+def _audit(
+    user: User, action: AccountAction, *, subject: str, outcome: str, source_ip: str | None
+) -> None:
+    try:
+        address: str | None = str(ipaddress.ip_address(source_ip or ""))
+    except ValueError:  # no REMOTE_ADDR (tests, some proxies): unknown
+        address = None
+    AccountEvent.objects.create(
+        user=user, action=action, subject=subject[:200], outcome=outcome, source_ip=address
+    )
+
+
+def _password_locked_out(user: User) -> bool:
+    since = timezone.now() - PASSWORD_FAILURE_WINDOW
+    failures = AccountEvent.objects.filter(
+        user=user, outcome=OUTCOME_BAD_CURRENT, created__gte=since
+    ).count()
+    return failures >= PASSWORD_FAILURE_LIMIT
+
+
+def _check_current_password(
+    user: User, password: str, *, action: AccountAction, subject: str, source_ip: str | None
+) -> AccountResult:
+    """The current password guards every change; wrong ones are counted and audited."""
+    if _password_locked_out(user):
+        _audit(user, action, subject=subject, outcome=OUTCOME_LOCKED, source_ip=source_ip)
+        return AccountResult.LOCKED
+    if not user.check_password(password):
+        _audit(user, action, subject=subject, outcome=OUTCOME_BAD_CURRENT, source_ip=source_ip)
+        return AccountResult.WRONG_CURRENT
+    return AccountResult.OK
+
+
+def _done_recently(user: User, action: AccountAction, outcome: str) -> bool:
+    return AccountEvent.objects.filter(
+        user=user, action=action, outcome=outcome, created__gte=timezone.now() - REPEAT_WINDOW
+    ).exists()
+
+
+# --- Password ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def password_change(
+    *, user: User, current_password: str, new_password: str, source_ip: str | None
+) -> AccountResult:
+    """Set a new password if the current one is right; the account email is told.
+
+    `user` is updated in place, so the view can keep the session with the new hash.
+    """
+    _lock(user)
+    if _password_locked_out(user):
+        _audit(
+            user,
+            AccountAction.PASSWORD_CHANGED,
+            subject=user.username,
+            outcome=OUTCOME_LOCKED,
+            source_ip=source_ip,
+        )
+        return AccountResult.LOCKED
+    if not user.check_password(current_password):
+        if _done_recently(
+            user, AccountAction.PASSWORD_CHANGED, OUTCOME_CHANGED
+        ) and user.check_password(new_password):
+            return AccountResult.OK  # the same change, submitted twice
+        _audit(
+            user,
+            AccountAction.PASSWORD_CHANGED,
+            subject=user.username,
+            outcome=OUTCOME_BAD_CURRENT,
+            source_ip=source_ip,
+        )
+        return AccountResult.WRONG_CURRENT
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _audit(
+        user,
+        AccountAction.PASSWORD_CHANGED,
+        subject=user.username,
+        outcome=OUTCOME_CHANGED,
+        source_ip=source_ip,
+    )
+    if user.email:
+        account_notice_queue(
+            to=user.email,
+            subject="ECUAPASS: su contraseña cambió",
+            body=(
+                f"La contraseña del usuario {user.username} cambió el {_when()}.\n\n"
+                "Si no fue usted, llame de inmediato a Soporte al Cliente al "
+                f"{SUPPORT_PHONE}."
+            ),
+        )
+    return AccountResult.OK
+
+
+# --- Email -------------------------------------------------------------------------
+
+
+def _codes_this_hour(user: User) -> int:
+    return OneTimeCode.objects.filter(
+        purpose=CodePurpose.EMAIL_CHANGE,
+        user=user,
+        created__gte=timezone.now() - timedelta(hours=1),
+    ).count()
+
+
+@transaction.atomic
+def email_change_request(
+    *, user: User, new_email: str, current_password: str, source_ip: str | None
+) -> AccountResult:
+    """Send a code to the new address; the email changes only when the code comes back.
+
+    Whether another account uses the address is not checked: the answer would tell
+    who is registered, and the code already proves the user reads that mailbox.
+    """
+    _lock(user)
+    subject = mask_email(new_email)
+    result = _check_current_password(
+        user,
+        current_password,
+        action=AccountAction.EMAIL_CHANGE_REQUESTED,
+        subject=subject,
+        source_ip=source_ip,
+    )
+    if result is not AccountResult.OK:
+        return result
+    pending = selectors.email_change_pending(user=user)
+    if (
+        pending is not None
+        and pending.email.lower() == new_email.lower()
+        and pending.created > timezone.now() - CODE_RESEND_AFTER
+    ):
+        return AccountResult.OK  # the same request, submitted twice: its code stands
+    if _codes_this_hour(user) >= CODES_PER_HOUR:
+        return AccountResult.TOO_MANY_CODES
+    code_issue(purpose=CodePurpose.EMAIL_CHANGE, email=new_email, user=user)
+    _audit(
+        user,
+        AccountAction.EMAIL_CHANGE_REQUESTED,
+        subject=subject,
+        outcome=OUTCOME_CODE_SENT,
+        source_ip=source_ip,
+    )
+    return AccountResult.OK
+
+
+@transaction.atomic
+def email_change_resend(*, user: User, source_ip: str | None) -> AccountResult:
+    """«Reenviar código»: a new code to the pending address (the old code stops working)."""
+    _lock(user)
+    pending = selectors.email_change_pending(user=user)
+    if pending is None:
+        return AccountResult.NO_PENDING
+    if pending.created > timezone.now() - CODE_RESEND_AFTER:
+        return AccountResult.TOO_SOON
+    if _codes_this_hour(user) >= CODES_PER_HOUR:
+        return AccountResult.TOO_MANY_CODES
+    code_issue(purpose=CodePurpose.EMAIL_CHANGE, email=pending.email, user=user)
+    _audit(
+        user,
+        AccountAction.EMAIL_CHANGE_REQUESTED,
+        subject=mask_email(pending.email),
+        outcome=OUTCOME_CODE_RESENT,
+        source_ip=source_ip,
+    )
+    return AccountResult.OK
+
+
+def _confirmed_recently_with(user: User, code: str) -> bool:
+    """The code was right and already used for the address the user now has."""
+    last = (
+        OneTimeCode.objects.filter(
+            purpose=CodePurpose.EMAIL_CHANGE,
+            user=user,
+            used__gte=timezone.now() - REPEAT_WINDOW,
+        )
+        .order_by("-used", "-id")
+        .first()
+    )
+    return (
+        last is not None
+        and last.email == user.email
+        and constant_time_compare(code_value(last), "".join(code.split()))
+    )
+
+
+@transaction.atomic
+def email_change_confirm(*, user: User, code: str, source_ip: str | None) -> CodeCheck:
+    """With the right code, the address the code was sent to becomes the user's email.
+
+    The old address is told, in case someone else made the change. `user` is updated in place.
+    """
+    _lock(user)
+    check, row = code_check(purpose=CodePurpose.EMAIL_CHANGE, code=code, user=user)
+    if check is CodeCheck.MISSING and _confirmed_recently_with(user, code):
+        return CodeCheck.OK  # the same confirmation, submitted twice
+    if check is not CodeCheck.OK or row is None:
+        return check
+    old_email, new_email = user.email, row.email
+    user.email = new_email
+    user.save(update_fields=["email"])
+    _audit(
+        user,
+        AccountAction.EMAIL_CHANGED,
+        subject=f"{mask_email(old_email) if old_email else '(sin correo)'} → {mask_email(new_email)}",
+        outcome=OUTCOME_EMAIL_CHANGED,
+        source_ip=source_ip,
+    )
+    if old_email and old_email.lower() != new_email.lower():
+        account_notice_queue(
+            to=old_email,
+            subject="ECUAPASS: su correo electrónico cambió",
+            body=(
+                f"El correo electrónico del usuario {user.username} cambió a "
+                f"{mask_email(new_email)} el {_when()}. Desde ahora los avisos de ECUAPASS "
+                "llegan a esa dirección.\n\n"
+                "Si no fue usted, llame de inmediato a Soporte al Cliente al "
+                f"{SUPPORT_PHONE}."
+            ),
+        )
+    return CodeCheck.OK
+
+
+# --- SMS ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sms_preference_set(
+    *, user: User, recibir_sms: bool, celular: str, source_ip: str | None
+) -> bool:
+    """Set "Recibir mensaje SMS" and the Celular (E.164); False when nothing changed.
+
+    Notifications read these from the user, so the next message already follows them.
+    """
+    if recibir_sms and not celular:
+        raise ValueError("Receiving SMS needs a mobile number.")
+    _lock(user)
+    if (user.recibir_sms, user.celular) == (recibir_sms, celular):
+        return False
+    user.recibir_sms, user.celular = recibir_sms, celular
+    user.save(update_fields=["recibir_sms", "celular"])
+    _audit(
+        user,
+        AccountAction.SMS_PREFERENCE,
+        subject=phone_mask(celular) if celular else "(sin celular)",
+        outcome="recibir SMS: sí" if recibir_sms else "recibir SMS: no",
+        source_ip=source_ip,
+    )
+    return True

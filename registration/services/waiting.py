@@ -1,0 +1,152 @@
+"""What the applicant must do in time: confirm the email, correct an observed request.
+
+Each wait earns one reminder (by the applicant's channels) and then expires.
+Expiry itself goes through the process (approvals.services.waiting_sweep),
+which completes the waiting task with `request_expire`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from registration.models import (
+    CORRECTABLE_STATUSES,
+    CodePurpose,
+    NotificationKind,
+    RegistrationRequest,
+    RequestStatus,
+)
+from registration.services.codes import CodeCheck, code_check, code_issue
+from registration.services.common import (
+    APPLICANT_ACTOR,
+    SYSTEM_ACTOR,
+    TransitionNotAllowed,
+    locked_request,
+    record_event,
+    transition,
+)
+from registration.services.notifications import notification_write
+
+
+def email_confirmation_pending(request: RegistrationRequest) -> bool:
+    return request.status == RequestStatus.SUBMITTED and request.email_confirmed_at is None
+
+
+def email_confirmation_send(*, request: RegistrationRequest) -> None:
+    """Email a new confirmation code to the request's address (earlier codes stop working)."""
+    if not email_confirmation_pending(request):
+        raise TransitionNotAllowed("El correo de esta solicitud ya está confirmado.")
+    recent = request.codes.filter(
+        purpose=CodePurpose.EMAIL_CONFIRM, created__gte=timezone.now() - timedelta(hours=1)
+    ).count()
+    if recent >= settings.ECUAPASS_CODES_PER_HOUR:
+        raise TransitionNotAllowed(
+            "Ya enviamos varios códigos a este correo en la última hora. "
+            "Revise su bandeja de entrada y la carpeta de correo no deseado, o intente más tarde."
+        )
+    code_issue(purpose=CodePurpose.EMAIL_CONFIRM, email=request.email, request=request)
+
+
+def email_code_check(*, request: RegistrationRequest, code: str) -> CodeCheck:
+    """Check the applicant's code; the attempt counts even if confirming fails later."""
+    if not email_confirmation_pending(request):
+        return CodeCheck.MISSING
+    outcome, _ = code_check(purpose=CodePurpose.EMAIL_CONFIRM, code=code, request=request)
+    return outcome
+
+
+def request_email_confirm(*, request_id: int, source_ip: str | None = None) -> None:
+    """Mark the email confirmed after a good code; runs inside the flow lock."""
+    request = locked_request(request_id)
+    if not email_confirmation_pending(request):
+        raise TransitionNotAllowed("El correo de esta solicitud ya está confirmado.")
+    request.email_confirmed_at = timezone.now()
+    request.save(update_fields=["email_confirmed_at", "updated"])
+    record_event(
+        request,
+        from_status=request.status,
+        to_status=request.status,
+        actor=None,
+        actor_label=APPLICANT_ACTOR,
+        comment="Correo electrónico confirmado.",
+        source_ip=source_ip,
+    )
+
+
+def request_expire(*, request_id: int) -> None:
+    """An unconfirmed or uncorrected request ran out of time; runs inside the flow lock."""
+    request = locked_request(request_id)
+    if email_confirmation_pending(request):
+        comment = "Caducada: el correo electrónico no fue confirmado a tiempo."
+    elif request.status in CORRECTABLE_STATUSES:
+        comment = "Caducada: la solicitud no fue corregida a tiempo."
+    else:
+        raise TransitionNotAllowed(f"{request.tracking_number} no está esperando al solicitante.")
+    transition(
+        request,
+        allowed_from=[RequestStatus.SUBMITTED, *CORRECTABLE_STATUSES],
+        to=RequestStatus.EXPIRED,
+        comment=comment,
+    )
+
+
+def expiry_deadline(request: RegistrationRequest) -> datetime | None:
+    """When the current wait ends, or None if the request isn't waiting for the applicant."""
+    since = request.status_changed_at or request.updated
+    if email_confirmation_pending(request):
+        return since + timedelta(hours=settings.ECUAPASS_EMAIL_CONFIRM_EXPIRY_HOURS)
+    if request.status in CORRECTABLE_STATUSES:
+        return since + timedelta(days=settings.ECUAPASS_CORRECTION_EXPIRY_DAYS)
+    return None
+
+
+def reminder_due(request: RegistrationRequest, *, now: datetime) -> bool:
+    since = request.status_changed_at or request.updated
+    if email_confirmation_pending(request):
+        wait = timedelta(hours=settings.ECUAPASS_EMAIL_CONFIRM_REMINDER_HOURS)
+    elif request.status in CORRECTABLE_STATUSES:
+        wait = timedelta(
+            days=settings.ECUAPASS_CORRECTION_EXPIRY_DAYS
+            - settings.ECUAPASS_CORRECTION_REMINDER_DAYS_BEFORE
+        )
+    else:
+        return False
+    return request.reminder_sent_at is None and since + wait <= now
+
+
+@transaction.atomic
+def request_remind(*, request_id: int) -> bool:
+    """Send the wait's one reminder; False if it was sent already or isn't due."""
+    request = locked_request(request_id)
+    now = timezone.now()
+    deadline = expiry_deadline(request)
+    if deadline is None or not reminder_due(request, now=now):
+        return False
+    request.reminder_sent_at = now
+    request.save(update_fields=["reminder_sent_at", "updated"])
+    local_deadline = timezone.localtime(deadline).strftime("%d/%m/%Y %H:%M")
+    if email_confirmation_pending(request):
+        text = (
+            f"Su solicitud {request.tracking_number} espera que confirme su correo electrónico. "
+            f"Si no lo confirma antes del {local_deadline}, caducará. "
+            "Pida un código nuevo desde su enlace de seguimiento."
+        )
+    else:
+        text = (
+            f"Su solicitud {request.tracking_number} espera sus correcciones. "
+            f"Si no la corrige antes del {local_deadline}, caducará."
+        )
+    event = record_event(
+        request,
+        from_status=request.status,
+        to_status=request.status,
+        actor=None,
+        actor_label=SYSTEM_ACTOR,
+        comment=f"Recordatorio enviado: caduca el {local_deadline}.",
+    )
+    notification_write(request=request, event=event, kind=NotificationKind.REMINDER, text=text)
+    return True

@@ -1,0 +1,16 @@
+"""Observed items (field names, certificate files) as people read them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django import template
+
+from registration.services import correction_item_label
+
+register = template.Library()
+
+
+@register.filter
+def item_labels(items: Iterable[str]) -> str:
+    return ", ".join(correction_item_label(item) for item in items or ())

@@ -1,0 +1,80 @@
+"""The applicant confirms the request's email with the code we sent (or asks for another)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from approvals import services as approval_services
+from registration import services
+from registration.forms import EmailCodeForm
+from registration.ratelimit import client_address, rate_limited
+from registration.views.status import request_from_token, status_page
+
+
+@require_POST
+def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    request_obj = request_from_token(token)
+    if not services.email_confirmation_pending(request_obj):
+        messages.info(request, "El correo de esta solicitud ya está confirmado.")
+        return redirect("registration:status", token=token)
+    form = EmailCodeForm(request.POST)
+    if rate_limited(request, scope="codigo", per_minute=settings.ECUAPASS_CODE_TRIES_PER_MINUTE):
+        return status_page(
+            request,
+            token,
+            code_form=form,
+            code_message="Demasiados intentos seguidos. Espere un minuto e intente de nuevo.",
+            status=429,
+        )
+    if not form.is_valid():
+        return status_page(request, token, code_form=form, code_message="", status=400)
+    try:
+        outcome = approval_services.email_confirm_submit(
+            request=request_obj,
+            code=form.cleaned_data["codigo"],
+            source_ip=client_address(request),
+        )
+    except services.TransitionNotAllowed as exc:
+        return status_page(request, token, code_form=form, code_message=str(exc), status=409)
+    if outcome is not services.CodeCheck.OK:
+        return status_page(
+            request,
+            token,
+            code_form=form,
+            code_message=services.CHECK_MESSAGES[outcome],
+            status=400,
+        )
+    messages.success(request, "Correo confirmado. Ahora verificamos su certificado digital.")
+    return redirect("registration:status", token=token)
+
+
+@require_POST
+def email_code_resend(request: HttpRequest, token: str) -> HttpResponse:
+    request_obj = request_from_token(token)
+    if not services.email_confirmation_pending(request_obj):
+        messages.info(request, "El correo de esta solicitud ya está confirmado.")
+        return redirect("registration:status", token=token)
+    if rate_limited(request, scope="reenvio", per_minute=settings.ECUAPASS_CODE_RESENDS_PER_MINUTE):
+        return status_page(
+            request,
+            token,
+            code_form=EmailCodeForm(),
+            code_message="Ya le enviamos un código hace poco. Espere un minuto antes de pedir otro.",
+            status=429,
+        )
+    try:
+        services.email_confirmation_send(request=request_obj)
+    except services.TransitionNotAllowed as exc:
+        return status_page(
+            request, token, code_form=EmailCodeForm(), code_message=str(exc), status=429
+        )
+    messages.success(
+        request,
+        f"Le enviamos un código nuevo a {services.mask_email(request_obj.email)}. "
+        "Los códigos anteriores ya no sirven.",
+    )
+    return redirect("registration:status", token=token)

@@ -1,0 +1,229 @@
+"""The correction loop: the applicant edits what was observed and sends it back."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from registration import selectors, services, validators
+from registration.certificates.possession import openssl_command
+from registration.forms import (
+    CorrectionForm,
+    OceFormSet,
+)
+from registration.models import RegistrationRequest, RequestStatus
+from registration.ratelimit import client_address
+from registration.views.lookups import session_key, stage_uploads
+from registration.views.solicitud import show_conflict
+from registration.views.status import request_from_token
+
+
+@require_http_methods(["GET", "POST"])
+def request_correct(request: HttpRequest, token: str) -> HttpResponse:
+    """The correction loop: only what is open (services.correctable_items) can change.
+
+    The rest shows read-only; request_resubmit refuses it again. A failed submit
+    keeps what was typed and every accepted file (kept for this browser and this
+    request until the correction goes through).
+    """
+    from approvals import services as approval_services
+
+    request_obj = request_from_token(token)
+    if not request_obj.is_correctable:
+        return redirect("registration:status", token=token)
+    editable = services.correctable_items(request=request_obj)
+    files_open = services.CERTIFICATES_ITEM in editable
+    key = _correction_key(request, request_obj)
+    file_choices = [(str(c.pk), c.original_name) for c in request_obj.certificates.all()]
+    form_kwargs: dict[str, Any] = {
+        "initial": _correction_initial(request_obj),
+        "file_choices": file_choices,
+        "editable": editable,
+    }
+    if request.method == "GET":
+        form = CorrectionForm(**form_kwargs)
+        oce_formset = (
+            OceFormSet(_correction_oce_rows(request_obj), prefix="oce")
+            if services.OCES_ITEM in editable
+            else None
+        )
+        return _render_correction(request, request_obj, token, form, oce_formset, key)
+
+    # Files first: whatever else is wrong, every acceptable file is kept.
+    file_errors: list[str] = []
+    staged: list[Any] = []
+    if files_open:
+        services.staged_certificates_remove(
+            session_key=key,
+            ids=[int(i) for i in request.POST.getlist("remove_staged") if i.isdigit()],
+        )
+        file_errors = stage_uploads(request, key)
+        staged = selectors.staged_certificate_contents(session_key=key)
+    form = CorrectionForm(
+        request.POST, staged_count=len(staged), file_errors=file_errors, **form_kwargs
+    )
+    oce_formset = OceFormSet(request.POST, prefix="oce") if services.OCES_ITEM in editable else None
+    valid = form.is_valid()
+    valid = (oce_formset is None or oce_formset.is_valid()) and valid
+    signature = b""
+    if valid and files_open:
+        signature = _correction_signature(request_obj, form, key, staged, file_choices)
+    if valid and not form.errors:
+        d = form.cleaned_data
+        challenge = services.possession_challenge_for_request(request=request_obj)
+        data = services.CorrectionData(
+            **{name: d[name] for name in services.CORRECTABLE_FIELDS if name in editable},
+            oces=_correction_oces(oce_formset) if oce_formset is not None else None,
+            new_files=tuple(services.UploadedCertificate(s.name, bytes(s.content)) for s in staged),
+            remove_file_ids=tuple(int(i) for i in d.get("remove_files") or ()),
+            ruc_warnings=form.ruc_warnings,
+            possession_challenge=challenge.text if signature else "",
+            possession_signature=signature,
+            source_ip=client_address(request),
+        )
+        try:
+            approval_services.correction_submit(request=request_obj, data=data)
+        except services.TransitionNotAllowed as exc:
+            form.add_error(None, str(exc))
+        except services.SubmissionConflict as exc:
+            show_conflict(form, exc)
+        else:
+            services.staged_certificates_clear(session_key=key)
+            return redirect("registration:status", token=token)
+    return _render_correction(request, request_obj, token, form, oce_formset, key, status=400)
+
+
+def _correction_key(request: HttpRequest, request_obj: RegistrationRequest) -> str:
+    """Where this browser keeps the files of this correction, apart from a new form's files."""
+    raw = f"{session_key(request)}:corregir:{request_obj.pk}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+def _correction_initial(request_obj: RegistrationRequest) -> dict[str, Any]:
+    initial: dict[str, Any] = {
+        name: getattr(request_obj, name) for name in services.CORRECTABLE_FIELDS
+    }
+    initial["telefono_empresa"] = validators.format_national(request_obj.telefono_empresa)
+    initial["email2"] = request_obj.email
+    return initial
+
+
+CORRECTION_OCE_EXTRA = 2
+
+
+def _correction_oce_rows(request_obj: RegistrationRequest) -> dict[str, str]:
+    """The request's OCE table as the formset's data: every row editable, plus empty rows."""
+    rows = list(request_obj.oces.all())
+    data = {
+        "oce-TOTAL_FORMS": str(len(rows) + CORRECTION_OCE_EXTRA),
+        "oce-INITIAL_FORMS": "0",
+        "oce-MIN_NUM_FORMS": "0",
+        "oce-MAX_NUM_FORMS": "50",
+    }
+    for i, row in enumerate(rows):
+        data.update(
+            {
+                f"oce-{i}-oce_type": str(row.oce_type_id),
+                f"oce-{i}-code": row.code,
+                f"oce-{i}-start_month": str(row.start_month),
+                f"oce-{i}-start_year": str(row.start_year),
+                f"oce-{i}-end_date": row.end_date.strftime("%d/%m/%Y"),
+            }
+        )
+    for i in range(len(rows), len(rows) + CORRECTION_OCE_EXTRA):
+        data[f"oce-{i}-end_date"] = "31/12/9999"
+    return data
+
+
+def _correction_oces(oce_formset: Any) -> tuple[services.OceEntry, ...]:
+    return tuple(
+        services.OceEntry(
+            oce_type_id=f.cleaned_data["oce_type"].pk,
+            code=f.cleaned_data["code"],
+            start_month=f.cleaned_data["start_month"],
+            start_year=f.cleaned_data["start_year"],
+            end_date=f.cleaned_data["end_date"],
+        )
+        for f in oce_formset.forms
+        if f.has_changed() and not f.cleaned_data.get("DELETE")
+    )
+
+
+def _correction_signature(
+    request_obj: RegistrationRequest,
+    form: CorrectionForm,
+    key: str,
+    staged: list[Any],
+    file_choices: list[tuple[str, str]],
+) -> bytes:
+    """The kept signature of the request's challenge, checked against the certificates it goes
+    with (the new ones, else the ones kept); required with a new certificate."""
+    kept_signature = selectors.staged_signature(session_key=key)
+    if kept_signature is None:
+        if staged and settings.ECUAPASS_REQUIRE_POSSESSION:
+            form.add_error(
+                "firma_reto",
+                "Con un certificado nuevo, firme el reto con él y adjunte la firma (.p7s).",
+            )
+        return b""
+    removed = set(form.cleaned_data.get("remove_files") or ())
+    kept_files = [
+        content
+        for (pk, _), content in zip(
+            file_choices, selectors.certificate_file_contents(request=request_obj), strict=True
+        )
+        if pk not in removed
+    ]
+    signature = bytes(kept_signature.content)
+    challenge = services.possession_challenge_for_request(request=request_obj)
+    problem = services.possession_problem(
+        signature=signature,
+        challenge=challenge.text,
+        certificate_files=[bytes(s.content) for s in staged] or kept_files,
+    )
+    if problem:
+        form.add_error(
+            "firma_reto", f"{problem} Firme el reto que se muestra y adjunte la firma nueva."
+        )
+        return b""
+    return signature
+
+
+def _render_correction(
+    request: HttpRequest,
+    request_obj: RegistrationRequest,
+    token: str,
+    form: CorrectionForm,
+    oce_formset: Any,
+    key: str,
+    status: int = 200,
+) -> HttpResponse:
+    files_open = form.files_open
+    observed = request_obj.observed_items if request_obj.status == RequestStatus.OBSERVED else []
+    return render(
+        request,
+        "registration/correct.html",
+        {
+            "req": request_obj,
+            "form": form,
+            "oce_formset": oce_formset,
+            "token": token,
+            "observed": [services.correction_item_label(str(item)) for item in observed],
+            "reasons": selectors.request_verification_reasons(request=request_obj),
+            "staged": selectors.staged_certificates(session_key=key) if files_open else [],
+            "signature": selectors.staged_signature(session_key=key) if files_open else None,
+            "challenge": services.possession_challenge_for_request(request=request_obj)
+            if files_open
+            else None,
+            "openssl_command": openssl_command(),
+            "possession_required": settings.ECUAPASS_REQUIRE_POSSESSION,
+            "max_kb": settings.CERTIFICATE_MAX_BYTES // 1024,
+            "max_total_kb": settings.CERTIFICATE_MAX_TOTAL_BYTES // 1024,
+        },
+        status=status,
+    )

@@ -1,0 +1,163 @@
+"""The status page, its JSON, Consulta de estado: where a request stands and what to do now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from approvals import selectors as approval_selectors
+from registration import selectors, services
+from registration.forms import (
+    EmailCodeForm,
+    StatusLookupForm,
+)
+from registration.models import RegistrationRequest, RequestStatus
+from registration.ratelimit import rate_limited
+
+STATUS_HELP = {
+    RequestStatus.SUBMITTED: "Su solicitud fue registrada. Estamos verificando su certificado digital.",
+    RequestStatus.CERTIFICATE_VERIFIED: "Su certificado fue verificado. Un revisor del SENAE revisará la solicitud.",
+    RequestStatus.VERIFICATION_FAILED: "No pudimos verificar su certificado digital. Revise los motivos y corrija la solicitud.",
+    RequestStatus.OBSERVED: "El SENAE observó su solicitud. Lea las observaciones y corríjala.",
+    RequestStatus.COMPANY_APPROVED: "El SENAE aprobó su solicitud. Estamos activando su usuario.",
+    RequestStatus.ACTIVE: "Su usuario está activo. Ya puede iniciar sesión con su ID. usuario y contraseña.",
+    RequestStatus.REJECTED: "Su solicitud fue rechazada.",
+    RequestStatus.EXPIRED: "Su solicitud caducó.",
+    RequestStatus.DISABLED: "Su usuario está deshabilitado.",
+}
+
+
+def status_help(request_obj: RegistrationRequest) -> str:
+    """What the applicant should know or do now."""
+    if services.email_confirmation_pending(request_obj):
+        return (
+            "Confirme su correo electrónico con el código que le enviamos. "
+            "Sin esa confirmación su solicitud no pasa a revisión."
+        )
+    return STATUS_HELP.get(RequestStatus(request_obj.status), "")
+
+
+def waiting_context(
+    request_obj: RegistrationRequest, *, code_form: EmailCodeForm | None, code_message: str
+) -> dict[str, Any]:
+    """The email-confirmation form and the deadline of a request waiting for its applicant."""
+    return {
+        "email_pending": services.email_confirmation_pending(request_obj),
+        "masked_email": services.mask_email(request_obj.email),
+        "deadline": services.expiry_deadline(request_obj),
+        "code_form": code_form or EmailCodeForm(),
+        "code_message": code_message,
+    }
+
+
+def status_url(request_obj: RegistrationRequest) -> str:
+    return reverse(
+        "registration:status",
+        kwargs={"token": services.request_access_token(request_obj)},
+    )
+
+
+def request_from_token(token: str) -> RegistrationRequest:
+    tracking_number = services.request_from_access_token(token)
+    request_obj = (
+        selectors.request_for_status_page(tracking_number=tracking_number)
+        if tracking_number
+        else None
+    )
+    if request_obj is None:
+        raise Http404("Solicitud no encontrada")
+    return request_obj
+
+
+@require_GET
+def request_status(request: HttpRequest, token: str) -> HttpResponse:
+    return status_page(request, token)
+
+
+def status_page(
+    request: HttpRequest,
+    token: str,
+    *,
+    code_form: EmailCodeForm | None = None,
+    code_message: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The status page; the confirmation views render it again with the code form's errors."""
+    request_obj = request_from_token(token)
+    return render(
+        request,
+        "registration/status.html",
+        {
+            "req": request_obj,
+            "events": selectors.request_events(request=request_obj),
+            "help": status_help(request_obj),
+            "reasons": selectors.request_verification_reasons(request=request_obj),
+            "token": token,
+            "is_new": request.GET.get("nueva") == "1",
+            "expected_decision": _expected_decision(request_obj),
+            **waiting_context(request_obj, code_form=code_form, code_message=code_message),
+        },
+        status=status,
+    )
+
+
+# States in which a reviewer's decision is still ahead.
+AWAITING_DECISION = (RequestStatus.SUBMITTED, RequestStatus.CERTIFICATE_VERIFIED)
+
+
+def _expected_decision(request_obj: RegistrationRequest) -> Any:
+    """When SENAE should decide, from the review SLA (business days, America/Guayaquil)."""
+    if request_obj.status not in AWAITING_DECISION:
+        return None
+    return approval_selectors.expected_decision(
+        start=request_obj.verified_at or request_obj.created
+    )
+
+
+@require_GET
+def request_status_json(request: HttpRequest, token: str) -> JsonResponse:
+    """What the open status page polls to update itself."""
+    request_obj = request_from_token(token)
+    return JsonResponse(
+        {
+            "status": request_obj.status,
+            "label": request_obj.get_status_display(),
+            "events": request_obj.events.count(),
+        }
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def request_lookup(request: HttpRequest) -> HttpResponse:
+    """Consulta de estado: tracking number plus cédula, no login.
+
+    The same answer whether the number doesn't exist or the cédula doesn't
+    match, and rate-limited per client, so nobody learns who applied.
+    """
+    form = StatusLookupForm(request.POST or None)
+    message = ""
+    status = 200
+    if request.method == "POST":
+        if rate_limited(
+            request, scope="consulta", per_minute=settings.ECUAPASS_STATUS_LOOKUP_PER_MINUTE
+        ):
+            message, status = (
+                "Demasiadas consultas seguidas. Espere un minuto e intente de nuevo.",
+                429,
+            )
+        elif form.is_valid():
+            found = selectors.request_for_lookup(
+                tracking_number=form.cleaned_data["tracking_number"],
+                cedula=form.cleaned_data["cedula"],
+            )
+            if found is not None:
+                return redirect(status_url(found))
+            message, status = "No encontramos una solicitud con ese número y esa cédula.", 404
+    return render(
+        request, "registration/lookup.html", {"form": form, "message": message}, status=status
+    )

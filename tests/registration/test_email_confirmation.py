@@ -1,0 +1,206 @@
+"""Email confirmation: the request reaches verification and review only after the code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.core import mail
+from django.test import Client
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from approvals.flows import RepresentanteFlow
+from registration import services
+from registration.models import CodePurpose, OneTimeCode, RegistrationRequest, RequestStatus
+from registration.tasks import send_one_time_code
+from tests.conftest import run_pending_jobs, state_changes
+from tests.support import pki
+
+pytestmark = pytest.mark.django_db
+
+
+def _status_url(request: RegistrationRequest) -> str:
+    return f"/solicitud-del-uso/estado/{services.request_access_token(request)}/"
+
+
+def _latest_code(request: RegistrationRequest) -> OneTimeCode:
+    code = request.codes.filter(purpose=CodePurpose.EMAIL_CONFIRM).first()
+    assert code is not None
+    return code
+
+
+def _tasks(request: RegistrationRequest, node: object) -> list[Task]:
+    return list(Task.objects.filter(process__registrationprocess__request=request, flow_task=node))
+
+
+def test_a_new_request_waits_for_the_code_before_its_certificate_is_verified(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes
+) -> None:
+    request = submit(good_certificate, confirm=False)
+    assert request.status == RequestStatus.SUBMITTED and request.email_confirmed_at is None
+    assert not _tasks(request, RepresentanteFlow.verify_certificate)
+    [waiting] = _tasks(request, RepresentanteFlow.confirm_email)
+    assert waiting.status == STATUS.NEW
+
+    page = Client().get(_status_url(request)).content.decode()
+    assert "Confirme su correo electrónico" in page
+    assert "j***@example.com" in page or "***@" in page
+    assert request.email not in page  # the full address is not shown on a bearer link
+
+    code = _latest_code(request)
+    send_one_time_code.run(code.pk)
+    [message] = mail.outbox
+    assert message.to == [request.email]
+    assert services.code_value(code) in message.body
+    assert _status_url(request) in message.body
+
+
+def test_the_code_job_run_twice_sends_once(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes
+) -> None:
+    request = submit(good_certificate, confirm=False)
+    code = _latest_code(request)
+    send_one_time_code.run(code.pk)
+    send_one_time_code.run(code.pk)  # a redelivered message
+    assert len(mail.outbox) == 1
+
+
+def test_the_right_code_confirms_and_the_process_goes_on(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes
+) -> None:
+    request = submit(good_certificate, confirm=False)
+    client = Client()
+    code = services.code_value(_latest_code(request))
+    response = client.post(_status_url(request) + "confirmar-correo/", {"codigo": f" {code} "})
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.email_confirmed_at is not None
+    assert "Correo confirmado" in client.get(response["Location"]).content.decode()
+    [job] = _tasks(request, RepresentanteFlow.verify_certificate)
+    assert job.status == STATUS.SCHEDULED
+    run_pending_jobs(request)
+    assert request.status == RequestStatus.CERTIFICATE_VERIFIED
+    assert "Correo electrónico confirmado." in [e.comment for e in request.events.all()]
+
+    # A second post (double click, back button) changes nothing and says so.
+    again = client.post(_status_url(request) + "confirmar-correo/", {"codigo": code})
+    assert again.status_code == 302
+    assert len(_tasks(request, RepresentanteFlow.verify_certificate)) == 1
+
+
+def test_a_wrong_code_is_refused_and_too_many_need_a_new_code(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes, settings: object
+) -> None:
+    settings.ECUAPASS_CODE_MAX_ATTEMPTS = 3  # type: ignore[attr-defined]
+    request = submit(good_certificate, confirm=False)
+    client = Client()
+    right = services.code_value(_latest_code(request))
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+    url = _status_url(request) + "confirmar-correo/"
+
+    first = client.post(url, {"codigo": wrong})
+    assert first.status_code == 400
+    assert "El código no es correcto" in first.content.decode()
+    assert 'value="' + wrong + '"' in first.content.decode()  # what was typed stays
+    malformed = client.post(url, {"codigo": "12ab"})
+    assert "El código tiene 6 dígitos." in malformed.content.decode()
+    client.post(url, {"codigo": wrong})
+    third = client.post(url, {"codigo": wrong})
+    assert "Demasiados intentos con este código" in third.content.decode()
+    # Even the right code no longer works once the attempts are used up.
+    assert "Demasiados intentos" in client.post(url, {"codigo": right}).content.decode()
+    request.refresh_from_db()
+    assert request.email_confirmed_at is None
+
+    resent = client.post(_status_url(request) + "reenviar-codigo/")
+    assert resent.status_code == 302
+    new_code = _latest_code(request)
+    assert services.code_value(new_code) != right or new_code.attempts == 0
+    assert client.post(url, {"codigo": services.code_value(new_code)}).status_code == 302
+    request.refresh_from_db()
+    assert request.email_confirmed_at is not None
+
+
+def test_a_resent_code_retires_the_old_one_and_resending_is_bounded(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes, settings: object
+) -> None:
+    settings.ECUAPASS_CODES_PER_HOUR = 2  # type: ignore[attr-defined]
+    request = submit(good_certificate, confirm=False)
+    old = _latest_code(request)
+    client = Client()
+    assert client.post(_status_url(request) + "reenviar-codigo/").status_code == 302
+    old.refresh_from_db()
+    assert old.retired is not None
+    outcome = client.post(
+        _status_url(request) + "confirmar-correo/", {"codigo": services.code_value(old)}
+    )
+    assert outcome.status_code == 400
+    assert "El código no es correcto" in outcome.content.decode()  # only the newest one works
+    third = client.post(_status_url(request) + "reenviar-codigo/")
+    assert third.status_code == 429
+    assert "Ya enviamos varios códigos" in third.content.decode()
+    assert request.codes.count() == 2
+
+
+def test_an_expired_code_is_refused(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    request = submit(good_certificate, confirm=False)
+    code = _latest_code(request)
+    OneTimeCode.objects.filter(pk=code.pk).update(expires=timezone.now() - timedelta(seconds=1))
+    response = Client().post(
+        _status_url(request) + "confirmar-correo/", {"codigo": services.code_value(code)}
+    )
+    assert "venció o ya fue usado" in response.content.decode()
+
+
+def test_a_code_of_another_request_does_not_confirm_this_one(
+    submit: Callable[..., RegistrationRequest],
+    good_certificate: bytes,
+    test_ca: pki.CertificateAndKey,
+) -> None:
+    first = submit(good_certificate, confirm=False)
+    other = pki.make_leaf(test_ca, cedula="0926687856", ruc=pki.COMPANY_RUC)
+    second = submit(
+        pki.to_der(other[0]),
+        signer=other,
+        confirm=False,
+        id_usuario="mlopez02",
+        cedula="0926687856",
+        email="mlopez@example.com",
+        email2="mlopez@example.com",
+    )
+    foreign = services.code_value(_latest_code(first))
+    own = services.code_value(_latest_code(second))
+    if foreign == own:  # one in a million: the derived codes collide
+        pytest.skip("derived codes collided")
+    response = Client().post(_status_url(second) + "confirmar-correo/", {"codigo": foreign})
+    assert response.status_code == 400
+    second.refresh_from_db()
+    assert second.email_confirmed_at is None
+
+
+def test_code_entries_are_rate_limited_per_client(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes, settings: object
+) -> None:
+    settings.ECUAPASS_CODE_TRIES_PER_MINUTE = 2  # type: ignore[attr-defined]
+    settings.ECUAPASS_CODE_MAX_ATTEMPTS = 50  # type: ignore[attr-defined]
+    request = submit(good_certificate, confirm=False)
+    url = _status_url(request) + "confirmar-correo/"
+    client = Client()
+    codes = [client.post(url, {"codigo": "000000"}).status_code for _ in range(3)]
+    assert codes[-1] == 429
+
+
+def test_the_submitted_message_asks_for_the_code(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes
+) -> None:
+    request = submit(good_certificate, confirm=False)
+    notification = request.notifications.get(kind="submitted")
+    assert "Confirme su correo electrónico" in notification.body
+    assert state_changes(request) == ["submitted"]
