@@ -184,6 +184,8 @@ else:
 # "Comprobar disponibilidad" and "Consultar": requests per client IP per minute.
 ECUAPASS_LOOKUP_RATE_PER_MINUTE = env_int("ECUAPASS_LOOKUP_RATE_PER_MINUTE", 30)
 # "Consulta de estado" (tracking number + cédula): attempts per client IP per minute.
+# How often an open status page asks whether the request changed.
+ECUAPASS_STATUS_POLL_SECONDS = env_int("ECUAPASS_STATUS_POLL_SECONDS", 15)
 ECUAPASS_STATUS_LOOKUP_PER_MINUTE = env_int("ECUAPASS_STATUS_LOOKUP_PER_MINUTE", 10)
 # "Buscar ID/Reinicio de clave": attempts per client IP per minute, counted for each step.
 ECUAPASS_RECOVERY_RATE_PER_MINUTE = env_int("ECUAPASS_RECOVERY_RATE_PER_MINUTE", 5)

@@ -100,6 +100,7 @@ def status_page(
             "token": token,
             "is_new": request.GET.get("nueva") == "1",
             "expected_decision": _expected_decision(request_obj),
+            "poll_seconds": settings.ECUAPASS_STATUS_POLL_SECONDS,
             **waiting_context(request_obj, code_form=code_form, code_message=code_message),
         },
         status=status,

@@ -1,0 +1,45 @@
+"""The status page follows the request while it is open, without reloading."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from approvals import services as approval_services
+from registration import services
+from registration.models import CodePurpose, RegistrationRequest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_open_status_page_updates_in_place_when_the_request_moves(
+    chromium: Any,
+    live_server: Any,
+    submit: Callable[..., RegistrationRequest],
+    good_certificate: bytes,
+    settings: Any,
+) -> None:
+    settings.ECUAPASS_STATUS_POLL_SECONDS = 1
+    request = submit(good_certificate, confirm=False)
+    context = chromium.new_context(locale="es-EC")
+    page = context.new_page()
+    try:
+        page.goto(
+            f"{live_server.url}/solicitud-del-uso/estado/{services.request_access_token(request)}/"
+        )
+        page.get_by_role("heading", name="Confirme su correo electrónico").wait_for()
+        page.evaluate("window.__sameDocument = true")
+
+        # Confirmed elsewhere (another tab, another device): this page follows.
+        code = request.codes.get(purpose=CodePurpose.EMAIL_CONFIRM)
+        outcome = approval_services.email_confirm_submit(
+            request=request, code=services.code_value(code)
+        )
+        assert outcome == services.CodeCheck.OK
+        page.get_by_text("Correo electrónico confirmado.").wait_for(timeout=10_000)
+        assert page.get_by_role("heading", name="Confirme su correo electrónico").count() == 0
+        assert page.evaluate("window.__sameDocument") is True  # swapped in place, not reloaded
+    finally:
+        context.close()
