@@ -19,7 +19,7 @@ from registration.forms import (
 from registration.models import RegistrationRequest, RequestStatus
 from registration.ratelimit import client_address
 from registration.views.lookups import session_key, stage_uploads
-from registration.views.solicitud import show_conflict
+from registration.views.solicitud import oce_entries, show_conflict
 from registration.views.status import request_from_token
 
 
@@ -78,7 +78,7 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
         challenge = services.possession_challenge_for_request(request=request_obj)
         data = services.CorrectionData(
             **{name: d[name] for name in services.CORRECTABLE_FIELDS if name in editable},
-            oces=_correction_oces(oce_formset) if oce_formset is not None else None,
+            oces=oce_entries(oce_formset) if oce_formset is not None else None,
             new_files=tuple(services.UploadedCertificate(s.name, bytes(s.content)) for s in staged),
             remove_file_ids=tuple(int(i) for i in d.get("remove_files") or ()),
             ruc_warnings=form.ruc_warnings,
@@ -138,20 +138,6 @@ def _correction_oce_rows(request_obj: RegistrationRequest) -> dict[str, str]:
     for i in range(len(rows), len(rows) + CORRECTION_OCE_EXTRA):
         data[f"oce-{i}-end_date"] = "31/12/9999"
     return data
-
-
-def _correction_oces(oce_formset: Any) -> tuple[services.OceEntry, ...]:
-    return tuple(
-        services.OceEntry(
-            oce_type_id=f.cleaned_data["oce_type"].pk,
-            code=f.cleaned_data["code"],
-            start_month=f.cleaned_data["start_month"],
-            start_year=f.cleaned_data["start_year"],
-            end_date=f.cleaned_data["end_date"],
-        )
-        for f in oce_formset.forms
-        if f.has_changed() and not f.cleaned_data.get("DELETE")
-    )
 
 
 def _correction_signature(

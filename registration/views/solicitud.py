@@ -24,9 +24,9 @@ from registration.views.lookups import session_key, stage_uploads, staged_files_
 from registration.views.status import status_url
 
 
-def _submission_data(form: RepresentanteForm, oce_formset: Any) -> services.RepresentanteData:
-    d = form.cleaned_data
-    oces = tuple(
+def oce_entries(oce_formset: Any) -> tuple[services.OceEntry, ...]:
+    """The filled, not deleted rows of a valid OCE formset."""
+    return tuple(
         services.OceEntry(
             oce_type_id=f.cleaned_data["oce_type"].pk,
             code=f.cleaned_data["code"],
@@ -37,6 +37,11 @@ def _submission_data(form: RepresentanteForm, oce_formset: Any) -> services.Repr
         for f in oce_formset.forms
         if f.has_changed() and not f.cleaned_data.get("DELETE")
     )
+
+
+def _submission_data(form: RepresentanteForm, oce_formset: Any) -> services.RepresentanteData:
+    d = form.cleaned_data
+    oces = oce_entries(oce_formset)
     return services.RepresentanteData(
         ruc=d["ruc"],
         razon_social=d["razon_social"],
