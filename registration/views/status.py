@@ -113,8 +113,10 @@ AWAITING_DECISION = (RequestStatus.SUBMITTED, RequestStatus.CERTIFICATE_VERIFIED
 
 def _expected_decision(request_obj: RegistrationRequest) -> Any:
     """When SENAE should decide, from the review SLA (business days, America/Guayaquil)."""
-    if request_obj.status not in AWAITING_DECISION:
-        return None
+    if request_obj.status not in AWAITING_DECISION or services.email_confirmation_pending(
+        request_obj
+    ):
+        return None  # no date while the applicant still has to confirm the email
     return approval_selectors.expected_decision(
         start=request_obj.verified_at or request_obj.created
     )
