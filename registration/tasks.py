@@ -33,7 +33,12 @@ def deliver_notification(self: Task, notification_id: int) -> None:
 
 @shared_task(acks_late=True)
 def resend_pending_notifications() -> int:
-    return services.notifications_resend_pending()
+    """Enqueue again what never reached the broker: notifications, codes, account notices."""
+    return (
+        services.notifications_resend_pending()
+        + services.codes_resend_unsent()
+        + services.account_notices_resend_pending()
+    )
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
@@ -45,9 +50,9 @@ def send_one_time_code(self: Task, code_id: int) -> None:
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
-def send_account_notice(self: Task, notice_id: str, to: str, subject: str, body: str) -> None:
-    """Mi página's notices (contraseña cambiada, correo cambiado); the notice id sends it once."""
+def send_account_notice(self: Task, notice_id: int) -> None:
+    """Account notices (Mi página, Buscar ID, Reinicio de clave); the row's claim sends it once."""
     try:
-        services.account_notice_send(notice_id=notice_id, to=to, subject=subject, body=body)
+        services.account_notice_send(notice_id=notice_id)
     except OSError as exc:  # SMTP briefly unavailable; the service gave the claim back
         raise self.retry(exc=exc, countdown=15 * 2**self.request.retries) from exc

@@ -298,6 +298,7 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
         *args: Any,
         file_choices: list[tuple[str, str]],
         editable: Collection[str],
+        removable: Collection[int] | None = None,
         staged_count: int = 0,
         file_errors: list[str] | None = None,
         **kwargs: Any,
@@ -320,7 +321,9 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
         if "email" not in self.editable:
             del self.fields["email2"]
         if self.files_open:
-            self.fields["remove_files"].choices = file_choices  # type: ignore[attr-defined]
+            self.fields["remove_files"].choices = [  # type: ignore[attr-defined]
+                (pk, name) for pk, name in file_choices if removable is None or int(pk) in removable
+            ]
         else:
             for name in self.FILE_FIELDS:
                 del self.fields[name]

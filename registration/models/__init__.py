@@ -1,6 +1,12 @@
 """Applicant-side data: users, reference data, requests and their parts, certificate trust."""
 
-from registration.models.account import AccountAction, AccountEvent, CodePurpose, OneTimeCode
+from registration.models.account import (
+    AccountAction,
+    AccountEvent,
+    AccountNotice,
+    CodePurpose,
+    OneTimeCode,
+)
 from registration.models.catalogues import (
     Canton,
     Company,
@@ -41,6 +47,7 @@ __all__ = [
     "RELEASED_STATUSES",
     "AccountAction",
     "AccountEvent",
+    "AccountNotice",
     "CachedCrl",
     "Canton",
     "CertificateBinding",

@@ -1,4 +1,4 @@
-"""The applicant's account after Registrar: one-time codes and the account audit trail."""
+"""The applicant's account after Registrar: one-time codes, account notices and the audit trail."""
 
 from __future__ import annotations
 
@@ -111,3 +111,33 @@ class AccountEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.subject}"
+
+
+class AccountNotice(models.Model):
+    """An email about the account (password or email changed, the ID. usuario reminder).
+
+    Written in the transaction that made the change, so a broker that is down loses
+    nothing: the beat job re-sends what is still unsent. `sent` is the claim taken
+    by the job that emails it, so a redelivered or duplicated job sends nothing twice.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="account_notices",
+    )
+    to = models.EmailField("enviado a")
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = "aviso de cuenta"
+        verbose_name_plural = "avisos de cuenta"
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"

@@ -1,7 +1,8 @@
 """Mi página: the user changes their password, email (re-verified by code) and SMS preference.
 
 Every change locks the user row, writes an `AccountEvent` and, when it matters,
-emails a notice after commit (`account_notice_queue`, sent once by a Celery task).
+an `AccountNotice` row (`account_notice_queue`): a Celery task emails it after commit,
+claiming the row so it is sent once, and a beat job re-sends what never left.
 A double submit finds the change already made and answers as the first one did.
 """
 
@@ -9,18 +10,23 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import uuid
 from datetime import timedelta
 from enum import StrEnum
 
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from registration import selectors
-from registration.models import AccountAction, AccountEvent, CodePurpose, OneTimeCode, User
+from registration.models import (
+    AccountAction,
+    AccountEvent,
+    AccountNotice,
+    CodePurpose,
+    OneTimeCode,
+    User,
+)
 from registration.services.codes import CodeCheck, code_check, code_issue, code_value, mask_email
 
 logger = logging.getLogger(__name__)
@@ -35,8 +41,9 @@ CODE_RESEND_AFTER = timedelta(minutes=1)
 CODES_PER_HOUR = 5
 # A submission repeated within this time finds its change made and is not an error.
 REPEAT_WINDOW = timedelta(minutes=10)
-# How long a sent notice is remembered, so a redelivered task does not send it again.
-NOTICE_CLAIM_SECONDS = 7 * 24 * 3600
+# Unsent notices older than this are not re-sent: "your password changed" days later
+# is noise (and the audit row already records the change).
+NOTICE_RESEND_WITHIN = timedelta(days=2)
 
 OUTCOME_BAD_CURRENT = "contraseña actual incorrecta"
 OUTCOME_LOCKED = "bloqueado por intentos fallidos"
@@ -80,34 +87,58 @@ def phone_mask(phone: str) -> str:
 # --- Notices -----------------------------------------------------------------------
 
 
-def account_notice_queue(*, to: str, subject: str, body: str) -> None:
-    """Email a notice once the current transaction commits; each queued notice is sent once."""
-    notice_id = uuid.uuid4().hex
-    transaction.on_commit(
-        lambda: account_notice_enqueue(notice_id=notice_id, to=to, subject=subject, body=body)
-    )
+def account_notice_queue(
+    *, to: str, subject: str, body: str, user: User | None = None
+) -> AccountNotice:
+    """Write the notice in the caller's transaction; it is emailed once, after commit."""
+    notice = AccountNotice.objects.create(user=user, to=to, subject=subject, body=body)
+    transaction.on_commit(lambda: account_notice_enqueue(notice_id=notice.pk))
+    return notice
 
 
-def account_notice_enqueue(*, notice_id: str, to: str, subject: str, body: str) -> None:
+def account_notice_enqueue(*, notice_id: int) -> bool:
     from registration.tasks import send_account_notice
 
     try:
-        send_account_notice.apply_async(args=(notice_id, to, subject, body))
-    except Exception:  # broker down: the change stands; the notice is lost (logged)
+        send_account_notice.apply_async(args=(notice_id,))
+    except Exception:  # broker down: account_notices_resend_pending picks it up
         logger.warning("Could not enqueue account notice %s", notice_id, exc_info=True)
-
-
-def account_notice_send(*, notice_id: str, to: str, subject: str, body: str) -> bool:
-    """Send the notice unless a delivery of the same notice already claimed it."""
-    key = f"account-notice:{notice_id}"
-    if not cache.add(key, 1, timeout=NOTICE_CLAIM_SECONDS):
         return False
+    return True
+
+
+def account_notice_send(*, notice_id: int) -> bool:
+    """Email the notice once: the row is claimed first, so a redelivered job sends nothing."""
+    claimed = AccountNotice.objects.filter(pk=notice_id, sent__isnull=True).update(
+        sent=timezone.now()
+    )
+    if not claimed:
+        return False
+    notice = AccountNotice.objects.get(pk=notice_id)
     try:
-        send_mail(subject, body, None, [to])
-    except OSError:  # not sent: give the claim back so the retry can send it
-        cache.delete(key)
+        send_mail(notice.subject, notice.body, None, [notice.to])
+    except OSError:  # not sent: give the claim back so the retry (or the sweep) sends it
+        AccountNotice.objects.filter(pk=notice_id).update(sent=None)
         raise
     return True
+
+
+def account_notices_resend_pending(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Enqueue again the notices that never left (broker down, retries used up).
+
+    Only those younger than `NOTICE_RESEND_WITHIN`; returns how many reached the broker.
+    """
+    now = timezone.now()
+    pending = (
+        AccountNotice.objects.filter(
+            sent__isnull=True,
+            created__lte=now - older_than,
+            created__gt=now - NOTICE_RESEND_WITHIN,
+        )
+        .order_by("created", "id")
+        .values_list("pk", flat=True)
+    )
+    return sum(account_notice_enqueue(notice_id=pk) for pk in pending)
 
 
 def _when() -> str:
@@ -207,6 +238,7 @@ def password_change(
     )
     if user.email:
         account_notice_queue(
+            user=user,
             to=user.email,
             subject="ECUAPASS: su contraseña cambió",
             body=(
@@ -333,6 +365,7 @@ def email_change_confirm(*, user: User, code: str, source_ip: str | None) -> Cod
     )
     if old_email and old_email.lower() != new_email.lower():
         account_notice_queue(
+            user=user,
             to=old_email,
             subject="ECUAPASS: su correo electrónico cambió",
             body=(

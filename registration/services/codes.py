@@ -119,8 +119,25 @@ def code_enqueue(*, code_id: int) -> None:
 
     try:
         send_one_time_code.apply_async(args=(code_id,))
-    except Exception:  # broker down: the applicant can ask for another code
+    except Exception:  # broker down: codes_resend_unsent sends it once the broker is back
         logger.warning("Could not enqueue one-time code %s", code_id, exc_info=True)
+
+
+def codes_resend_unsent(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Send the live codes whose job never reached the broker (it was down at the time)."""
+    now = timezone.now()
+    unsent = OneTimeCode.objects.filter(
+        sent__isnull=True,
+        used__isnull=True,
+        retired__isnull=True,
+        expires__gt=now,
+        created__lte=now - older_than,
+    ).values_list("pk", flat=True)
+    count = 0
+    for pk in unsent:
+        code_enqueue(code_id=pk)
+        count += 1
+    return count
 
 
 def code_send(*, code_id: int) -> bool:

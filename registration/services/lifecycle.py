@@ -187,6 +187,21 @@ def correctable_items(*, request: RegistrationRequest) -> frozenset[str]:
     return frozenset(items)
 
 
+def removable_certificate_ids(*, request: RegistrationRequest) -> frozenset[int] | None:
+    """The uploaded files a correction may remove: None for any, else only the observed ones.
+
+    A reviewer who observed one file (`archivo:<name>`) opens that file for
+    replacement; the applicant may add files, but the others stay.
+    """
+    observed = [str(item) for item in request.observed_items or []]
+    if request.status != RequestStatus.OBSERVED or CERTIFICATES_ITEM in observed:
+        return None
+    names = {i.removeprefix(FILE_ITEM_PREFIX) for i in observed if i.startswith(FILE_ITEM_PREFIX)}
+    if not names:
+        return None
+    return frozenset(c.pk for c in request.certificates.all() if c.original_name in names)
+
+
 def correction_item_label(item: str) -> str:
     """An observed item as the applicant and the reviewer read it."""
     if item.startswith(FILE_ITEM_PREFIX):
@@ -244,6 +259,9 @@ def _refuse_outside(
         errors[CERTIFICATES_ITEM] = (
             "Los certificados digitales no están abiertos a corrección: no se pueden cambiar."
         )
+    removable = removable_certificate_ids(request=request)
+    if removable is not None and set(data.remove_file_ids) - removable:
+        errors[CERTIFICATES_ITEM] = "Solo puede eliminar los archivos que el revisor observó."
     if errors:
         raise SubmissionConflict(errors)
 

@@ -1,10 +1,11 @@
 """Buscar ID and Reinicio de clave: answers that never tell whether an account exists.
 
 Every attempt writes an `AccountEvent` (with the user when one matched, the
-subject masked). Emails leave after commit as account notices
-(`account_notice_queue`), each sent once. A password is reset only with a
-one-time code sent to the registered email *and* the three security answers,
-within a short window after the code, for a bounded number of wrong answers.
+subject masked). Emails are account notices (`account_notice_queue`): a row
+written with the change, emailed once after commit, re-sent by the beat job if
+the broker never got it. A password is reset only with a one-time code sent to
+the registered email *and* the three security answers, within a short window
+after the code, for a bounded number of wrong answers.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def user_id_lookup(*, cedula: str, email: str, source_ip: str | None) -> None:
     )
     if user is not None:
         account_notice_queue(
+            user=user,
             to=user.email,
             subject=ID_REMINDER_SUBJECT,
             body=ID_REMINDER_BODY.format(username=user.username),
@@ -228,6 +230,7 @@ def password_reset_complete(
         source_ip=source_ip,
     )
     account_notice_queue(
+        user=user,
         to=user.email,
         subject=RESET_NOTICE_SUBJECT,
         body=RESET_NOTICE_BODY.format(

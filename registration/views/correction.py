@@ -44,6 +44,7 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
         "initial": _correction_initial(request_obj),
         "file_choices": file_choices,
         "editable": editable,
+        "removable": services.removable_certificate_ids(request=request_obj),
     }
     if request.method == "GET":
         form = CorrectionForm(**form_kwargs)

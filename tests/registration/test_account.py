@@ -20,6 +20,7 @@ from registration import services
 from registration.models import (
     AccountAction,
     AccountEvent,
+    AccountNotice,
     CodePurpose,
     Notification,
     NotificationKind,
@@ -28,8 +29,13 @@ from registration.models import (
     RequestStatus,
     User,
 )
-from registration.services.account import PASSWORD_FAILURE_LIMIT
-from registration.tasks import deliver_notification, send_account_notice, send_one_time_code
+from registration.services.account import NOTICE_RESEND_WITHIN, PASSWORD_FAILURE_LIMIT
+from registration.tasks import (
+    deliver_notification,
+    resend_pending_notifications,
+    send_account_notice,
+    send_one_time_code,
+)
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +95,10 @@ def jobs(
             yield
 
     yield enqueued, after_commit
+
+
+def broker_down(*args: Any, **kwargs: Any) -> None:
+    raise ConnectionError("broker no disponible")
 
 
 def body(response: Any) -> str:
@@ -358,12 +368,118 @@ def test_the_notice_job_run_twice_sends_once_and_a_failed_send_can_be_retried(
     def smtp_down(*a: Any, **k: Any) -> None:
         raise OSError("SMTP no disponible")
 
+    notice = services.account_notice_queue(user=account, to=OLD_EMAIL, subject="s", body="b")
     with monkeypatch.context() as patched, pytest.raises(OSError, match="SMTP"):
         patched.setattr("registration.services.account.send_mail", smtp_down)
-        services.account_notice_send(notice_id="n-1", to=OLD_EMAIL, subject="s", body="b")
-    assert services.account_notice_send(notice_id="n-1", to=OLD_EMAIL, subject="s", body="b")
-    assert not services.account_notice_send(notice_id="n-1", to=OLD_EMAIL, subject="s", body="b")
+        services.account_notice_send(notice_id=notice.pk)
+    notice.refresh_from_db()
+    assert notice.sent is None
+    assert services.account_notice_send(notice_id=notice.pk)
+    assert not services.account_notice_send(notice_id=notice.pk)
     assert len(mail.outbox) == 2
+    notice.refresh_from_db()
+    assert notice.sent is not None
+
+
+def test_a_notice_queued_while_the_broker_is_down_is_sent_by_the_beat_sweep(
+    client_of: Client,
+    account: User,
+    jobs: tuple[Jobs, Callable[[], Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    enqueued, after_commit = jobs
+    with monkeypatch.context() as patched:
+        patched.setattr(send_account_notice, "apply_async", broker_down)
+        with after_commit():
+            response = client_of.post(PASSWORD_URL, password_data())
+    assert response.status_code == 302  # the change stands
+    account.refresh_from_db()
+    assert account.check_password(NEW_PASSWORD)
+    [notice] = AccountNotice.objects.filter(user=account)
+    assert notice.to == OLD_EMAIL and notice.sent is None and mail.outbox == []
+
+    # Too fresh to tell from a job still on its way: left alone.
+    assert services.account_notices_resend_pending() == 0
+    AccountNotice.objects.filter(pk=notice.pk).update(created=timezone.now() - timedelta(minutes=5))
+    assert resend_pending_notifications.run() == 1
+    assert enqueued == [(send_account_notice.name, (notice.pk,))]
+    [sent] = mail.outbox
+    assert sent.to == [OLD_EMAIL] and "contraseña cambió" in sent.subject
+    notice.refresh_from_db()
+    assert notice.sent is not None
+
+
+def test_the_sweep_leaves_sent_notices_and_those_too_old_to_matter(
+    client_of: Client, account: User, jobs: tuple[Jobs, Callable[[], Any]]
+) -> None:
+    enqueued, after_commit = jobs
+    with after_commit():
+        client_of.post(PASSWORD_URL, password_data())
+    [sent] = AccountNotice.objects.filter(user=account)
+    assert sent.sent is not None and len(mail.outbox) == 1
+    # Two notices whose jobs never reached the broker (their on-commit never ran).
+    stale = services.account_notice_queue(user=account, to=OLD_EMAIL, subject="s", body="vieja")
+    recent = services.account_notice_queue(user=account, to=OLD_EMAIL, subject="s", body="nueva")
+    now = timezone.now()
+    AccountNotice.objects.filter(pk__in=[sent.pk, recent.pk]).update(
+        created=now - timedelta(hours=1)
+    )
+    AccountNotice.objects.filter(pk=stale.pk).update(
+        created=now - NOTICE_RESEND_WITHIN - timedelta(minutes=1)
+    )
+    enqueued.clear()
+
+    assert services.account_notices_resend_pending() == 1
+    assert enqueued == [(send_account_notice.name, (recent.pk,))]
+    assert [m.body for m in mail.outbox[1:]] == ["nueva"]
+    stale.refresh_from_db()
+    assert stale.sent is None
+    assert services.account_notices_resend_pending() == 0  # all sent or too old
+
+
+def test_a_notice_whose_retries_ran_out_is_sent_by_the_sweep(
+    account: User, jobs: tuple[Jobs, Callable[[], Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enqueued, _ = jobs
+    notice = services.account_notice_queue(user=account, to=OLD_EMAIL, subject="s", body="b")
+
+    def smtp_down(*a: Any, **k: Any) -> None:
+        raise OSError("SMTP no disponible")
+
+    with monkeypatch.context() as patched, pytest.raises(OSError, match="SMTP"):
+        patched.setattr("registration.services.account.send_mail", smtp_down)
+        send_account_notice.run(notice.pk)  # the last retry, SMTP still down
+    assert mail.outbox == []
+    AccountNotice.objects.filter(pk=notice.pk).update(created=timezone.now() - timedelta(minutes=5))
+    assert services.account_notices_resend_pending() == 1  # the claim was given back
+    assert enqueued == [(send_account_notice.name, (notice.pk,))]
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_of_one_notice_at_once_send_it_once(
+    account: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(send_account_notice, "apply_async", lambda args, **_: None)
+    notice = services.account_notice_queue(user=account, to=OLD_EMAIL, subject="s", body="b")
+    start = threading.Barrier(2)
+    results: list[bool] = []
+
+    def deliver() -> None:
+        try:
+            start.wait(10)
+            results.append(services.account_notice_send(notice_id=notice.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results) == [False, True]
+    assert len(mail.outbox) == 1
 
 
 # --- Cambiar correo electrónico -----------------------------------------------------
@@ -590,7 +706,7 @@ def test_two_confirmations_at_once_change_the_email_once(
     account.refresh_from_db()
     assert account.email == NEW_EMAIL
     assert len(events(account, AccountAction.EMAIL_CHANGED)) == 1
-    assert [args[1] for args in notices] == [OLD_EMAIL]
+    assert [AccountNotice.objects.get(pk=pk).to for (pk,) in notices] == [OLD_EMAIL]
 
 
 # --- Preferencia de SMS ---------------------------------------------------------------

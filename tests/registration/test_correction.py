@@ -336,6 +336,33 @@ def test_a_certificate_observation_opens_the_files_and_the_diff_shows_them(
     assert "Firma del reto (SHA-256)" in html
 
 
+def test_only_the_observed_file_can_be_removed(
+    verified_request: RegistrationRequest,
+    reviewer: User,
+    test_ca: pki.CertificateAndKey,
+) -> None:
+    from registration.services.submission import store_certificates
+
+    extra = pki.make_leaf(test_ca, cedula=pki.DEFAULT_CEDULA, ruc=pki.COMPANY_RUC)
+    store_certificates(
+        verified_request, [services.UploadedCertificate("otro.cer", pki.to_der(extra[0]))]
+    )
+    observe(verified_request, reviewer, ["archivo:representante.cer"], "Certificado vencido.")
+    observed = verified_request.certificates.get(original_name="representante.cer")
+    other = verified_request.certificates.get(original_name="otro.cer")
+    html = Client().get(correction_url(verified_request)).content.decode()
+    assert f'name="remove_files" value="{observed.pk}"' in html
+    assert f'name="remove_files" value="{other.pk}"' not in html
+
+    data = services.CorrectionData(
+        **{name: getattr(verified_request, name) for name in services.CORRECTABLE_FIELDS},
+        remove_file_ids=(other.pk,),
+    )
+    with pytest.raises(services.SubmissionConflict, match="Solo puede eliminar"):
+        approval_services.correction_submit(request=verified_request, data=data)
+    assert verified_request.certificates.count() == 2
+
+
 def test_an_oce_observation_opens_the_oce_table(
     verified_request: RegistrationRequest, reviewer: User
 ) -> None:

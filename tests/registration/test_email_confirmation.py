@@ -47,6 +47,7 @@ def test_a_new_request_waits_for_the_code_before_its_certificate_is_verified(
     assert "Confirme su correo electrónico" in page
     assert "j***@example.com" in page or "***@" in page
     assert request.email not in page  # the full address is not shown on a bearer link
+    assert "Fecha estimada de decisión" not in page  # no date until the email is confirmed
 
     code = _latest_code(request)
     send_one_time_code.run(code.pk)
@@ -204,3 +205,28 @@ def test_the_submitted_message_asks_for_the_code(
     notification = request.notifications.get(kind="submitted")
     assert "Confirme su correo electrónico" in notification.body
     assert state_changes(request) == ["submitted"]
+
+
+def test_a_code_the_broker_never_got_is_sent_by_the_beat_sweep(
+    submit: Callable[..., RegistrationRequest],
+    good_certificate: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registration.tasks import resend_pending_notifications
+
+    request = submit(good_certificate, confirm=False)
+    code = _latest_code(request)
+    OneTimeCode.objects.filter(pk=code.pk).update(created=timezone.now() - timedelta(minutes=5))
+    sent: list[tuple[int, ...]] = []
+    monkeypatch.setattr(send_one_time_code, "apply_async", lambda args, **_: sent.append(args))
+    resend_pending_notifications.run()
+    assert sent == [(code.pk,)]
+    send_one_time_code.run(code.pk)
+    assert len(mail.outbox) == 1
+    sent.clear()
+    resend_pending_notifications.run()  # sent now: nothing more to do
+    assert sent == []

@@ -19,6 +19,7 @@ from registration import services
 from registration.models import (
     AccountAction,
     AccountEvent,
+    AccountNotice,
     CodePurpose,
     OneTimeCode,
     RegistrationRequest,
@@ -100,6 +101,12 @@ def run_jobs(jobs: list[tuple[Any, tuple[Any, ...]]]) -> None:
     for task, args in jobs:
         task.run(*args)
     jobs.clear()
+
+
+def notice_of(args: tuple[Any, ...]) -> AccountNotice:
+    """The notice a queued `send_account_notice` job would send (it carries only the id)."""
+    (notice_id,) = args
+    return AccountNotice.objects.get(pk=notice_id)
 
 
 def comparable(content: bytes, username: str = "") -> str:
@@ -184,7 +191,7 @@ def test_buscar_id_answers_the_same_whether_or_not_the_data_match(
     assert (status, location) == (302, "/buscar-id/")
     assert "le enviamos su ID. usuario al correo registrado" in body
     # Only the match queued an email, to the registered address (not as typed).
-    assert [(task, args[1]) for task, args in jobs] == [(send_account_notice, EMAIL)]
+    assert [(task, notice_of(args).to) for task, args in jobs] == [(send_account_notice, EMAIL)]
 
 
 def test_the_id_goes_only_to_the_registered_email_and_a_replayed_job_sends_once(
@@ -205,6 +212,32 @@ def test_the_id_goes_only_to_the_registered_email_and_a_replayed_job_sends_once(
         Client().post("/buscar-id/", {"cedula": pki.DEFAULT_CEDULA, "email": EMAIL})
     run_jobs(jobs)
     assert len(mail.outbox) == 2
+    user = User.objects.get(username="jperez01")
+    assert list(AccountNotice.objects.values_list("user", "to")) == [(user.pk, EMAIL)] * 2
+
+
+def test_an_id_reminder_queued_while_the_broker_is_down_is_sent_by_the_sweep(
+    reference_data: None,
+    jobs: list[Any],
+    django_capture_on_commit_callbacks: Capture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    active_user()
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("broker no disponible")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(send_account_notice, "apply_async", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = Client().post("/buscar-id/", {"cedula": pki.DEFAULT_CEDULA, "email": EMAIL})
+    assert response.status_code == 302 and jobs == [] and mail.outbox == []
+    AccountNotice.objects.update(created=timezone.now() - timedelta(minutes=5))
+    assert services.account_notices_resend_pending() == 1
+    run_jobs(jobs)
+    [sent] = mail.outbox
+    assert sent.to == [EMAIL] and "jperez01" in sent.body
+    assert services.account_notices_resend_pending() == 0
 
 
 def test_every_lookup_is_audited_with_the_email_masked_and_the_source_ip(
@@ -317,6 +350,8 @@ def test_full_reset_changes_the_password_tells_the_user_and_audits_it(
     run_jobs(jobs)
     notice = mail.outbox[-1]
     assert notice.to == [EMAIL] and "fue cambiada" in notice.subject
+    [row] = AccountNotice.objects.filter(user=user)
+    assert row.to == EMAIL and row.subject == notice.subject and row.sent is not None
     assert list(
         AccountEvent.objects.filter(user=user).order_by("id").values_list("action", "outcome")
     ) == [
