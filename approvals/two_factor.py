@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 import segno
 from django import forms
 from django.contrib import messages
+from django.contrib.admin import AdminSite
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -325,3 +326,31 @@ def verify(request: HttpRequest) -> HttpResponse:
         {"form": form},
         status=400 if form.errors else 200,
     )
+
+
+class VerifiedAdminSite(AdminSite):
+    """The Django admin behind the same second factor as the review pages.
+
+    The admin edits the trust store (which CAs are believed), so a password
+    alone must not reach it: staff log in at the portal, verify (or enrol)
+    their TOTP device, and only then does the admin let them in.
+    """
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return bool(super().has_permission(request)) and _is_verified(request.user)
+
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        next_url = request.GET.get("next") or reverse("admin:index")
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = reverse("admin:index")
+        user = request.user
+        if user.is_authenticated and needs_second_factor(user) and not _is_verified(user):
+            step = (
+                "approvals:two_factor_verify"
+                if has_confirmed_device(user)
+                else "approvals:two_factor_enroll"
+            )
+            return redirect(_with_next(step, next_url))
+        return redirect_to_login(next_url)

@@ -16,7 +16,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registration.models import User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -266,3 +266,20 @@ def test_supervisor_enrolls_then_must_verify_on_each_login(supervisor: User) -> 
     response = later.post(verify_url(FAILED_JOBS), {"otp_token": code_for(device)})
     assert response["Location"] == FAILED_JOBS
     assert later.get(FAILED_JOBS).status_code == 200
+
+
+def test_the_admin_needs_the_second_factor_too(reference_data: None) -> None:
+    admin_user = User.objects.create_superuser(username="admin01", password="Clave-Segura-2026")
+    client = Client()
+    # A password alone: the admin sends the user through the portal login ...
+    anonymous = client.get("/admin/registration/trustanchor/")
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
+    login = client.get(anonymous["Location"])
+    assert login.status_code == 302 and login["Location"].startswith("/iniciar-sesion/")
+    # ... and, logged in without a verified device, to enrolment before anything else.
+    client.force_login(admin_user)
+    unverified = client.get("/admin/registration/trustanchor/", follow=True)
+    final = unverified.redirect_chain[-1][0]
+    assert final == "/revision/2fa/activar/?next=%2Fadmin%2Fregistration%2Ftrustanchor%2F"
+    verified = verified_login(Client(), admin_user)
+    assert verified.get("/admin/registration/trustanchor/").status_code == 200

@@ -29,7 +29,7 @@ from registration.models import (
     TrustAnchor,
     User,
 )
-from tests.conftest import run_pending_jobs
+from tests.conftest import run_pending_jobs, verified_login
 from tests.support import pki
 
 pytestmark = pytest.mark.django_db
@@ -84,8 +84,7 @@ def test_import_trust_anchors_command_adds_cas_and_refuses_leaves(tmp_path: Path
 
 def test_admin_adds_a_ca_by_upload_and_refuses_a_leaf(reference_data: None) -> None:
     admin_user = User.objects.create_superuser(username="admin01", password="Clave-Segura-2026")
-    client = Client()
-    client.force_login(admin_user)
+    client = verified_login(Client(), admin_user)
     ca = pki.make_ca("CA por Admin")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
