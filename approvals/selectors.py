@@ -16,6 +16,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from approvals import sla
+from approvals.calendar import review_holidays
 from approvals.flows import RepresentanteFlow
 from approvals.models import RegistrationProcess, RejectionReason
 from registration import services as registration_services
@@ -133,18 +134,26 @@ def _queue_base(queue: str, user: User) -> QuerySet[Task]:
     return tasks.filter(status=STATUS.NEW)
 
 
+def sla_holidays(around: datetime) -> frozenset[date]:
+    """The configured holidays of the year before `around` to the year after."""
+    return review_holidays(years=range(around.year - 1, around.year + 2))
+
+
 def sla_cutoffs(now: datetime) -> tuple[datetime, datetime]:
     """Received at or before the first: overdue; before the second: due soon (business days)."""
     days = settings.ECUAPASS_REVIEW_SLA_DAYS
+    holidays = sla_holidays(now)
     return (
-        sla.latest_start_with_age(now, age=timedelta(days=days)),
-        sla.latest_start_with_age(now, age=timedelta(days=days * 0.75)),
+        sla.latest_start_with_age(now, age=timedelta(days=days), holidays=holidays),
+        sla.latest_start_with_age(now, age=timedelta(days=days * 0.75), holidays=holidays),
     )
 
 
 def expected_decision(*, start: datetime) -> datetime:
     """When a request that entered review at `start` should be decided (the SLA)."""
-    return sla.business_deadline(start, business_days=settings.ECUAPASS_REVIEW_SLA_DAYS)
+    return sla.business_deadline(
+        start, business_days=settings.ECUAPASS_REVIEW_SLA_DAYS, holidays=sla_holidays(start)
+    )
 
 
 def _filtered(tasks: QuerySet[Task], filters: QueueFilters, now: datetime) -> QuerySet[Task]:
@@ -224,7 +233,8 @@ def review_queue(*, user: User, filters: QueueFilters) -> QueuePage:
     else:
         page = list(loaded.order_by(*SORTS[filters.sort])[offset:limit])
     days = settings.ECUAPASS_REVIEW_SLA_DAYS
-    rows = [_row(task, now, days) for task in page[:QUEUE_PAGE_SIZE]]
+    holidays = sla_holidays(now)
+    rows = [_row(task, now, days, holidays) for task in page[:QUEUE_PAGE_SIZE]]
     # Queue sizes (not filtered): cheap on the (flow_task, status, created) index, and capped.
     counts = {name: bounded_count(_queue_base(name, user)) for name in QUEUES}
     return QueuePage(
@@ -232,7 +242,7 @@ def review_queue(*, user: User, filters: QueueFilters) -> QueuePage:
     )
 
 
-def _row(task: Task, now: datetime, days: int) -> QueueRow:
+def _row(task: Task, now: datetime, days: int, holidays: frozenset[date]) -> QueueRow:
     request: RegistrationRequest = task.process.registrationprocess.request
     end = task.finished or now
     return QueueRow(
@@ -247,8 +257,8 @@ def _row(task: Task, now: datetime, days: int) -> QueueRow:
         oce_types=", ".join(sorted({o.oce_type.name for o in request.oces.all()})),
         verification=request.get_verification_outcome_display() or "—",
         received=task.created,
-        age=sla.business_age(task.created, end),
-        sla_state=sla.sla_state(task.created, end, business_days=days),
+        age=sla.business_age(task.created, end, holidays=holidays),
+        sla_state=sla.sla_state(task.created, end, business_days=days, holidays=holidays),
         owner=task.owner.username if task.owner else "",
         decided=task.finished,
         request_status=request.get_status_display(),
@@ -468,7 +478,9 @@ def _ageing(now: datetime) -> tuple[list[tuple[str, int]], int]:
     aggregates: dict[str, Any] = {}
     newer_than: datetime | None = None
     for index, (_label, limit) in enumerate(AGEING_BUCKETS):
-        cutoff = sla.latest_start_with_age(now, age=timedelta(days=limit))
+        cutoff = sla.latest_start_with_age(
+            now, age=timedelta(days=limit), holidays=sla_holidays(now)
+        )
         condition = Q(created__gt=cutoff)
         if newer_than is not None:
             condition &= Q(created__lte=newer_than)

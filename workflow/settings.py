@@ -7,6 +7,7 @@ broker, so `make run` works on a bare machine; `DATABASE_URL` and
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,15 @@ def env_bool(name: str, default: bool) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name} debe ser true o false, no {raw!r}")
+
+
+def env_dates(name: str) -> tuple[datetime.date, ...]:
+    """Comma-separated ISO dates (YYYY-MM-DD)."""
+    raw = os.environ.get(name, "")
+    try:
+        return tuple(datetime.date.fromisoformat(d.strip()) for d in raw.split(",") if d.strip())
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be dates like 2026-11-02,2026-11-03") from exc
 
 
 def env_int(name: str, default: int) -> int:
@@ -261,6 +271,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # --- Review ------------------------------------------------------------------
 # Target for a reviewer's decision, in business days (America/Guayaquil, weekends skipped).
 ECUAPASS_REVIEW_SLA_DAYS = env_int("ECUAPASS_REVIEW_SLA_DAYS", 2)
+# Holidays the SLA skips: a country's national holidays (the `holidays` library; empty: none),
+# plus dates added or made working days by decree.
+ECUAPASS_HOLIDAY_COUNTRY = os.environ.get("ECUAPASS_HOLIDAY_COUNTRY", "EC").strip().upper()
+if ECUAPASS_HOLIDAY_COUNTRY:
+    import holidays as _holidays
+
+    if ECUAPASS_HOLIDAY_COUNTRY not in _holidays.list_supported_countries():
+        raise ImproperlyConfigured(
+            f"ECUAPASS_HOLIDAY_COUNTRY={ECUAPASS_HOLIDAY_COUNTRY!r} is not a known country code."
+        )
+ECUAPASS_EXTRA_HOLIDAYS = env_dates("ECUAPASS_EXTRA_HOLIDAYS")
+ECUAPASS_WORKING_DAYS = env_dates("ECUAPASS_WORKING_DAYS")
 
 # --- Waiting for the applicant ------------------------------------------------
 # One-time codes sent by email (confirming the email, changing it, resetting the password).
