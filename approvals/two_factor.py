@@ -44,6 +44,8 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from registration.models import AccountAction
+
 STAFF_PERMISSIONS = ("approvals.review_registration", "approvals.manage_registrationprocess")
 DEVICE_NAME = "Aplicación de autenticación"
 # The unconfirmed device whose secret this session was shown (enrolment only).
@@ -174,6 +176,28 @@ def totp_token_verify(*, user: Any, token: str) -> Any:
 
 
 # --- Access -------------------------------------------------------------------------
+
+
+def totp_devices_reset(*, user: Any, actor_label: str, reason: str) -> int:
+    """Forget a staff member's authenticator (lost or replaced phone); audited.
+
+    They enrol a new one at their next login. Whoever runs this must have
+    confirmed the person's identity out of band: until they enrol again, the
+    password alone leads to enrolment.
+    """
+    from registration import services as registration_services
+
+    with transaction.atomic():
+        _lock_user(user)
+        deleted, _ = TOTPDevice.objects.filter(user=user).delete()
+        registration_services.account_event_record(
+            action=AccountAction.SECOND_FACTOR_RESET,
+            user=user,
+            subject=f"ID. usuario {user.username}",
+            outcome=f"{deleted} dispositivo(s) eliminado(s) por {actor_label}: {reason}"[:200],
+            source_ip=None,
+        )
+    return int(deleted)
 
 
 def _is_verified(user: Any) -> bool:

@@ -78,6 +78,7 @@ class AccountAction(models.TextChoices):
     EMAIL_CHANGE_REQUESTED = "email_change_requested", "Cambio de correo solicitado"
     EMAIL_CHANGED = "email_changed", "Correo electrónico cambiado"
     SMS_PREFERENCE = "sms_preference", "Preferencia de SMS"
+    SECOND_FACTOR_RESET = "second_factor_reset", "Segundo factor restablecido"
 
 
 class AccountEvent(models.Model):

@@ -7,6 +7,7 @@ an allowed source state, an append-only history row in the same transaction).
 from registration.services.account import (
     ACCOUNT_MESSAGES,
     AccountResult,
+    account_event_record,
     account_notice_queue,
     account_notice_send,
     account_notices_resend_pending,
@@ -138,6 +139,7 @@ __all__ = [
     "TransitionNotAllowed",
     "TrustStoreError",
     "UploadedCertificate",
+    "account_event_record",
     "account_notice_queue",
     "account_notice_send",
     "account_notices_resend_pending",

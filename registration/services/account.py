@@ -154,15 +154,29 @@ def _lock(user: User) -> None:
     user.refresh_from_db()
 
 
-def _audit(
-    user: User, action: AccountAction, *, subject: str, outcome: str, source_ip: str | None
+def account_event_record(
+    *,
+    action: AccountAction,
+    user: User | None,
+    subject: str,
+    outcome: str,
+    source_ip: str | None,
 ) -> None:
+    """Append an account audit row (the subject and outcome never hold a secret)."""
     try:
         address: str | None = str(ipaddress.ip_address(source_ip or ""))
     except ValueError:  # no REMOTE_ADDR (tests, some proxies): unknown
         address = None
     AccountEvent.objects.create(
-        user=user, action=action, subject=subject[:200], outcome=outcome, source_ip=address
+        user=user, action=action, subject=subject[:200], outcome=outcome[:200], source_ip=address
+    )
+
+
+def _audit(
+    user: User, action: AccountAction, *, subject: str, outcome: str, source_ip: str | None
+) -> None:
+    account_event_record(
+        action=action, user=user, subject=subject, outcome=outcome, source_ip=source_ip
     )
 
 

@@ -10,7 +10,6 @@ after the code, for a bounded number of wrong answers.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,9 +26,12 @@ from registration.models import (
     AccountEvent,
     CodePurpose,
     OneTimeCode,
-    User,
 )
-from registration.services.account import SUPPORT_PHONE, account_notice_queue
+from registration.services.account import (
+    SUPPORT_PHONE,
+    account_event_record,
+    account_notice_queue,
+)
 from registration.services.codes import CodeCheck, code_check, code_issue, mask_email
 from registration.services.secrets import normalize_security_answer
 
@@ -64,30 +66,6 @@ class ResetResult:
     attempts_left: int = 0
 
 
-def _source_ip(address: str | None) -> str | None:
-    try:
-        return str(ipaddress.ip_address(address or ""))
-    except ValueError:
-        return None
-
-
-def _audit(
-    *,
-    action: AccountAction,
-    user: User | None,
-    subject: str,
-    outcome: str,
-    source_ip: str | None,
-) -> None:
-    AccountEvent.objects.create(
-        user=user,
-        action=action,
-        subject=subject[:200],
-        outcome=outcome[:200],
-        source_ip=_source_ip(source_ip),
-    )
-
-
 # --- Buscar ID ----------------------------------------------------------------------
 
 
@@ -95,7 +73,7 @@ def _audit(
 def user_id_lookup(*, cedula: str, email: str, source_ip: str | None) -> None:
     """Email the ID. usuario to the registered address if cédula and email match an active user."""
     user = selectors.user_for_id_lookup(cedula=cedula, email=email)
-    _audit(
+    account_event_record(
         action=AccountAction.ID_LOOKUP,
         user=user,
         subject=f"cédula {cedula}, correo {mask_email(email)}",
@@ -118,7 +96,7 @@ def user_id_lookup(*, cedula: str, email: str, source_ip: str | None) -> None:
 def password_reset_request(*, username: str, source_ip: str | None) -> None:
     """Send a reset code to the registered email of this ID. usuario, if it can reset online."""
     user = selectors.user_for_password_reset(username=username)
-    _audit(
+    account_event_record(
         action=AccountAction.RESET_REQUESTED,
         user=user,
         subject=f"ID. usuario {username}",
@@ -142,7 +120,7 @@ def password_reset_code_verify(*, username: str, code: str, source_ip: str | Non
     else:
         result, row = code_check(purpose=CodePurpose.PASSWORD_RESET, code=code, user=user)
     if result == CodeCheck.OK and row is not None:
-        _audit(
+        account_event_record(
             action=AccountAction.RESET_REQUESTED,
             user=user,
             subject=f"ID. usuario {username}",
@@ -150,7 +128,7 @@ def password_reset_code_verify(*, username: str, code: str, source_ip: str | Non
             source_ip=source_ip,
         )
         return row.pk
-    _audit(
+    account_event_record(
         action=AccountAction.RESET_FAILED,
         user=user,
         subject=f"ID. usuario {username}",
@@ -209,7 +187,7 @@ def password_reset_complete(
         return ResetResult(ResetOutcome.EXPIRED)
     hashes = (holder.answer1_hash, holder.answer2_hash, holder.answer3_hash)
     if not _answers_match(hashes, answers):
-        _audit(
+        account_event_record(
             action=AccountAction.RESET_FAILED,
             user=user,
             subject=subject,
@@ -222,7 +200,7 @@ def password_reset_complete(
     user.save(update_fields=["password"])
     # A user locked out by wrong passwords can log in with the new one right away.
     axes_reset(username=user.username)
-    _audit(
+    account_event_record(
         action=AccountAction.RESET_DONE,
         user=user,
         subject=subject,

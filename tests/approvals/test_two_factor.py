@@ -283,3 +283,31 @@ def test_the_admin_needs_the_second_factor_too(reference_data: None) -> None:
     assert final == "/revision/2fa/activar/?next=%2Fadmin%2Fregistration%2Ftrustanchor%2F"
     verified = verified_login(Client(), admin_user)
     assert verified.get("/admin/registration/trustanchor/").status_code == 200
+
+
+def test_a_lost_phone_is_reset_by_command_and_the_reviewer_enrols_again(
+    reviewer: User,
+) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from registration.models import AccountEvent
+
+    verified_login(Client(), reviewer)  # has a confirmed device now
+    assert TOTPDevice.objects.filter(user=reviewer, confirmed=True).exists()
+    out = StringIO()
+    call_command(
+        "reset_second_factor", reviewer.username, "--motivo", "teléfono perdido", stdout=out
+    )
+    assert "1 dispositivo(s) eliminado(s)" in out.getvalue()
+    assert not TOTPDevice.objects.filter(user=reviewer).exists()
+    event = AccountEvent.objects.get(user=reviewer, action="second_factor_reset")
+    assert "teléfono perdido" in event.outcome
+
+    client = Client()
+    client.force_login(reviewer)
+    response = client.get("/revision/")
+    assert response.status_code == 302 and response["Location"].startswith("/revision/2fa/activar/")
+    with pytest.raises(CommandError, match="No existe"):
+        call_command("reset_second_factor", "nadie", "--motivo", "x", stdout=StringIO())
