@@ -27,8 +27,8 @@ STATUS_HELP = {
     RequestStatus.COMPANY_APPROVED: "El SENAE aprobó su solicitud. Estamos activando su usuario.",
     RequestStatus.ACTIVE: "Su usuario está activo. Ya puede iniciar sesión con su ID. usuario y contraseña.",
     RequestStatus.REJECTED: "Su solicitud fue rechazada.",
-    RequestStatus.EXPIRED: "Su solicitud caducó.",
-    RequestStatus.DISABLED: "Su usuario está deshabilitado.",
+    RequestStatus.EXPIRED: "Su solicitud caducó porque no se completó a tiempo.",
+    RequestStatus.DISABLED: "Su usuario está deshabilitado. Para habilitarlo, llame a Soporte al Cliente: 1800-223223.",
 }
 
 

@@ -89,6 +89,9 @@ def test_an_unconfirmed_request_is_reminded_once_then_expires(
     assert page.status_code == 302
     request.refresh_from_db()
     assert request.status == RequestStatus.EXPIRED and request.email_confirmed_at is None
+    status_page = Client().get(page["Location"]).content.decode()
+    assert "caducó porque no se completó a tiempo" in status_page
+    assert "registrar una nueva solicitud" in status_page
 
 
 def test_an_observed_request_is_reminded_before_it_expires(
