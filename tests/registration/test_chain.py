@@ -20,13 +20,7 @@ from registration.certificates import (
     verify_certificate,
 )
 from registration.certificates import chain as chain_module
-from registration.certificates.chain import (
-    ADOBE_PDF_SIGNING,
-    ANY_EXTENDED_KEY_USAGE,
-    DOCUMENT_SIGNING,
-    MICROSOFT_DOCUMENT_SIGNING,
-    ChainOfTrustCheck,
-)
+from registration.certificates.chain import ChainOfTrustCheck
 from registration.certificates.revocation import (
     CrlSource,
     FetchError,
@@ -35,6 +29,12 @@ from registration.certificates.revocation import (
     RevocationPolicy,
     StaticCrlSource,
     http_fetch,
+)
+from registration.certificates.signing_policy import (
+    ADOBE_PDF_SIGNING,
+    ANY_EXTENDED_KEY_USAGE,
+    DOCUMENT_SIGNING,
+    MICROSOFT_DOCUMENT_SIGNING,
 )
 from tests.support.pki_chain import (
     EMAIL_PROTECTION,
@@ -786,7 +786,7 @@ def test_an_internal_error_becomes_a_failed_finding(
     def explode(self: object, leaf: object) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(chain_module._PathFinder, "search", explode)
+    monkeypatch.setattr(chain_module.PathFinder, "search", explode)
 
     findings = checker(root).run(holder.cert, context())
 

@@ -1,0 +1,186 @@
+"""Whether the certificates on a path are fit for signing, with precise Spanish findings.
+
+Validity of every certificate, CA rights of the intermediates, key usage and
+extended key usage of the holder, weak signature hashes and keys. Used by
+``ChainOfTrustCheck`` (chain.py) before pyhanko's RFC 5280 verdict. See
+docs/certificate-validation.md.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from registration.certificates.paths import CandidateCert, CandidatePath
+from registration.certificates.verification import Finding
+
+MIN_RSA_BITS = 2048
+MIN_EC_BITS = 256
+WEAK_HASHES = frozenset({"md2", "md4", "md5", "sha1"})
+
+DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+MICROSOFT_DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.12")
+ADOBE_PDF_SIGNING = x509.ObjectIdentifier("1.2.840.113583.1.1.5")
+ANY_EXTENDED_KEY_USAGE = x509.ObjectIdentifier("2.5.29.37.0")
+SIGNING_EXTENDED_KEY_USAGES = frozenset(
+    {
+        ExtendedKeyUsageOID.EMAIL_PROTECTION,
+        ExtendedKeyUsageOID.CLIENT_AUTH,
+        MICROSOFT_DOCUMENT_SIGNING,
+        ADOBE_PDF_SIGNING,
+        ANY_EXTENDED_KEY_USAGE,
+        DOCUMENT_SIGNING,
+    }
+)
+_EKU_NAMES = {
+    ExtendedKeyUsageOID.SERVER_AUTH: "autenticación de servidor web (serverAuth)",
+    ExtendedKeyUsageOID.CODE_SIGNING: "firma de código (codeSigning)",
+    ExtendedKeyUsageOID.TIME_STAMPING: "sellado de tiempo (timeStamping)",
+    ExtendedKeyUsageOID.OCSP_SIGNING: "firma de respuestas OCSP (OCSPSigning)",
+}
+_KEY_USAGE_NAMES = {
+    "key_encipherment": "cifrado de clave (keyEncipherment)",
+    "data_encipherment": "cifrado de datos (dataEncipherment)",
+    "key_agreement": "acuerdo de claves (keyAgreement)",
+    "key_cert_sign": "firma de certificados (keyCertSign)",
+    "crl_sign": "firma de CRL (cRLSign)",
+}
+
+
+def _format_moment(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%d/%m/%Y %H:%M UTC")
+
+
+def _role(cert: CandidateCert, *, is_leaf: bool) -> str:
+    if is_leaf:
+        return "El certificado"
+    return f"El certificado de la autoridad de certificación «{cert.label}»"
+
+
+def _validity(cert: CandidateCert, at: datetime, *, is_leaf: bool) -> list[Finding]:
+    role = _role(cert, is_leaf=is_leaf)
+    not_before, not_after = cert.cert.not_valid_before_utc, cert.cert.not_valid_after_utc
+    if at < not_before:
+        message = f"{role} aún no es válido: su vigencia empieza el {_format_moment(not_before)}."
+        return [Finding("chain.not_yet_valid", message, ok=False)]
+    if at > not_after:
+        message = f"{role} venció el {_format_moment(not_after)}."
+        return [Finding("chain.expired", message, ok=False)]
+    return []
+
+
+def _weakness(cert: CandidateCert, *, is_leaf: bool, check_signature: bool = True) -> list[Finding]:
+    role = _role(cert, is_leaf=is_leaf)
+    findings = []
+    if check_signature:
+        try:
+            digest = cert.cert.signature_hash_algorithm
+            digest_name = digest.name if digest is not None else ""
+        except UnsupportedAlgorithm:
+            digest_name = "desconocido"
+        if digest_name in WEAK_HASHES or digest_name == "desconocido":
+            shown = {"sha1": "SHA-1", "md5": "MD5"}.get(digest_name, digest_name.upper())
+            message = (
+                f"{role} está firmado con un algoritmo inseguro ({shown}); "
+                "se exige SHA-256 o superior."
+            )
+            findings.append(Finding("chain.weak_algorithm", message, ok=False))
+    try:
+        key = cert.cert.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        message = f"{role} usa un tipo de clave no admitido."
+        return [*findings, Finding("chain.weak_algorithm", message, ok=False)]
+    weak = ""
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        weak = f"RSA de {key.key_size} bits; se exige al menos {MIN_RSA_BITS}"
+    elif isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < MIN_EC_BITS:
+        weak = f"curva elíptica de {key.curve.key_size} bits; se exige al menos {MIN_EC_BITS}"
+    elif isinstance(key, dsa.DSAPublicKey):
+        weak = "DSA, un algoritmo obsoleto"
+    if weak:
+        message = f"{role} tiene una clave demasiado débil ({weak})."
+        findings.append(Finding("chain.weak_algorithm", message, ok=False))
+    return findings
+
+
+def _extension(cert: x509.Certificate, kind: type[x509.ExtensionType]) -> x509.ExtensionType | None:
+    try:
+        return cert.extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _key_usage_names(usage: x509.KeyUsage) -> list[str]:
+    names = []
+    for attribute, label in _KEY_USAGE_NAMES.items():
+        try:
+            if getattr(usage, attribute):
+                names.append(label)
+        except ValueError:
+            continue
+    return names
+
+
+def leaf_findings(leaf: CandidateCert, at: datetime) -> list[Finding]:
+    """What makes the holder's certificate unfit by itself, whatever its chain."""
+    findings = _validity(leaf, at, is_leaf=True)
+    constraints = _extension(leaf.cert, x509.BasicConstraints)
+    if isinstance(constraints, x509.BasicConstraints) and constraints.ca:
+        message = (
+            "El certificado subido es el de una autoridad de certificación, no el de una "
+            "persona. Suba su propio certificado de firma electrónica."
+        )
+        findings.append(Finding("chain.leaf_is_ca", message, ok=False))
+    usage = _extension(leaf.cert, x509.KeyUsage)
+    if isinstance(usage, x509.KeyUsage) and not (
+        usage.digital_signature or usage.content_commitment
+    ):
+        allowed = ", ".join(_key_usage_names(usage)) or "ningún uso"
+        message = (
+            "El certificado no está habilitado para firma electrónica: su uso de clave no "
+            f"incluye firma digital (digitalSignature) ni no repudio (nonRepudiation); "
+            f"solo permite {allowed}."
+        )
+        findings.append(Finding("chain.key_usage", message, ok=False))
+    extended = _extension(leaf.cert, x509.ExtendedKeyUsage)
+    if isinstance(extended, x509.ExtendedKeyUsage) and not (
+        set(extended) & SIGNING_EXTENDED_KEY_USAGES
+    ):
+        allowed = ", ".join(_EKU_NAMES.get(oid, oid.dotted_string) for oid in extended)
+        message = (
+            "El certificado no está habilitado para firmar documentos: su uso extendido de "
+            f"clave solo permite {allowed or 'ningún uso'}."
+        )
+        findings.append(Finding("chain.eku", message, ok=False))
+    findings.extend(_weakness(leaf, is_leaf=True))
+    return findings
+
+
+def authority_findings(path: CandidatePath, at: datetime) -> list[Finding]:
+    """Problems of the CA certificates on one candidate path."""
+    findings: list[Finding] = []
+    for cert in path.intermediates:
+        findings.extend(_validity(cert, at, is_leaf=False))
+        constraints = _extension(cert.cert, x509.BasicConstraints)
+        usage = _extension(cert.cert, x509.KeyUsage)
+        if not (isinstance(constraints, x509.BasicConstraints) and constraints.ca):
+            message = (
+                f"El certificado «{cert.label}» de la cadena no es de una autoridad de "
+                "certificación (basicConstraints sin CA), así que no puede emitir certificados."
+            )
+            findings.append(Finding("chain.not_ca", message, ok=False))
+        elif isinstance(usage, x509.KeyUsage) and not usage.key_cert_sign:
+            message = (
+                f"La autoridad de certificación «{cert.label}» no está autorizada a firmar "
+                "certificados (su uso de clave no incluye keyCertSign)."
+            )
+            findings.append(Finding("chain.not_ca", message, ok=False))
+        findings.extend(_weakness(cert, is_leaf=False))
+    findings.extend(_validity(path.anchor, at, is_leaf=False))
+    # The anchor's self-signature proves nothing; its key strength matters.
+    findings.extend(_weakness(path.anchor, is_leaf=False, check_signature=False))
+    return findings
