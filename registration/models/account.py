@@ -42,7 +42,9 @@ class OneTimeCode(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     expires = models.DateTimeField()
-    # Claimed by the job that emails it, so a redelivered job sends nothing twice.
+    # Claimed by the job that emails it, then sent (registration/services/delivery.py),
+    # so a redelivered job sends nothing twice and a crashed one is sent again.
+    claimed = models.DateTimeField(null=True, blank=True)
     sent = models.DateTimeField(null=True, blank=True)
     used = models.DateTimeField(null=True, blank=True)
     retired = models.DateTimeField(null=True, blank=True)
@@ -118,8 +120,9 @@ class AccountNotice(models.Model):
     """An email about the account (password or email changed, the ID. usuario reminder).
 
     Written in the transaction that made the change, so a broker that is down loses
-    nothing: the beat job re-sends what is still unsent. `sent` is the claim taken
-    by the job that emails it, so a redelivered or duplicated job sends nothing twice.
+    nothing: the beat job re-sends what is still unsent. The job claims the row
+    before emailing and marks it sent after (registration/services/delivery.py), so
+    a redelivered or duplicated job sends nothing twice and a crashed one is re-sent.
     """
 
     user = models.ForeignKey(
@@ -133,6 +136,7 @@ class AccountNotice(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField()
     created = models.DateTimeField(auto_now_add=True, db_index=True)
+    claimed = models.DateTimeField(null=True, blank=True)
     sent = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -370,8 +370,11 @@ class Notification(models.Model):
     event = models.ForeignKey(RequestEvent, on_delete=models.PROTECT, related_name="+")
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    # Each channel: claimed by a worker, then sent (registration/services/delivery.py).
     email_claimed = models.DateTimeField(null=True, blank=True)
+    email_sent = models.DateTimeField(null=True, blank=True)
     sms_claimed = models.DateTimeField(null=True, blank=True)
+    sms_sent = models.DateTimeField(null=True, blank=True)
     read = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 

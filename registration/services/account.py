@@ -28,6 +28,7 @@ from registration.models import (
     User,
 )
 from registration.services.codes import CodeCheck, code_check, code_issue, code_value, mask_email
+from registration.services.delivery import deliver_once, undelivered
 
 logger = logging.getLogger(__name__)
 
@@ -108,19 +109,16 @@ def account_notice_enqueue(*, notice_id: int) -> bool:
 
 
 def account_notice_send(*, notice_id: int) -> bool:
-    """Email the notice once: the row is claimed first, so a redelivered job sends nothing."""
-    claimed = AccountNotice.objects.filter(pk=notice_id, sent__isnull=True).update(
-        sent=timezone.now()
-    )
-    if not claimed:
+    """Email the notice once (claimed first, marked sent after; see services.delivery)."""
+    notice = AccountNotice.objects.filter(pk=notice_id).first()
+    if notice is None:
         return False
-    notice = AccountNotice.objects.get(pk=notice_id)
-    try:
-        send_mail(notice.subject, notice.body, None, [notice.to])
-    except OSError:  # not sent: give the claim back so the retry (or the sweep) sends it
-        AccountNotice.objects.filter(pk=notice_id).update(sent=None)
-        raise
-    return True
+    return deliver_once(
+        AccountNotice.objects.filter(pk=notice_id),
+        claimed="claimed",
+        done="sent",
+        send=lambda: send_mail(notice.subject, notice.body, None, [notice.to]),
+    )
 
 
 def account_notices_resend_pending(*, older_than: timedelta = timedelta(minutes=2)) -> int:
@@ -130,10 +128,11 @@ def account_notices_resend_pending(*, older_than: timedelta = timedelta(minutes=
     """
     now = timezone.now()
     pending = (
-        AccountNotice.objects.filter(
-            sent__isnull=True,
-            created__lte=now - older_than,
-            created__gt=now - NOTICE_RESEND_WITHIN,
+        undelivered(
+            AccountNotice.objects.filter(created__gt=now - NOTICE_RESEND_WITHIN),
+            claimed="claimed",
+            done="sent",
+            older_than=older_than,
         )
         .order_by("created", "id")
         .values_list("pk", flat=True)

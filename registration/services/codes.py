@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from registration.models import CodePurpose, OneTimeCode, RegistrationRequest, User
+from registration.services.delivery import deliver_once, undelivered
 from registration.services.secrets import request_access_token
 
 logger = logging.getLogger(__name__)
@@ -126,12 +127,11 @@ def code_enqueue(*, code_id: int) -> None:
 def codes_resend_unsent(*, older_than: timedelta = timedelta(minutes=2)) -> int:
     """Send the live codes whose job never reached the broker (it was down at the time)."""
     now = timezone.now()
-    unsent = OneTimeCode.objects.filter(
-        sent__isnull=True,
-        used__isnull=True,
-        retired__isnull=True,
-        expires__gt=now,
-        created__lte=now - older_than,
+    unsent = undelivered(
+        OneTimeCode.objects.filter(used__isnull=True, retired__isnull=True, expires__gt=now),
+        claimed="claimed",
+        done="sent",
+        older_than=older_than,
     ).values_list("pk", flat=True)
     count = 0
     for pk in unsent:
@@ -141,7 +141,7 @@ def codes_resend_unsent(*, older_than: timedelta = timedelta(minutes=2)) -> int:
 
 
 def code_send(*, code_id: int) -> bool:
-    """Email the code once: the row is claimed first, so a redelivered job sends nothing."""
+    """Email the code once (claimed first, marked sent after; see services.delivery)."""
     code = (
         OneTimeCode.objects.select_related("request")
         .filter(pk=code_id, used__isnull=True, retired__isnull=True)
@@ -149,21 +149,18 @@ def code_send(*, code_id: int) -> bool:
     )
     if code is None or code.expires <= timezone.now():
         return False
-    claimed = OneTimeCode.objects.filter(pk=code.pk, sent__isnull=True).update(sent=timezone.now())
-    if not claimed:
-        return False
     body = BODIES[CodePurpose(code.purpose)].format(
         code=code_value(code),
         tracking=code.request.tracking_number if code.request else "",
         link=_status_link(code.request) if code.request else "",
         minutes=settings.ECUAPASS_CODE_TTL_MINUTES,
     )
-    try:
-        send_mail(SUBJECTS[CodePurpose(code.purpose)], body, None, [code.email])
-    except OSError:  # not sent: give the claim back so the retry can send it
-        OneTimeCode.objects.filter(pk=code.pk).update(sent=None)
-        raise
-    return True
+    return deliver_once(
+        OneTimeCode.objects.filter(pk=code.pk),
+        claimed="claimed",
+        done="sent",
+        send=lambda: send_mail(SUBJECTS[CodePurpose(code.purpose)], body, None, [code.email]),
+    )
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from registration.models import (
     RequestStatus,
     User,
 )
+from registration.services.delivery import deliver_once, undelivered
 from registration.services.secrets import request_access_token
 from registration.sms import sms_backend
 
@@ -101,19 +103,6 @@ def notification_enqueue(*, notification_id: int) -> None:
         logger.warning("Could not enqueue notification %s", notification_id, exc_info=True)
 
 
-def _claim(notification_id: int, field: str) -> bool:
-    """Take a channel for sending; only one delivery of a notification ever gets it."""
-    return bool(
-        Notification.objects.filter(pk=notification_id, **{f"{field}__isnull": True}).update(
-            **{field: timezone.now()}
-        )
-    )
-
-
-def _unclaim(notification_id: int, field: str) -> None:
-    Notification.objects.filter(pk=notification_id).update(**{field: None})
-
-
 def notification_deliver(*, notification_id: int) -> None:
     """Send the email, and the SMS if the applicant chose it; each at most once."""
     notification = (
@@ -132,25 +121,39 @@ def notification_deliver(*, notification_id: int) -> None:
         if user is not None
         else (request.recibir_sms, request.celular)
     )
-    if _claim(notification.pk, "email_claimed"):
-        try:
-            send_mail(notification.subject, notification.body, None, [email])
-        except OSError:  # not sent: give the claim back so the retry can send it
-            _unclaim(notification.pk, "email_claimed")
-            raise
-    if wants_sms and mobile and _claim(notification.pk, "sms_claimed"):
-        try:
-            sms_backend().send(to=mobile, text=notification.body.split("\n", 1)[0])
-        except OSError:
-            _unclaim(notification.pk, "sms_claimed")
-            raise
+    row = Notification.objects.filter(pk=notification.pk)
+    deliver_once(
+        row,
+        claimed="email_claimed",
+        done="email_sent",
+        send=lambda: send_mail(notification.subject, notification.body, None, [email]),
+    )
+    if wants_sms and mobile:
+        deliver_once(
+            row,
+            claimed="sms_claimed",
+            done="sms_sent",
+            send=lambda: sms_backend().send(to=mobile, text=notification.body.split("\n", 1)[0]),
+        )
+
+
+# Older messages are news nobody needs any more; they stay in the Buzón.
+RESEND_WITHIN = timedelta(days=2)
+# The same choice notification_deliver makes: the active user's, else the request's.
+_WANTS_SMS = (
+    Q(request__user__isnull=False, request__user__recibir_sms=True) & ~Q(request__user__celular="")
+) | (Q(request__user__isnull=True, request__recibir_sms=True) & ~Q(request__celular=""))
 
 
 def notifications_resend_pending(*, older_than: timedelta = timedelta(minutes=2)) -> int:
-    """Send what never left (broker down at the time)."""
-    pending = Notification.objects.filter(
-        email_claimed__isnull=True, created__lte=timezone.now() - older_than
-    ).values_list("pk", flat=True)
+    """Send what never left (broker down at the time, or a worker died mid-send).
+
+    The job skips a channel already sent, so re-sending for one channel is harmless.
+    """
+    recent = Notification.objects.filter(created__gt=timezone.now() - RESEND_WITHIN)
+    email = undelivered(recent, claimed="email_claimed", done="email_sent", older_than=older_than)
+    sms = undelivered(recent, claimed="sms_claimed", done="sms_sent", older_than=older_than)
+    pending = (email | sms.filter(_WANTS_SMS)).values_list("pk", flat=True).distinct()
     count = 0
     for pk in pending:
         notification_enqueue(notification_id=pk)

@@ -230,3 +230,22 @@ def test_a_code_the_broker_never_got_is_sent_by_the_beat_sweep(
     sent.clear()
     resend_pending_notifications.run()  # sent now: nothing more to do
     assert sent == []
+
+
+def test_a_code_whose_worker_died_mid_send_is_sent_again(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    request = submit(good_certificate, confirm=False)
+    code = _latest_code(request)
+    # Claimed 11 minutes ago and never marked sent: that worker is gone.
+    OneTimeCode.objects.filter(pk=code.pk).update(claimed=timezone.now() - timedelta(minutes=11))
+    assert services.codes_resend_unsent() == 1
+    send_one_time_code.run(code.pk)
+    assert len(mail.outbox) == 1
+    code.refresh_from_db()
+    assert code.sent is not None
+    assert services.codes_resend_unsent() == 0

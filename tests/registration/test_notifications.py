@@ -51,6 +51,10 @@ def test_no_sms_when_the_applicant_chose_not_to_receive_them(
     deliver_notification.run(Notification.objects.get(request=request).pk)
     assert len(mail.outbox) == 1
     assert not [r for r in caplog.records if r.name == "registration.sms"]
+    # An SMS nobody wants is not "undelivered": the sweep leaves it alone.
+    from datetime import timedelta
+
+    assert services.notifications_resend_pending(older_than=timedelta(0)) == 0
 
 
 def test_observed_rejected_and_active_are_notified_and_reach_the_mailbox(
@@ -139,7 +143,24 @@ def test_undelivered_notifications_are_resent_by_the_sweep(
 ) -> None:
     from datetime import timedelta
 
+    from django.utils import timezone
+
     submit(good_certificate)
+    assert services.notifications_resend_pending(older_than=timedelta(0)) == 1  # never sent
+    notification = Notification.objects.get()
+    deliver_notification.run(notification.pk)
+    assert len(mail.outbox) == 1
+    assert services.notifications_resend_pending(older_than=timedelta(0)) == 0  # email and SMS sent
+
+    # A worker that claimed the email and died before sending: a live one may still be
+    # at it for a while (nothing to do), after the lease the email is sent again.
+    now = timezone.now()
+    Notification.objects.update(email_sent=None, email_claimed=now - timedelta(minutes=1))
+    assert services.notifications_resend_pending(older_than=timedelta(0)) == 0
+    deliver_notification.run(notification.pk)  # a duplicate message meanwhile sends nothing
+    assert len(mail.outbox) == 1
+    Notification.objects.update(email_claimed=now - timedelta(minutes=11))
     assert services.notifications_resend_pending(older_than=timedelta(0)) == 1
-    Notification.objects.update(email_claimed="2026-01-01T00:00:00Z")
+    deliver_notification.run(notification.pk)
+    assert len(mail.outbox) == 2
     assert services.notifications_resend_pending(older_than=timedelta(0)) == 0
