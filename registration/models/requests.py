@@ -349,6 +349,7 @@ class StagedCertificate(models.Model):
 
 class NotificationKind(models.TextChoices):
     SUBMITTED = "submitted", "Solicitud registrada"
+    CERT_FAILED = "cert_failed", "Certificado no verificado"
     OBSERVED = "observed", "Solicitud observada"
     REJECTED = "rejected", "Solicitud rechazada"
     ACTIVE = "active", "Usuario activo"

@@ -20,6 +20,7 @@ from registration.models import (
     RequestStatus,
     User,
 )
+from registration.selectors import request_verification_reasons
 from registration.services.delivery import deliver_once, undelivered
 from registration.services.secrets import request_access_token
 from registration.sms import sms_backend
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 NOTIFY_ON = {
     RequestStatus.SUBMITTED: NotificationKind.SUBMITTED,
+    RequestStatus.VERIFICATION_FAILED: NotificationKind.CERT_FAILED,
     RequestStatus.OBSERVED: NotificationKind.OBSERVED,
     RequestStatus.REJECTED: NotificationKind.REJECTED,
     RequestStatus.ACTIVE: NotificationKind.ACTIVE,
@@ -35,6 +37,7 @@ NOTIFY_ON = {
 }
 TEXTS = {
     NotificationKind.SUBMITTED: "Registramos su solicitud {n}. {detail}",
+    NotificationKind.CERT_FAILED: "No pudimos verificar el certificado digital de su solicitud {n}: {detail} Corríjala desde su enlace de seguimiento.",
     NotificationKind.OBSERVED: "El SENAE observó su solicitud {n}: {detail} Corríjala desde su enlace de seguimiento.",
     NotificationKind.REJECTED: "El SENAE rechazó su solicitud {n}. Motivo: {detail}",
     NotificationKind.ACTIVE: "Su usuario {user} está activo. Ya puede iniciar sesión en ECUAPASS.",
@@ -52,6 +55,9 @@ def _detail(kind: NotificationKind, request: RegistrationRequest, event: Request
         return "Estamos verificando su certificado digital."
     if kind == NotificationKind.OBSERVED:
         return request.observation or event.comment
+    if kind == NotificationKind.CERT_FAILED:
+        reasons = request_verification_reasons(request=request)
+        return "; ".join(reasons[:3]) + "." if reasons else event.comment
     if kind == NotificationKind.REJECTED:
         return request.rejection_reason or event.comment
     return event.comment

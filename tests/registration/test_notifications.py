@@ -164,3 +164,25 @@ def test_undelivered_notifications_are_resent_by_the_sweep(
     deliver_notification.run(notification.pk)
     assert len(mail.outbox) == 2
     assert services.notifications_resend_pending(older_than=timedelta(0)) == 0
+
+
+def test_a_failed_certificate_check_tells_the_applicant_why_and_what_to_do(
+    submit: Callable[..., RegistrationRequest],
+) -> None:
+    from registration.models import RequestStatus
+    from tests.support import pki
+
+    stranger = pki.make_leaf(
+        pki.make_ca("CA Desconocida"), cedula=pki.DEFAULT_CEDULA, ruc=pki.COMPANY_RUC
+    )
+    request = submit(pki.to_der(stranger[0]), signer=stranger)
+    run_pending_jobs(request)
+    assert request.status == RequestStatus.VERIFICATION_FAILED
+    message = Notification.objects.get(request=request, kind="cert_failed")
+    assert "No pudimos verificar el certificado digital" in message.body
+    assert "Corríjala desde su enlace de seguimiento" in message.body
+    assert "/solicitud-del-uso/estado/" in message.body
+    from registration.selectors import request_verification_reasons
+
+    first_reason = request_verification_reasons(request=request)[0]
+    assert first_reason in message.body
