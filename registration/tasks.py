@@ -56,3 +56,8 @@ def send_account_notice(self: Task, notice_id: int) -> None:
         services.account_notice_send(notice_id=notice_id)
     except OSError as exc:  # SMTP briefly unavailable; the service gave the claim back
         raise self.retry(exc=exc, countdown=15 * 2**self.request.retries) from exc
+
+
+@shared_task(acks_late=True)
+def purge_old_codes_and_notices() -> dict[str, int]:
+    return {"codes": services.codes_purge(), "notices": services.account_notices_purge()}

@@ -55,6 +55,10 @@ app.conf.beat_schedule = {
         "task": "approvals.tasks.sweep_waiting_requests",
         "schedule": float(os.environ.get("ECUAPASS_WAITING_SWEEP_INTERVAL", "900")),
     },
+    "purge-old-codes-and-notices": {
+        "task": "registration.tasks.purge_old_codes_and_notices",
+        "schedule": 24 * 3600.0,
+    },
     "purge-stale-staged-certificates": {
         "task": "registration.tasks.purge_stale_staged_certificates",
         "schedule": 6 * 3600.0,

@@ -140,6 +140,12 @@ def account_notices_resend_pending(*, older_than: timedelta = timedelta(minutes=
     return sum(account_notice_enqueue(notice_id=pk) for pk in pending)
 
 
+def account_notices_purge(*, older_than: timedelta = timedelta(days=90)) -> int:
+    """Forget the text of old notices; the account audit (AccountEvent) keeps what happened."""
+    deleted, _ = AccountNotice.objects.filter(created__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
 def _when() -> str:
     return timezone.localtime().strftime("%d/%m/%Y %H:%M")
 

@@ -140,6 +140,12 @@ def codes_resend_unsent(*, older_than: timedelta = timedelta(minutes=2)) -> int:
     return count
 
 
+def codes_purge(*, older_than: timedelta = timedelta(days=30)) -> int:
+    """Forget codes that can no longer be used (expired, used or retired) after a while."""
+    deleted, _ = OneTimeCode.objects.filter(expires__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
 def code_send(*, code_id: int) -> bool:
     """Email the code once (claimed first, marked sent after; see services.delivery)."""
     code = (

@@ -249,3 +249,37 @@ def test_a_code_whose_worker_died_mid_send_is_sent_again(
     code.refresh_from_db()
     assert code.sent is not None
     assert services.codes_resend_unsent() == 0
+
+
+def test_old_codes_and_notices_are_purged_and_recent_ones_kept(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registration.models import AccountNotice
+    from registration.tasks import purge_old_codes_and_notices
+    from workflow.celery import app
+
+    request = submit(good_certificate, confirm=False)
+    recent = _latest_code(request)
+    old = OneTimeCode.objects.create(
+        purpose=CodePurpose.EMAIL_CONFIRM,
+        request=request,
+        email=request.email,
+        nonce="x",
+        expires=timezone.now() - timedelta(days=31),
+        retired=timezone.now() - timedelta(days=31),
+    )
+    old_notice = AccountNotice.objects.create(to="a@example.com", subject="s", body="b")
+    AccountNotice.objects.filter(pk=old_notice.pk).update(
+        created=timezone.now() - timedelta(days=91)
+    )
+    new_notice = AccountNotice.objects.create(to="a@example.com", subject="s", body="b")
+    assert purge_old_codes_and_notices.run() == {"codes": 1, "notices": 1}
+    assert list(OneTimeCode.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not OneTimeCode.objects.filter(pk=old.pk).exists()
+    assert list(AccountNotice.objects.values_list("pk", flat=True)) == [new_notice.pk]
+    tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "registration.tasks.purge_old_codes_and_notices" in tasks
