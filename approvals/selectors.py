@@ -556,3 +556,40 @@ def previous_reviewer(*, request_id: int) -> User | None:
     if reviewer.pk == request.user_id or (reviewer.cedula and reviewer.cedula == request.cedula):
         return None
     return reviewer
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    pk: int
+    username: str
+    name: str
+    roles: str
+    has_device: bool
+    last_login: datetime | None
+
+
+def staff_members() -> list[StaffMember]:
+    """SENAE reviewers and supervisors, with whether they have an authenticator."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    users = (
+        User.objects.filter(is_active=True, groups__name__in=STAFF_GROUPS)
+        .annotate(has_device=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
+        .prefetch_related("groups")
+        .distinct()
+        .order_by("username")
+    )
+    return [
+        StaffMember(
+            pk=u.pk,
+            username=u.username,
+            name=u.get_full_name(),
+            roles=", ".join(sorted(g.name for g in u.groups.all() if g.name in STAFF_GROUPS)),
+            has_device=u.has_device,
+            last_login=u.last_login,
+        )
+        for u in users
+    ]
+
+
+STAFF_GROUPS = ("SENAE revisor", "SENAE supervisor")

@@ -178,7 +178,43 @@ def totp_token_verify(*, user: Any, token: str) -> Any:
 # --- Access -------------------------------------------------------------------------
 
 
-def totp_devices_reset(*, user: Any, actor_label: str, reason: str) -> int:
+def totp_devices_reset_by(*, actor: Any, user: Any, reason: str, source_ip: str | None) -> int:
+    """A supervisor resets a colleague's second factor (lost phone); the person is told.
+
+    Nobody resets their own from the portal, and a reason is required: the
+    reset leaves the password as the only factor until the person enrols again.
+    """
+    from registration import services as registration_services
+
+    reason = " ".join(reason.split())
+    if not reason:
+        raise TwoFactorError("Indique el motivo del restablecimiento.")
+    if actor.pk == user.pk:
+        raise TwoFactorError("No puede restablecer su propio segundo factor.")
+    if not needs_second_factor(user):
+        raise TwoFactorError(f"{user.username} no es personal del SENAE.")
+    with transaction.atomic():
+        deleted = totp_devices_reset(
+            user=user, actor_label=actor.username, reason=reason, source_ip=source_ip
+        )
+        if user.email:
+            registration_services.account_notice_queue(
+                user=user,
+                to=user.email,
+                subject="ECUAPASS: su segundo factor fue restablecido",
+                body=(
+                    f"{actor.username} restableció el segundo factor (TOTP) de su usuario "
+                    f"{user.username}. En su próximo inicio de sesión registrará un "
+                    "autenticador nuevo.\n\nSi usted no lo pidió, avise de inmediato a su "
+                    "supervisor o a Soporte al Cliente: 1800-223223."
+                ),
+            )
+    return deleted
+
+
+def totp_devices_reset(
+    *, user: Any, actor_label: str, reason: str, source_ip: str | None = None
+) -> int:
     """Forget a staff member's authenticator (lost or replaced phone); audited.
 
     They enrol a new one at their next login. Whoever runs this must have
@@ -195,7 +231,7 @@ def totp_devices_reset(*, user: Any, actor_label: str, reason: str) -> int:
             user=user,
             subject=f"ID. usuario {user.username}",
             outcome=f"{deleted} dispositivo(s) eliminado(s) por {actor_label}: {reason}"[:200],
-            source_ip=None,
+            source_ip=source_ip,
         )
     return int(deleted)
 

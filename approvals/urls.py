@@ -15,6 +15,12 @@ urlpatterns = [
     path("tarea/<int:task_pk>/liberar/", views.review_release, name="release"),
     path("tarea/<int:task_pk>/reasignar/", views.review_reassign, name="reassign"),
     path("tarea/<int:task_pk>/decidir/", views.review_decide, name="decide"),
+    path("personal/", views.staff, name="staff"),
+    path(
+        "personal/<int:user_pk>/restablecer-2fa/",
+        views.staff_second_factor_reset,
+        name="staff_second_factor_reset",
+    ),
     path("trabajos-fallidos/", views.failed_jobs, name="failed_jobs"),
     path("trabajos-fallidos/<int:task_pk>/reintentar/", views.job_retry, name="job_retry"),
 ]

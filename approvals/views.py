@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from approvals import charts, selectors, services
+from approvals import charts, selectors, services, two_factor
 from approvals.forms import DecisionForm, ReassignForm
 from approvals.two_factor import staff_verified_required
 from registration import selectors as registration_selectors
@@ -266,3 +266,33 @@ def job_retry(request: HttpRequest, task_pk: int) -> HttpResponse:
     else:
         messages.success(request, "El trabajo se reintentará.")
     return redirect("approvals:failed_jobs")
+
+
+@supervisor_required
+@require_GET
+def staff(request: HttpRequest) -> HttpResponse:
+    return render(request, "approvals/staff.html", {"members": selectors.staff_members()})
+
+
+@supervisor_required
+@require_POST
+def staff_second_factor_reset(request: HttpRequest, user_pk: int) -> HttpResponse:
+    user = User.objects.filter(pk=user_pk, is_active=True).first()
+    if user is None:
+        raise Http404("Usuario no encontrado")
+    try:
+        deleted = two_factor.totp_devices_reset_by(
+            actor=_actor(request),
+            user=user,
+            reason=request.POST.get("motivo", ""),
+            source_ip=client_address(request),
+        )
+    except two_factor.TwoFactorError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Segundo factor de {user.username} restablecido ({deleted} dispositivo(s)). "
+            "Registrará uno nuevo en su próximo inicio de sesión.",
+        )
+    return redirect("approvals:staff")

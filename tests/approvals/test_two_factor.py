@@ -311,3 +311,43 @@ def test_a_lost_phone_is_reset_by_command_and_the_reviewer_enrols_again(
     assert response.status_code == 302 and response["Location"].startswith("/revision/2fa/activar/")
     with pytest.raises(CommandError, match="No existe"):
         call_command("reset_second_factor", "nadie", "--motivo", "x", stdout=StringIO())
+
+
+def test_a_supervisor_resets_a_reviewers_second_factor_from_the_portal(
+    reviewer: User, supervisor: User, second_reviewer: User
+) -> None:
+    from django.core import mail
+
+    from registration.models import AccountEvent
+    from registration.tasks import send_account_notice
+
+    User.objects.filter(pk=reviewer.pk).update(email="revisor@aduana.gob.ec")
+    verified_login(Client(), reviewer)
+    boss = verified_login(Client(), supervisor)
+    page = boss.get("/revision/personal/").content.decode()
+    assert reviewer.username in page and "Registrado" in page
+    url = f"/revision/personal/{reviewer.pk}/restablecer-2fa/"
+
+    no_reason = boss.post(url, {"motivo": "  "}, follow=True).content.decode()
+    assert "Indique el motivo" in no_reason
+    assert TOTPDevice.objects.filter(user=reviewer).exists()
+
+    done = boss.post(url, {"motivo": "Perdió el teléfono"}, follow=True).content.decode()
+    assert f"Segundo factor de {reviewer.username} restablecido" in done
+    assert not TOTPDevice.objects.filter(user=reviewer).exists()
+    event = AccountEvent.objects.get(user=reviewer, action="second_factor_reset")
+    assert supervisor.username in event.outcome and "Perdió el teléfono" in event.outcome
+    from registration.models import AccountNotice
+
+    notice = AccountNotice.objects.get(user=reviewer)
+    send_account_notice.run(notice.pk)
+    assert mail.outbox[-1].to == ["revisor@aduana.gob.ec"]
+    assert supervisor.username in mail.outbox[-1].body
+
+    # Not their own, and not for a plain reviewer.
+    own = boss.post(f"/revision/personal/{supervisor.pk}/restablecer-2fa/", {"motivo": "x"})
+    assert own.status_code == 302
+    assert TOTPDevice.objects.filter(user=supervisor).exists()
+    peer = verified_login(Client(), second_reviewer)
+    assert peer.get("/revision/personal/").status_code == 403
+    assert peer.post(url, {"motivo": "x"}).status_code == 403
