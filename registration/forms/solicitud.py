@@ -27,7 +27,7 @@ from registration.models import (
     SecurityQuestion,
     User,
 )
-from registration.services.lifecycle import CERTIFICATES_ITEM
+from registration.services.correction import CERTIFICATES_ITEM
 
 
 class CompanyFieldsMixin(forms.Form):

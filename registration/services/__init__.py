@@ -7,11 +7,6 @@ an allowed source state, an append-only history row in the same transaction).
 from registration.services.account import (
     ACCOUNT_MESSAGES,
     AccountResult,
-    account_event_record,
-    account_notice_queue,
-    account_notice_send,
-    account_notices_purge,
-    account_notices_resend_pending,
     email_change_confirm,
     email_change_request,
     email_change_resend,
@@ -37,7 +32,7 @@ from registration.services.common import (
     TransitionNotAllowed,
     request_note,
 )
-from registration.services.lifecycle import (
+from registration.services.correction import (
     CERTIFICATES_ITEM,
     CORRECTABLE_FIELDS,
     OCES_ITEM,
@@ -45,12 +40,21 @@ from registration.services.lifecycle import (
     correctable_items,
     correction_item_label,
     removable_certificate_ids,
+    request_resubmit,
+)
+from registration.services.lifecycle import (
     request_activate,
     request_approve,
     request_observe,
     request_record_job_failure,
     request_reject,
-    request_resubmit,
+)
+from registration.services.notices import (
+    account_event_record,
+    account_notice_queue,
+    account_notice_send,
+    account_notices_purge,
+    account_notices_resend_pending,
 )
 from registration.services.notifications import (
     mailbox_mark_read,

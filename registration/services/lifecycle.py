@@ -1,11 +1,9 @@
-"""The request after submission: verification, decisions, corrections, activation."""
+"""The request after submission: verification failures noted, decisions, activation."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -15,31 +13,17 @@ from django.utils import timezone
 from registration import certificates
 from registration.models import (
     CertificateBinding,
-    CodePurpose,
     Company,
     RegistrationRequest,
     RequestStatus,
     User,
 )
-from registration.selectors import request_verification_reasons
-from registration.services.codes import code_issue
 from registration.services.common import (
-    APPLICANT_ACTOR,
     ActivationConflict,
-    SubmissionConflict,
-    TransitionNotAllowed,
     locked_request,
     request_note,
     transition,
 )
-from registration.services.submission import (
-    OceEntry,
-    UploadedCertificate,
-    availability_errors,
-    oce_rows_create,
-    store_certificates,
-)
-from registration.services.versions import FIELD_LABELS, request_version_record
 
 logger = logging.getLogger(__name__)
 
@@ -115,267 +99,6 @@ def request_reject(
         source_ip=source_ip,
         rejection_reason=reason,
     )
-
-
-@dataclass(frozen=True)
-class CorrectionData:
-    """What the applicant sent back. A field left as None was not sent and stays as it is.
-
-    `request_resubmit` accepts only the items `correctable_items` allows.
-    """
-
-    ruc: str | None = None
-    razon_social: str | None = None
-    direccion_empresa: str | None = None
-    telefono_empresa: str | None = None
-    cedula: str | None = None
-    nombre_usuario: str | None = None
-    email: str | None = None
-    # The whole "Tipo de OCEs" table as corrected (None: not sent).
-    oces: tuple[OceEntry, ...] | None = None
-    new_files: tuple[UploadedCertificate, ...] = ()
-    remove_file_ids: tuple[int, ...] = ()
-    ruc_warnings: tuple[str, ...] = ()
-    # A new signed challenge (needed when the certificate changes).
-    possession_challenge: str = ""
-    possession_signature: bytes = b""
-    source_ip: str | None = None
-
-
-# The request's own fields an applicant can be asked to correct (approvals.forms.OBSERVABLE_FIELDS).
-CORRECTABLE_FIELDS = (
-    "ruc",
-    "razon_social",
-    "direccion_empresa",
-    "telefono_empresa",
-    "cedula",
-    "nombre_usuario",
-    "email",
-)
-# The other items a reviewer can observe: the OCE table, and the certificate files
-# (each observed as "archivo:<name>"; "certificados" stands for all of them).
-OCES_ITEM = "oces"
-CERTIFICATES_ITEM = "certificados"
-FILE_ITEM_PREFIX = "archivo:"
-# A failed verification matched the certificate's identity against these.
-IDENTITY_FIELDS = ("ruc", "cedula")
-
-
-def correctable_items(*, request: RegistrationRequest) -> frozenset[str]:
-    """What the applicant may change now: names of CORRECTABLE_FIELDS, "oces", "certificados".
-
-    - Observed: only what the reviewer observed. An observed certificate file
-      opens the certificates (add, remove, and sign the challenge again). An
-      observation that names nothing (made before reviewers named items) opens
-      every item, so such an applicant is not stuck.
-    - Verification failed: the certificates and the signed challenge, which is
-      what failed, plus the RUC and the cédula, because the certificate's
-      identity is matched against them and a typo there fails a good
-      certificate. The rest was not checked, so it stays as sent.
-    - Any other state: nothing.
-    """
-    if request.status == RequestStatus.VERIFICATION_FAILED:
-        return frozenset({CERTIFICATES_ITEM, *IDENTITY_FIELDS})
-    if request.status != RequestStatus.OBSERVED:
-        return frozenset()
-    observed = [str(item) for item in request.observed_items or []]
-    if not observed:
-        return frozenset({*CORRECTABLE_FIELDS, OCES_ITEM, CERTIFICATES_ITEM})
-    items = {item for item in observed if item in (*CORRECTABLE_FIELDS, OCES_ITEM)}
-    if any(item == CERTIFICATES_ITEM or item.startswith(FILE_ITEM_PREFIX) for item in observed):
-        items.add(CERTIFICATES_ITEM)
-    return frozenset(items)
-
-
-def removable_certificate_ids(*, request: RegistrationRequest) -> frozenset[int] | None:
-    """The uploaded files a correction may remove: None for any, else only the observed ones.
-
-    A reviewer who observed one file (`archivo:<name>`) opens that file for
-    replacement; the applicant may add files, but the others stay.
-    """
-    observed = [str(item) for item in request.observed_items or []]
-    if request.status != RequestStatus.OBSERVED or CERTIFICATES_ITEM in observed:
-        return None
-    names = {i.removeprefix(FILE_ITEM_PREFIX) for i in observed if i.startswith(FILE_ITEM_PREFIX)}
-    if not names:
-        return None
-    return frozenset(c.pk for c in request.certificates.all() if c.original_name in names)
-
-
-def correction_item_label(item: str) -> str:
-    """An observed item as the applicant and the reviewer read it."""
-    if item.startswith(FILE_ITEM_PREFIX):
-        return f"Archivo {item.removeprefix(FILE_ITEM_PREFIX)}"
-    if item == OCES_ITEM:
-        return "Tipo de OCEs"
-    if item == CERTIFICATES_ITEM:
-        return "Certificado digital"
-    return FIELD_LABELS.get(item, item)
-
-
-def _oce_key(entry: OceEntry) -> tuple[int, str, int, int, str]:
-    return (
-        entry.oce_type_id,
-        entry.code,
-        entry.start_month,
-        entry.start_year,
-        entry.end_date.isoformat(),
-    )
-
-
-def _current_oces(request: RegistrationRequest) -> list[OceEntry]:
-    return [
-        OceEntry(
-            oce_type_id=row.oce_type_id,
-            code=row.code,
-            start_month=row.start_month,
-            start_year=row.start_year,
-            end_date=row.end_date,
-        )
-        for row in request.oces.order_by("id")
-    ]
-
-
-def _refuse_outside(
-    request: RegistrationRequest, data: CorrectionData, allowed: frozenset[str]
-) -> None:
-    """The real guard: a change to anything not open for correction is refused, whatever sent it."""
-    errors: dict[str, str] = {}
-    for name in CORRECTABLE_FIELDS:
-        new = getattr(data, name)
-        if name not in allowed and new is not None and new != getattr(request, name):
-            errors[name] = (
-                f"«{FIELD_LABELS[name]}» no está abierto a corrección: no se puede cambiar."
-            )
-    if (
-        OCES_ITEM not in allowed
-        and data.oces is not None
-        and sorted(map(_oce_key, data.oces)) != sorted(map(_oce_key, _current_oces(request)))
-    ):
-        errors[OCES_ITEM] = "«Tipo de OCEs» no está abierto a corrección: no se puede cambiar."
-    if CERTIFICATES_ITEM not in allowed and (
-        data.new_files or data.remove_file_ids or data.possession_signature
-    ):
-        errors[CERTIFICATES_ITEM] = (
-            "Los certificados digitales no están abiertos a corrección: no se pueden cambiar."
-        )
-    removable = removable_certificate_ids(request=request)
-    if removable is not None and set(data.remove_file_ids) - removable:
-        errors[CERTIFICATES_ITEM] = "Solo puede eliminar los archivos que el revisor observó."
-    if errors:
-        raise SubmissionConflict(errors)
-
-
-def _answering(request: RegistrationRequest) -> dict[str, Any]:
-    """What the correction answers: the reviewer's observation, or why verification failed."""
-    if request.status == RequestStatus.OBSERVED:
-        return {
-            "status": request.status,
-            "observation": request.observation,
-            "observed_items": list(request.observed_items or []),
-            "by": request.decided_by.username if request.decided_by else "",
-            "at": request.decided_at.isoformat() if request.decided_at else "",
-        }
-    return {
-        "status": request.status,
-        "reasons": request_verification_reasons(request=request),
-        "at": request.verified_at.isoformat() if request.verified_at else "",
-    }
-
-
-def _oces_replace(request: RegistrationRequest, oces: tuple[OceEntry, ...]) -> bool:
-    """Replace the OCE table with the corrected one; False when nothing changed."""
-    if not oces:
-        raise SubmissionConflict({OCES_ITEM: "Agregue al menos un OCE (tipo, código e inicio)."})
-    codes = [o.code for o in oces]
-    if len(set(codes)) != len(codes):
-        raise SubmissionConflict({OCES_ITEM: "Hay códigos de OCE repetidos."})
-    if sorted(map(_oce_key, oces)) == sorted(map(_oce_key, _current_oces(request))):
-        return False
-    request.oces.all().delete()
-    oce_rows_create(request, oces)
-    return True
-
-
-@transaction.atomic
-def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRequest:
-    """The applicant's corrections; the request goes back to certificate verification.
-
-    Only the items `correctable_items` allows may change (anything else is a
-    SubmissionConflict, even if the form was bypassed). Each resubmission is
-    kept as a new RequestVersion; a request sent before versions existed first
-    gets its state before the correction recorded as version 1. A new email
-    must be confirmed again (the flow reads `email_confirmed_at`).
-
-    Runs inside the flow lock (approvals.services.correction_submit).
-    """
-    request = locked_request(request_id)
-    if not request.is_correctable:
-        raise TransitionNotAllowed("Esta solicitud no está abierta a correcciones.")
-    _refuse_outside(request, data, correctable_items(request=request))
-    if not request.versions.exists():
-        request_version_record(request=request)
-    answering = _answering(request)
-    changed_fields: list[str] = []
-    for name in CORRECTABLE_FIELDS:
-        new = getattr(data, name)
-        if new is not None and getattr(request, name) != new:
-            changed_fields.append(name)
-            setattr(request, name, new)
-    taken = availability_errors(
-        cedula=request.cedula if "cedula" in changed_fields else "",
-        email=request.email if "email" in changed_fields else "",
-    )
-    if taken:
-        raise SubmissionConflict(taken)
-    described = [FIELD_LABELS[name] for name in changed_fields]
-    update_fields = [*changed_fields]
-    if data.ruc is not None:
-        request.ruc_warnings = list(data.ruc_warnings)
-        update_fields.append("ruc_warnings")
-    if "email" in changed_fields:
-        request.email_confirmed_at = None
-        update_fields.append("email_confirmed_at")
-    if data.oces is not None and _oces_replace(request, data.oces):
-        described.append("Tipo de OCEs")
-    if data.possession_signature:
-        request.possession_challenge = data.possession_challenge
-        request.possession_signature = data.possession_signature
-        update_fields.extend(["possession_challenge", "possession_signature"])
-        described.append("firma del reto")
-    if data.remove_file_ids:
-        request.certificates.filter(pk__in=data.remove_file_ids).delete()
-    # A file the request already holds is not added twice.
-    held = set(request.certificates.values_list("sha256", flat=True))
-    new_files = [f for f in data.new_files if hashlib.sha256(f.content).hexdigest() not in held]
-    store_certificates(request, new_files)
-    if not request.certificates.exists():
-        raise SubmissionConflict({CERTIFICATES_ITEM: "Adjunte al menos un certificado digital."})
-    if new_files or data.remove_file_ids:
-        described.append("certificados")
-    try:
-        with transaction.atomic():
-            transition(
-                request,
-                allowed_from=[RequestStatus.OBSERVED, RequestStatus.VERIFICATION_FAILED],
-                to=RequestStatus.SUBMITTED,
-                actor_label=APPLICANT_ACTOR,
-                source_ip=data.source_ip,
-                comment="Corregida por el solicitante"
-                + (f" ({', '.join(described)})." if described else " sin cambios."),
-                update_fields=update_fields,
-            )
-    except IntegrityError as exc:
-        # Lost a race for the cédula against another applicant's request.
-        raise SubmissionConflict(
-            availability_errors(cedula=request.cedula)
-            or {"cedula": "Ya existe una solicitud en trámite con esta Doc. Identificación."}
-        ) from exc
-    if "email" in changed_fields:
-        # The flow waits for this code before verifying again (as after Registrar).
-        code_issue(purpose=CodePurpose.EMAIL_CONFIRM, email=request.email, request=request)
-    request_version_record(request=request, answering=answering)
-    return request
 
 
 def _company_upsert(request: RegistrationRequest) -> Company:

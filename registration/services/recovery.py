@@ -27,12 +27,9 @@ from registration.models import (
     CodePurpose,
     OneTimeCode,
 )
-from registration.services.account import (
-    SUPPORT_PHONE,
-    account_event_record,
-    account_notice_queue,
-)
+from registration.services.account import SUPPORT_PHONE
 from registration.services.codes import CodeCheck, code_check, code_issue, mask_email
+from registration.services.notices import account_event_record, account_notice_queue
 from registration.services.secrets import normalize_security_answer
 
 # The outcome that counts a wrong set of answers against the verified code.

@@ -29,7 +29,8 @@ from registration.models import (
     RequestStatus,
     User,
 )
-from registration.services.account import NOTICE_RESEND_WITHIN, PASSWORD_FAILURE_LIMIT
+from registration.services.account import PASSWORD_FAILURE_LIMIT
+from registration.services.notices import NOTICE_RESEND_WITHIN
 from registration.tasks import (
     deliver_notification,
     resend_pending_notifications,
@@ -370,7 +371,7 @@ def test_the_notice_job_run_twice_sends_once_and_a_failed_send_can_be_retried(
 
     notice = services.account_notice_queue(user=account, to=OLD_EMAIL, subject="s", body="b")
     with monkeypatch.context() as patched, pytest.raises(OSError, match="SMTP"):
-        patched.setattr("registration.services.account.send_mail", smtp_down)
+        patched.setattr("registration.services.notices.send_mail", smtp_down)
         services.account_notice_send(notice_id=notice.pk)
     notice.refresh_from_db()
     assert notice.sent is None
@@ -447,7 +448,7 @@ def test_a_notice_whose_retries_ran_out_is_sent_by_the_sweep(
         raise OSError("SMTP no disponible")
 
     with monkeypatch.context() as patched, pytest.raises(OSError, match="SMTP"):
-        patched.setattr("registration.services.account.send_mail", smtp_down)
+        patched.setattr("registration.services.notices.send_mail", smtp_down)
         send_account_notice.run(notice.pk)  # the last retry, SMTP still down
     assert mail.outbox == []
     AccountNotice.objects.filter(pk=notice.pk).update(created=timezone.now() - timedelta(minutes=5))
