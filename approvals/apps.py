@@ -9,7 +9,7 @@ class ApprovalsConfig(AppConfig):
 
 
 class VerifiedAdminConfig(admin_apps.AdminConfig):
-    """The Django admin, behind the staff second factor (approvals.two_factor)."""
+    """The Django admin, behind the staff second factor (approvals.staff_access)."""
 
     default = False  # named in INSTALLED_APPS in place of django.contrib.admin
-    default_site = "approvals.two_factor.VerifiedAdminSite"
+    default_site = "approvals.staff_access.VerifiedAdminSite"

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from approvals import charts, selectors, services, two_factor
+from approvals import charts, selectors, services, staff_access, two_factor
 from approvals.forms import DecisionForm, ReassignForm
 from approvals.two_factor import staff_verified_required
 from registration import selectors as registration_selectors
@@ -281,7 +281,7 @@ def staff_second_factor_reset(request: HttpRequest, user_pk: int) -> HttpRespons
     if user is None:
         raise Http404("Usuario no encontrado")
     try:
-        deleted = two_factor.totp_devices_reset_by(
+        deleted = staff_access.totp_devices_reset_by(
             actor=_actor(request),
             user=user,
             reason=request.POST.get("motivo", ""),

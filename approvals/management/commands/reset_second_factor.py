@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from approvals import two_factor
+from approvals import staff_access
 from registration.models import User
 
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         user = User.objects.filter(username__iexact=options["username"]).first()
         if user is None:
             raise CommandError(f"No existe el usuario {options['username']}.")
-        deleted = two_factor.totp_devices_reset(
+        deleted = staff_access.totp_devices_reset(
             user=user, actor_label=options["por"], reason=options["motivo"]
         )
         self.stdout.write(

@@ -1,0 +1,75 @@
+"""SENAE staff: who may review, who observed a request before, reviewers and supervisors listed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from registration.models import RegistrationRequest, User
+
+STAFF_GROUPS = ("SENAE revisor", "SENAE supervisor")
+
+
+def reviewers() -> QuerySet[User]:
+    return (
+        User.objects.filter(
+            Q(groups__permissions__codename="review_registration")
+            | Q(user_permissions__codename="review_registration"),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def previous_reviewer(*, request_id: int) -> User | None:
+    """The reviewer who observed this request, while still an active reviewer.
+
+    A corrected request goes back to them; if they left or lost the role it
+    waits in the shared queue.
+    """
+    request = RegistrationRequest.objects.select_related("decided_by").get(pk=request_id)
+    reviewer = request.decided_by
+    if reviewer is None or not reviewer.is_active:
+        return None
+    if not reviewer.has_perm("approvals.review_registration"):
+        return None
+    if reviewer.pk == request.user_id or (reviewer.cedula and reviewer.cedula == request.cedula):
+        return None
+    return reviewer
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    pk: int
+    username: str
+    name: str
+    roles: str
+    has_device: bool
+    last_login: datetime | None
+
+
+def staff_members() -> list[StaffMember]:
+    """SENAE reviewers and supervisors, with whether they have an authenticator."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    users = (
+        User.objects.filter(is_active=True, groups__name__in=STAFF_GROUPS)
+        .annotate(has_device=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
+        .prefetch_related("groups")
+        .distinct()
+        .order_by("username")
+    )
+    return [
+        StaffMember(
+            pk=u.pk,
+            username=u.username,
+            name=u.get_full_name(),
+            roles=", ".join(sorted(g.name for g in u.groups.all() if g.name in STAFF_GROUPS)),
+            has_device=u.has_device,
+            last_login=u.last_login,
+        )
+        for u in users
+    ]
