@@ -100,6 +100,14 @@ class PasswordResetRequestForm(forms.Form):
         self.fields["id_usuario"].error_messages["required"] = REQUIRED
 
 
+def _new_password_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
 class PasswordResetForm(forms.Form):
     """Reinicio de clave, last step: the three security answers and the new password twice.
 
@@ -110,16 +118,8 @@ class PasswordResetForm(forms.Form):
     answer1 = forms.CharField(max_length=100, widget=forms.PasswordInput(render_value=True))
     answer2 = forms.CharField(max_length=100, widget=forms.PasswordInput(render_value=True))
     answer3 = forms.CharField(max_length=100, widget=forms.PasswordInput(render_value=True))
-    password = forms.CharField(
-        label="Nueva contraseña",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    password2 = forms.CharField(
-        label="Confirmación de Contraseña",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    password = _new_password_field("Nueva contraseña")
+    password2 = _new_password_field("Confirmación de Contraseña")
 
     def __init__(
         self, *args: Any, user: User, questions: tuple[str, str, str], **kwargs: Any
@@ -160,16 +160,8 @@ class AccountPasswordForm(forms.Form):
     """Cambiar contraseña: the current one, and the new one twice (Django's validators)."""
 
     current_password = _current_password_field()
-    new_password = forms.CharField(
-        label="Contraseña nueva",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    new_password2 = forms.CharField(
-        label="Confirmación de contraseña nueva",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    new_password = _new_password_field("Contraseña nueva")
+    new_password2 = _new_password_field("Confirmación de contraseña nueva")
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
