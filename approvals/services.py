@@ -20,16 +20,17 @@ from viewflow.workflow.status import STATUS
 from approvals.flows import RepresentanteFlow
 from approvals.models import RegistrationProcess, RejectionReason
 from approvals.nodes import CeleryJob, enqueue_job
+from approvals.selectors.staff import (
+    REVIEW_PERMISSION,
+    REVIEWER_GROUP,
+    SUPERVISOR_GROUP,
+    is_own_request,
+)
 from registration import selectors as registration_selectors
 from registration import services as registration_services
 from registration.models import RegistrationRequest, User
 
 logger = logging.getLogger(__name__)
-
-REVIEW_PERMISSION = "approvals.review_registration"
-MANAGE_PERMISSION = "approvals.manage_registrationprocess"
-REVIEWER_GROUP = "SENAE revisor"
-SUPERVISOR_GROUP = "SENAE supervisor"
 
 
 class ReviewError(Exception):
@@ -136,8 +137,7 @@ def _review_task(task_pk: int) -> Task:
 
 
 def _check_not_own(actor: User, process: RegistrationProcess) -> None:
-    request = process.request
-    if request.user_id == actor.pk or (actor.cedula and actor.cedula == request.cedula):
+    if is_own_request(actor, process.request):
         raise ReviewError("No puede revisar una solicitud en la que usted es el solicitante.")
 
 

@@ -17,14 +17,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from approvals import charts, selectors, services, staff_access, two_factor
 from approvals.forms import DecisionForm, ReassignForm
+from approvals.selectors.staff import MANAGE_PERMISSION, REVIEW_PERMISSION
 from approvals.two_factor import staff_verified_required
 from registration import selectors as registration_selectors
 from registration.company_registry import company_registry
 from registration.models import User
 from registration.ratelimit import client_address
-
-REVIEW_PERMISSION = services.REVIEW_PERMISSION
-MANAGE_PERMISSION = services.MANAGE_PERMISSION
 
 
 def _requires(

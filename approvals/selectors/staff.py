@@ -9,7 +9,16 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from registration.models import RegistrationRequest, User
 
-STAFF_GROUPS = ("SENAE revisor", "SENAE supervisor")
+REVIEW_PERMISSION = "approvals.review_registration"
+MANAGE_PERMISSION = "approvals.manage_registrationprocess"
+REVIEWER_GROUP = "SENAE revisor"
+SUPERVISOR_GROUP = "SENAE supervisor"
+STAFF_GROUPS = (REVIEWER_GROUP, SUPERVISOR_GROUP)
+
+
+def is_own_request(user: User, request: RegistrationRequest) -> bool:
+    """The user applied for this request, or it names their cédula: not theirs to review."""
+    return user.pk == request.user_id or bool(user.cedula and user.cedula == request.cedula)
 
 
 def reviewers() -> QuerySet[User]:
@@ -34,9 +43,7 @@ def previous_reviewer(*, request_id: int) -> User | None:
     reviewer = request.decided_by
     if reviewer is None or not reviewer.is_active:
         return None
-    if not reviewer.has_perm("approvals.review_registration"):
-        return None
-    if reviewer.pk == request.user_id or (reviewer.cedula and reviewer.cedula == request.cedula):
+    if not reviewer.has_perm(REVIEW_PERMISSION) or is_own_request(reviewer, request):
         return None
     return reviewer
 
