@@ -8,6 +8,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+# What a client over the limit is told: lookups (Consultar, Consulta de estado) and tries
+# (codes, Buscar ID / Reinicio de clave).
+TOO_MANY_LOOKUPS = "Demasiadas consultas seguidas. Espere un minuto e intente de nuevo."
+TOO_MANY_TRIES = "Demasiados intentos seguidos. Espere un minuto e intente de nuevo."
+
 
 def client_address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", "") or "desconocido")

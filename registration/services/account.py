@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 from enum import StrEnum
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -24,7 +25,15 @@ from registration.models import (
     OneTimeCode,
     User,
 )
-from registration.services.codes import CodeCheck, code_check, code_issue, code_value, mask_email
+from registration.services.codes import (
+    CodeCheck,
+    code_check,
+    code_issue,
+    code_value,
+    codes_issued_last_hour,
+    mask_email,
+)
+from registration.services.common import local_time_text
 from registration.services.notices import account_event_record, account_notice_queue
 
 logger = logging.getLogger(__name__)
@@ -34,9 +43,9 @@ SUPPORT_PHONE = "1800-223223"
 # Wrong current passwords (password or email change) before the user must wait.
 PASSWORD_FAILURE_LIMIT = 5
 PASSWORD_FAILURE_WINDOW = timedelta(minutes=15)
-# Email change codes: one per minute, a few per hour (each one is an email to any address).
+# Email change codes: one per minute, and ECUAPASS_CODES_PER_HOUR an hour
+# (each one is an email to any address).
 CODE_RESEND_AFTER = timedelta(minutes=1)
-CODES_PER_HOUR = 5
 # A submission repeated within this time finds its change made and is not an error.
 REPEAT_WINDOW = timedelta(minutes=10)
 
@@ -79,10 +88,6 @@ def phone_mask(phone: str) -> str:
     return f"{phone[:6]}{'*' * max(len(phone) - 8, 0)}{phone[-2:]}" if len(phone) > 8 else "***"
 
 
-def _when() -> str:
-    return timezone.localtime().strftime("%d/%m/%Y %H:%M")
-
-
 # --- Shared steps ------------------------------------------------------------------
 
 
@@ -90,14 +95,6 @@ def _lock(user: User) -> None:
     """Lock the user's row and bring `user` up to date with it (the caller keeps the object)."""
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
     user.refresh_from_db()
-
-
-def _audit(
-    user: User, action: AccountAction, *, subject: str, outcome: str, source_ip: str | None
-) -> None:
-    account_event_record(
-        action=action, user=user, subject=subject, outcome=outcome, source_ip=source_ip
-    )
 
 
 def _password_locked_out(user: User) -> bool:
@@ -113,12 +110,25 @@ def _check_current_password(
 ) -> AccountResult:
     """The current password guards every change; wrong ones are counted and audited."""
     if _password_locked_out(user):
-        _audit(user, action, subject=subject, outcome=OUTCOME_LOCKED, source_ip=source_ip)
+        account_event_record(
+            action=action, user=user, subject=subject, outcome=OUTCOME_LOCKED, source_ip=source_ip
+        )
         return AccountResult.LOCKED
     if not user.check_password(password):
-        _audit(user, action, subject=subject, outcome=OUTCOME_BAD_CURRENT, source_ip=source_ip)
+        account_event_record(
+            action=action,
+            user=user,
+            subject=subject,
+            outcome=OUTCOME_BAD_CURRENT,
+            source_ip=source_ip,
+        )
         return AccountResult.WRONG_CURRENT
     return AccountResult.OK
+
+
+def _too_many_codes(user: User) -> bool:
+    sent = codes_issued_last_hour(purpose=CodePurpose.EMAIL_CHANGE, user=user)
+    return sent >= settings.ECUAPASS_CODES_PER_HOUR
 
 
 def _done_recently(user: User, action: AccountAction, outcome: str) -> bool:
@@ -140,9 +150,9 @@ def password_change(
     """
     _lock(user)
     if _password_locked_out(user):
-        _audit(
-            user,
-            AccountAction.PASSWORD_CHANGED,
+        account_event_record(
+            action=AccountAction.PASSWORD_CHANGED,
+            user=user,
             subject=user.username,
             outcome=OUTCOME_LOCKED,
             source_ip=source_ip,
@@ -153,9 +163,9 @@ def password_change(
             user, AccountAction.PASSWORD_CHANGED, OUTCOME_CHANGED
         ) and user.check_password(new_password):
             return AccountResult.OK  # the same change, submitted twice
-        _audit(
-            user,
-            AccountAction.PASSWORD_CHANGED,
+        account_event_record(
+            action=AccountAction.PASSWORD_CHANGED,
+            user=user,
             subject=user.username,
             outcome=OUTCOME_BAD_CURRENT,
             source_ip=source_ip,
@@ -163,9 +173,9 @@ def password_change(
         return AccountResult.WRONG_CURRENT
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    _audit(
-        user,
-        AccountAction.PASSWORD_CHANGED,
+    account_event_record(
+        action=AccountAction.PASSWORD_CHANGED,
+        user=user,
         subject=user.username,
         outcome=OUTCOME_CHANGED,
         source_ip=source_ip,
@@ -176,7 +186,7 @@ def password_change(
             to=user.email,
             subject="ECUAPASS: su contraseña cambió",
             body=(
-                f"La contraseña del usuario {user.username} cambió el {_when()}.\n\n"
+                f"La contraseña del usuario {user.username} cambió el {local_time_text()}.\n\n"
                 "Si no fue usted, llame de inmediato a Soporte al Cliente al "
                 f"{SUPPORT_PHONE}."
             ),
@@ -185,14 +195,6 @@ def password_change(
 
 
 # --- Email -------------------------------------------------------------------------
-
-
-def _codes_this_hour(user: User) -> int:
-    return OneTimeCode.objects.filter(
-        purpose=CodePurpose.EMAIL_CHANGE,
-        user=user,
-        created__gte=timezone.now() - timedelta(hours=1),
-    ).count()
 
 
 @transaction.atomic
@@ -222,12 +224,12 @@ def email_change_request(
         and pending.created > timezone.now() - CODE_RESEND_AFTER
     ):
         return AccountResult.OK  # the same request, submitted twice: its code stands
-    if _codes_this_hour(user) >= CODES_PER_HOUR:
+    if _too_many_codes(user):
         return AccountResult.TOO_MANY_CODES
     code_issue(purpose=CodePurpose.EMAIL_CHANGE, email=new_email, user=user)
-    _audit(
-        user,
-        AccountAction.EMAIL_CHANGE_REQUESTED,
+    account_event_record(
+        action=AccountAction.EMAIL_CHANGE_REQUESTED,
+        user=user,
         subject=subject,
         outcome=OUTCOME_CODE_SENT,
         source_ip=source_ip,
@@ -244,12 +246,12 @@ def email_change_resend(*, user: User, source_ip: str | None) -> AccountResult:
         return AccountResult.NO_PENDING
     if pending.created > timezone.now() - CODE_RESEND_AFTER:
         return AccountResult.TOO_SOON
-    if _codes_this_hour(user) >= CODES_PER_HOUR:
+    if _too_many_codes(user):
         return AccountResult.TOO_MANY_CODES
     code_issue(purpose=CodePurpose.EMAIL_CHANGE, email=pending.email, user=user)
-    _audit(
-        user,
-        AccountAction.EMAIL_CHANGE_REQUESTED,
+    account_event_record(
+        action=AccountAction.EMAIL_CHANGE_REQUESTED,
+        user=user,
         subject=mask_email(pending.email),
         outcome=OUTCOME_CODE_RESENT,
         source_ip=source_ip,
@@ -290,9 +292,9 @@ def email_change_confirm(*, user: User, code: str, source_ip: str | None) -> Cod
     old_email, new_email = user.email, row.email
     user.email = new_email
     user.save(update_fields=["email"])
-    _audit(
-        user,
-        AccountAction.EMAIL_CHANGED,
+    account_event_record(
+        action=AccountAction.EMAIL_CHANGED,
+        user=user,
         subject=f"{mask_email(old_email) if old_email else '(sin correo)'} → {mask_email(new_email)}",
         outcome=OUTCOME_EMAIL_CHANGED,
         source_ip=source_ip,
@@ -304,7 +306,7 @@ def email_change_confirm(*, user: User, code: str, source_ip: str | None) -> Cod
             subject="ECUAPASS: su correo electrónico cambió",
             body=(
                 f"El correo electrónico del usuario {user.username} cambió a "
-                f"{mask_email(new_email)} el {_when()}. Desde ahora los avisos de ECUAPASS "
+                f"{mask_email(new_email)} el {local_time_text()}. Desde ahora los avisos de ECUAPASS "
                 "llegan a esa dirección.\n\n"
                 "Si no fue usted, llame de inmediato a Soporte al Cliente al "
                 f"{SUPPORT_PHONE}."
@@ -331,9 +333,9 @@ def sms_preference_set(
         return False
     user.recibir_sms, user.celular = recibir_sms, celular
     user.save(update_fields=["recibir_sms", "celular"])
-    _audit(
-        user,
-        AccountAction.SMS_PREFERENCE,
+    account_event_record(
+        action=AccountAction.SMS_PREFERENCE,
+        user=user,
         subject=phone_mask(celular) if celular else "(sin celular)",
         outcome="recibir SMS: sí" if recibir_sms else "recibir SMS: no",
         source_ip=source_ip,

@@ -92,6 +92,17 @@ def _live(purpose: CodePurpose, owner: dict[str, object]) -> QuerySet[OneTimeCod
     )
 
 
+def codes_issued_last_hour(
+    *, purpose: CodePurpose, request: RegistrationRequest | None = None, user: User | None = None
+) -> int:
+    """How many codes of this purpose the owner was sent in the last hour (live or not)."""
+    return OneTimeCode.objects.filter(
+        purpose=purpose,
+        created__gte=timezone.now() - timedelta(hours=1),
+        **_owner_filter(request, user),
+    ).count()
+
+
 @transaction.atomic
 def code_issue(
     *,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -117,6 +118,11 @@ def request_note(
         comment=comment,
         source_ip=source_ip,
     )
+
+
+def local_time_text(moment: datetime | None = None) -> str:
+    """A moment (default: now) as applicants read it: dd/mm/yyyy HH:MM, America/Guayaquil."""
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
 
 
 def locked_request(request_id: int) -> RegistrationRequest:

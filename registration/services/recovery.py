@@ -18,7 +18,6 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.db import transaction
-from django.utils import timezone
 
 from registration import selectors
 from registration.models import (
@@ -29,6 +28,7 @@ from registration.models import (
 )
 from registration.services.account import SUPPORT_PHONE
 from registration.services.codes import CodeCheck, code_check, code_issue, mask_email
+from registration.services.common import local_time_text
 from registration.services.notices import account_event_record, account_notice_queue
 from registration.services.secrets import normalize_security_answer
 
@@ -210,7 +210,7 @@ def password_reset_complete(
         subject=RESET_NOTICE_SUBJECT,
         body=RESET_NOTICE_BODY.format(
             username=user.username,
-            when=timezone.localtime().strftime("%d/%m/%Y %H:%M"),
+            when=local_time_text(),
             phone=SUPPORT_PHONE,
         ),
     )

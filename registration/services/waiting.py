@@ -20,11 +20,12 @@ from registration.models import (
     RegistrationRequest,
     RequestStatus,
 )
-from registration.services.codes import CodeCheck, code_check, code_issue
+from registration.services.codes import CodeCheck, code_check, code_issue, codes_issued_last_hour
 from registration.services.common import (
     APPLICANT_ACTOR,
     SYSTEM_ACTOR,
     TransitionNotAllowed,
+    local_time_text,
     locked_request,
     record_event,
     transition,
@@ -40,9 +41,7 @@ def email_confirmation_send(*, request: RegistrationRequest) -> None:
     """Email a new confirmation code to the request's address (earlier codes stop working)."""
     if not email_confirmation_pending(request):
         raise TransitionNotAllowed("El correo de esta solicitud ya está confirmado.")
-    recent = request.codes.filter(
-        purpose=CodePurpose.EMAIL_CONFIRM, created__gte=timezone.now() - timedelta(hours=1)
-    ).count()
+    recent = codes_issued_last_hour(purpose=CodePurpose.EMAIL_CONFIRM, request=request)
     if recent >= settings.ECUAPASS_CODES_PER_HOUR:
         raise TransitionNotAllowed(
             "Ya enviamos varios códigos a este correo en la última hora. "
@@ -94,28 +93,31 @@ def request_expire(*, request_id: int) -> None:
     )
 
 
-def expiry_deadline(request: RegistrationRequest) -> datetime | None:
-    """When the current wait ends, or None if the request isn't waiting for the applicant."""
+def _wait(request: RegistrationRequest) -> tuple[datetime, timedelta, timedelta] | None:
+    """(since, when the reminder is due, when it expires) of the applicant's current wait."""
     since = request.status_changed_at or request.updated
     if email_confirmation_pending(request):
-        return since + timedelta(hours=settings.ECUAPASS_EMAIL_CONFIRM_EXPIRY_HOURS)
+        return (
+            since,
+            timedelta(hours=settings.ECUAPASS_EMAIL_CONFIRM_REMINDER_HOURS),
+            timedelta(hours=settings.ECUAPASS_EMAIL_CONFIRM_EXPIRY_HOURS),
+        )
     if request.status in CORRECTABLE_STATUSES:
-        return since + timedelta(days=settings.ECUAPASS_CORRECTION_EXPIRY_DAYS)
+        expiry = timedelta(days=settings.ECUAPASS_CORRECTION_EXPIRY_DAYS)
+        before = timedelta(days=settings.ECUAPASS_CORRECTION_REMINDER_DAYS_BEFORE)
+        return since, expiry - before, expiry
     return None
 
 
+def expiry_deadline(request: RegistrationRequest) -> datetime | None:
+    """When the current wait ends, or None if the request isn't waiting for the applicant."""
+    wait = _wait(request)
+    return wait[0] + wait[2] if wait else None
+
+
 def reminder_due(request: RegistrationRequest, *, now: datetime) -> bool:
-    since = request.status_changed_at or request.updated
-    if email_confirmation_pending(request):
-        wait = timedelta(hours=settings.ECUAPASS_EMAIL_CONFIRM_REMINDER_HOURS)
-    elif request.status in CORRECTABLE_STATUSES:
-        wait = timedelta(
-            days=settings.ECUAPASS_CORRECTION_EXPIRY_DAYS
-            - settings.ECUAPASS_CORRECTION_REMINDER_DAYS_BEFORE
-        )
-    else:
-        return False
-    return request.reminder_sent_at is None and since + wait <= now
+    wait = _wait(request)
+    return wait is not None and request.reminder_sent_at is None and wait[0] + wait[1] <= now
 
 
 @transaction.atomic
@@ -128,7 +130,7 @@ def request_remind(*, request_id: int) -> bool:
         return False
     request.reminder_sent_at = now
     request.save(update_fields=["reminder_sent_at", "updated"])
-    local_deadline = timezone.localtime(deadline).strftime("%d/%m/%Y %H:%M")
+    local_deadline = local_time_text(deadline)
     if email_confirmation_pending(request):
         text = (
             f"Su solicitud {request.tracking_number} espera que confirme su correo electrónico. "

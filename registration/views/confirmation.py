@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from approvals import services as approval_services
 from registration import services
 from registration.forms import EmailCodeForm
-from registration.ratelimit import client_address, rate_limited
+from registration.ratelimit import TOO_MANY_TRIES, client_address, rate_limited
 from registration.views.status import request_from_token, status_page
 
 
@@ -27,7 +27,7 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
             request,
             token,
             code_form=form,
-            code_message="Demasiados intentos seguidos. Espere un minuto e intente de nuevo.",
+            code_message=TOO_MANY_TRIES,
             status=429,
         )
     if not form.is_valid():

@@ -15,9 +15,7 @@ from registration import selectors, services, validators
 from registration.company_registry import company_registry
 from registration.forms import read_certificate_upload
 from registration.models import ID_USUARIO_VALIDATOR, PossessionChallenge
-from registration.ratelimit import rate_limited
-
-TOO_MANY = "Demasiadas consultas seguidas. Espere un minuto e intente de nuevo."
+from registration.ratelimit import TOO_MANY_LOOKUPS, rate_limited
 
 
 def session_key(request: HttpRequest) -> str:
@@ -33,7 +31,7 @@ def session_key(request: HttpRequest) -> str:
 def company_lookup(request: HttpRequest) -> JsonResponse:
     """ "Consultar": what the company registry knows of a RUC."""
     if rate_limited(request, scope="ruc"):
-        return JsonResponse({"message": TOO_MANY}, status=429)
+        return JsonResponse({"message": TOO_MANY_LOOKUPS}, status=429)
     try:
         ruc = validators.validate_ruc(request.GET.get("ruc", "")).number
     except ValidationError as exc:
@@ -82,7 +80,7 @@ def availability(request: HttpRequest) -> JsonResponse:
     if field not in AVAILABLE:
         raise Http404("Campo desconocido")
     if rate_limited(request, scope="availability"):
-        return JsonResponse({"available": False, "message": TOO_MANY}, status=429)
+        return JsonResponse({"available": False, "message": TOO_MANY_LOOKUPS}, status=429)
     value = request.GET.get("valor", "").strip()
     if not value:
         return JsonResponse(

@@ -13,7 +13,7 @@ from registration import selectors, services, validators
 from registration.company_registry import company_registry
 from registration.forms import LoginForm
 from registration.models import RequestKind
-from registration.ratelimit import rate_limited
+from registration.ratelimit import TOO_MANY_LOOKUPS, rate_limited
 from registration.views import account
 
 
@@ -44,7 +44,7 @@ def ruc_consulta(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"ruc": ruc}
     if ruc:
         if rate_limited(request, scope="ruc"):
-            context["error"] = "Demasiadas consultas seguidas. Espere un minuto e intente de nuevo."
+            context["error"] = TOO_MANY_LOOKUPS
         else:
             try:
                 number = validators.validate_ruc(ruc).number

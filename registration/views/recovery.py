@@ -23,10 +23,9 @@ from registration.forms import (
     PasswordResetForm,
     PasswordResetRequestForm,
 )
-from registration.ratelimit import client_address, rate_limited
+from registration.ratelimit import TOO_MANY_TRIES, client_address, rate_limited
 
 SESSION_KEY = "password_reset"
-TOO_MANY = "Demasiados intentos seguidos. Espere un minuto e intente de nuevo."
 ID_SENT = (
     "Si los datos corresponden a un usuario registrado, le enviamos su ID. usuario "
     "al correo registrado."
@@ -92,7 +91,7 @@ def buscar_id(request: HttpRequest) -> HttpResponse:
         return _start_page(request)
     form = IdLookupForm(request.POST)
     if _limited(request, "buscar-id"):
-        return _start_page(request, lookup_form=form, error=TOO_MANY, status=429)
+        return _start_page(request, lookup_form=form, error=TOO_MANY_TRIES, status=429)
     if not form.is_valid():
         return _start_page(request, lookup_form=form)
     services.user_id_lookup(
@@ -111,7 +110,7 @@ def reset_request(request: HttpRequest) -> HttpResponse:
         return redirect("registration:buscar_id")
     form = PasswordResetRequestForm(request.POST)
     if _limited(request, "reinicio"):
-        return _start_page(request, reset_form=form, error=TOO_MANY, status=429)
+        return _start_page(request, reset_form=form, error=TOO_MANY_TRIES, status=429)
     if not form.is_valid():
         return _start_page(request, reset_form=form)
     username = form.cleaned_data["id_usuario"]
@@ -135,7 +134,7 @@ def reset_code(request: HttpRequest) -> HttpResponse:
     error, status = "", 200
     if request.method == "POST":
         if _limited(request, "reinicio-codigo"):
-            error, status = TOO_MANY, 429
+            error, status = TOO_MANY_TRIES, 429
         elif form.is_valid():
             code_id = services.password_reset_code_verify(
                 username=state["username"],
@@ -180,7 +179,7 @@ def reset_password(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if _limited(request, "reinicio-clave"):
             form.is_valid()
-            form.add_error(None, TOO_MANY)
+            form.add_error(None, TOO_MANY_TRIES)
             status = 429
         elif form.is_valid():
             d = form.cleaned_data

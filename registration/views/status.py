@@ -17,7 +17,7 @@ from registration.forms import (
     StatusLookupForm,
 )
 from registration.models import RegistrationRequest, RequestStatus
-from registration.ratelimit import rate_limited
+from registration.ratelimit import TOO_MANY_LOOKUPS, rate_limited
 
 STATUS_HELP = {
     RequestStatus.SUBMITTED: "Su solicitud fue registrada. Estamos verificando su certificado digital.",
@@ -150,7 +150,7 @@ def request_lookup(request: HttpRequest) -> HttpResponse:
             request, scope="consulta", per_minute=settings.ECUAPASS_STATUS_LOOKUP_PER_MINUTE
         ):
             message, status = (
-                "Demasiadas consultas seguidas. Espere un minuto e intente de nuevo.",
+                TOO_MANY_LOOKUPS,
                 429,
             )
         elif form.is_valid():
