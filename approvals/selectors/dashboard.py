@@ -33,10 +33,9 @@ def _ageing(now: datetime) -> tuple[list[tuple[str, int]], int]:
     """Open review tasks by business age, and how many are overdue: one query, in SQL."""
     aggregates: dict[str, Any] = {}
     newer_than: datetime | None = None
+    holidays = sla_holidays(now)
     for index, (_label, limit) in enumerate(AGEING_BUCKETS):
-        cutoff = sla.latest_start_with_age(
-            now, age=timedelta(days=limit), holidays=sla_holidays(now)
-        )
+        cutoff = sla.latest_start_with_age(now, age=timedelta(days=limit), holidays=holidays)
         condition = Q(created__gt=cutoff)
         if newer_than is not None:
             condition &= Q(created__lte=newer_than)
