@@ -37,10 +37,17 @@ def email_confirmation_pending(request: RegistrationRequest) -> bool:
     return request.status == RequestStatus.SUBMITTED and request.email_confirmed_at is None
 
 
+def email_not_pending_message(request: RegistrationRequest) -> str:
+    """Why a code is no longer asked for: confirmed already, or the request moved on."""
+    if request.email_confirmed_at is not None:
+        return "El correo de esta solicitud ya está confirmado."
+    return "Esta solicitud ya no espera la confirmación del correo."
+
+
 def email_confirmation_send(*, request: RegistrationRequest) -> None:
     """Email a new confirmation code to the request's address (earlier codes stop working)."""
     if not email_confirmation_pending(request):
-        raise TransitionNotAllowed("El correo de esta solicitud ya está confirmado.")
+        raise TransitionNotAllowed(email_not_pending_message(request))
     recent = codes_issued_last_hour(purpose=CodePurpose.EMAIL_CONFIRM, request=request)
     if recent >= settings.ECUAPASS_CODES_PER_HOUR:
         raise TransitionNotAllowed(
@@ -62,7 +69,7 @@ def request_email_confirm(*, request_id: int, source_ip: str | None = None) -> N
     """Mark the email confirmed after a good code; runs inside the flow lock."""
     request = locked_request(request_id)
     if not email_confirmation_pending(request):
-        raise TransitionNotAllowed("El correo de esta solicitud ya está confirmado.")
+        raise TransitionNotAllowed(email_not_pending_message(request))
     request.email_confirmed_at = timezone.now()
     request.save(update_fields=["email_confirmed_at", "updated"])
     record_event(

@@ -19,7 +19,7 @@ from registration.views.status import request_from_token, status_page
 def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
     request_obj = request_from_token(token)
     if not services.email_confirmation_pending(request_obj):
-        messages.info(request, "El correo de esta solicitud ya está confirmado.")
+        messages.info(request, services.email_not_pending_message(request_obj))
         return redirect("registration:status", token=token)
     form = EmailCodeForm(request.POST)
     if rate_limited(request, scope="codigo", per_minute=settings.ECUAPASS_CODE_TRIES_PER_MINUTE):
@@ -56,7 +56,7 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
 def email_code_resend(request: HttpRequest, token: str) -> HttpResponse:
     request_obj = request_from_token(token)
     if not services.email_confirmation_pending(request_obj):
-        messages.info(request, "El correo de esta solicitud ya está confirmado.")
+        messages.info(request, services.email_not_pending_message(request_obj))
         return redirect("registration:status", token=token)
     if rate_limited(request, scope="reenvio", per_minute=settings.ECUAPASS_CODE_RESENDS_PER_MINUTE):
         return status_page(

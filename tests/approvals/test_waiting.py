@@ -81,16 +81,19 @@ def test_an_unconfirmed_request_is_reminded_once_then_expires(
 
     # The ID. usuario and cédula are free again for a new request.
     assert services.availability_errors(id_usuario=request.id_usuario, cedula=request.cedula) == {}
-    # A code that arrives late changes nothing.
-    page = Client().post(
+    # A code that arrives late changes nothing, and the applicant is told why.
+    late = Client()
+    page = late.post(
         f"/solicitud-del-uso/estado/{services.request_access_token(request)}/confirmar-correo/",
         {"codigo": "123456"},
     )
     assert page.status_code == 302
     request.refresh_from_db()
     assert request.status == RequestStatus.EXPIRED and request.email_confirmed_at is None
-    status_page = Client().get(page["Location"]).content.decode()
+    status_page = late.get(page["Location"]).content.decode()
     assert "caducó porque no se completó a tiempo" in status_page
+    assert "ya no espera la confirmación del correo" in status_page
+    assert "ya está confirmado" not in status_page
     assert "registrar una nueva solicitud" in status_page
 
 
