@@ -8,17 +8,14 @@ from django import forms
 
 from approvals.models import RejectionReason
 from approvals.services import Decision
+from registration import services as registration_services
 from registration.models import RegistrationRequest, User
 
+# What a reviewer can ask to correct: the fields the correction opens, and the OCE table
+# (plus each certificate file, added per request); labels as the applicant reads them.
 OBSERVABLE_FIELDS = [
-    ("ruc", "RUC empresa"),
-    ("razon_social", "Razón Social"),
-    ("direccion_empresa", "Dirección de empresa"),
-    ("telefono_empresa", "Teléfono empresa"),
-    ("cedula", "Doc. Identificación"),
-    ("nombre_usuario", "Nombre Usuario"),
-    ("email", "Correo Electrónico"),
-    ("oces", "Tipo de OCEs"),
+    (item, registration_services.correction_item_label(item))
+    for item in (*registration_services.CORRECTABLE_FIELDS, registration_services.OCES_ITEM)
 ]
 
 
@@ -58,8 +55,11 @@ class DecisionForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         files = [
-            (f"archivo:{c.original_name}", f"Archivo {c.original_name}")
-            for c in (request_obj.certificates.all() if request_obj else [])
+            (item, registration_services.correction_item_label(item))
+            for item in (
+                f"{registration_services.FILE_ITEM_PREFIX}{c.original_name}"
+                for c in (request_obj.certificates.all() if request_obj else [])
+            )
         ]
         self.fields["observed_items"].choices = [*OBSERVABLE_FIELDS, *files]  # type: ignore[attr-defined]
         self.fields["reason"].queryset = reasons  # type: ignore[attr-defined]

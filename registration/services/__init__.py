@@ -35,6 +35,7 @@ from registration.services.common import (
 from registration.services.correction import (
     CERTIFICATES_ITEM,
     CORRECTABLE_FIELDS,
+    FILE_ITEM_PREFIX,
     OCES_ITEM,
     CorrectionData,
     correctable_items,
@@ -130,6 +131,7 @@ __all__ = [
     "CHECK_MESSAGES",
     "CORRECTABLE_FIELDS",
     "DEMO_CA_NAME",
+    "FILE_ITEM_PREFIX",
     "OCES_ITEM",
     "SYSTEM_ACTOR",
     "AccountResult",

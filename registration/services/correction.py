@@ -10,6 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from registration.models import (
+    CORRECTABLE_STATUSES,
     CodePurpose,
     RegistrationRequest,
     RequestStatus,
@@ -60,7 +61,8 @@ class CorrectionData:
     source_ip: str | None = None
 
 
-# The request's own fields an applicant can be asked to correct (approvals.forms.OBSERVABLE_FIELDS).
+# The request's own fields an applicant can be asked to correct (approvals.forms builds its
+# OBSERVABLE_FIELDS from these).
 CORRECTABLE_FIELDS = (
     "ruc",
     "razon_social",
@@ -275,7 +277,7 @@ def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRe
         with transaction.atomic():
             transition(
                 request,
-                allowed_from=[RequestStatus.OBSERVED, RequestStatus.VERIFICATION_FAILED],
+                allowed_from=CORRECTABLE_STATUSES,
                 to=RequestStatus.SUBMITTED,
                 actor_label=APPLICANT_ACTOR,
                 source_ip=data.source_ip,
