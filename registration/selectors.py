@@ -144,6 +144,21 @@ def requests_waiting_for_applicant(*, now: datetime) -> QuerySet[RegistrationReq
     ).order_by("status_changed_at", "pk")
 
 
+def live_codes(
+    *, purpose: CodePurpose, request: RegistrationRequest | None = None, user: User | None = None
+) -> QuerySet[OneTimeCode]:
+    """The owner's codes of this purpose that still work (unused, not replaced, not expired),
+    newest first."""
+    owner: dict[str, object] = {"request": request} if request is not None else {"user": user}
+    return OneTimeCode.objects.filter(
+        purpose=purpose,
+        used__isnull=True,
+        retired__isnull=True,
+        expires__gt=timezone.now(),
+        **owner,
+    ).order_by("-created", "-id")
+
+
 # --- Buscar ID / Reinicio de clave ------------------------------------------------
 
 
@@ -162,16 +177,6 @@ def user_for_password_reset(*, username: str) -> User | None:
         )
         .exclude(email="")
         .distinct()
-        .first()
-    )
-
-
-def security_questions_of_user(*, user: User) -> RegistrationRequest | None:
-    """The active request that holds the user's security questions and answer hashes."""
-    return (
-        RegistrationRequest.objects.select_related("question1", "question2", "question3")
-        .filter(user=user, status=RequestStatus.ACTIVE)
-        .order_by("-status_changed_at", "-created")
         .first()
     )
 
@@ -201,9 +206,11 @@ def password_reset_verified_code(*, code_id: int) -> OneTimeCode | None:
 
 
 def user_active_request(*, user: User) -> RegistrationRequest | None:
-    """The request that made the user active (its company is the user's), if any."""
+    """The request that made the user active: its company is the user's, and it holds
+    the security questions and answer hashes (Reinicio de clave)."""
     return (
-        RegistrationRequest.objects.filter(user=user, status=RequestStatus.ACTIVE)
+        RegistrationRequest.objects.select_related("question1", "question2", "question3")
+        .filter(user=user, status=RequestStatus.ACTIVE)
         .order_by("-status_changed_at", "-created")
         .first()
     )
@@ -211,14 +218,4 @@ def user_active_request(*, user: User) -> RegistrationRequest | None:
 
 def email_change_pending(*, user: User) -> OneTimeCode | None:
     """The live code of the user's email change: its `email` is the address waiting to be confirmed."""
-    return (
-        OneTimeCode.objects.filter(
-            purpose=CodePurpose.EMAIL_CHANGE,
-            user=user,
-            used__isnull=True,
-            retired__isnull=True,
-            expires__gt=timezone.now(),
-        )
-        .order_by("-created", "-id")
-        .first()
-    )
+    return live_codes(purpose=CodePurpose.EMAIL_CHANGE, user=user).first()

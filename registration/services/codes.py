@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from registration import selectors
 from registration.models import CodePurpose, OneTimeCode, RegistrationRequest, User
 from registration.services.delivery import deliver_once, undelivered
 from registration.services.secrets import request_access_token
@@ -189,12 +190,10 @@ def code_check(
     user: User | None = None,
 ) -> tuple[CodeCheck, OneTimeCode | None]:
     """Compare `code` with the owner's live code, under a lock; a match uses it up."""
-    owner = _owner_filter(request, user)
+    _owner_filter(request, user)  # exactly one owner
     live = (
-        _live(purpose, owner)
+        selectors.live_codes(purpose=purpose, request=request, user=user)
         .select_for_update()
-        .filter(expires__gt=timezone.now())
-        .order_by("-created", "-id")
         .first()
     )
     if live is None:

@@ -179,7 +179,7 @@ def password_reset_complete(
     ).count()
     if failures >= limit:
         return ResetResult(ResetOutcome.LOCKED)
-    holder = selectors.security_questions_of_user(user=user)
+    holder = selectors.user_active_request(user=user)
     if holder is None:
         return ResetResult(ResetOutcome.EXPIRED)
     hashes = (holder.answer1_hash, holder.answer2_hash, holder.answer3_hash)

@@ -167,7 +167,7 @@ def reset_password(request: HttpRequest) -> HttpResponse:
         return redirect("registration:buscar_id")
     code = selectors.password_reset_verified_code(code_id=int(state["code_id"]))
     holder = (
-        selectors.security_questions_of_user(user=code.user)
+        selectors.user_active_request(user=code.user)
         if code is not None and code.user is not None
         else None
     )
