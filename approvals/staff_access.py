@@ -15,7 +15,6 @@ from django.contrib.admin import AdminSite
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -24,9 +23,8 @@ from approvals.two_factor import (
     TwoFactorError,
     _is_verified,
     _lock_user,
-    _with_next,
-    has_confirmed_device,
     needs_second_factor,
+    second_factor_redirect,
 )
 from registration.models import AccountAction
 
@@ -113,10 +111,5 @@ class VerifiedAdminSite(AdminSite):
             next_url = reverse("admin:index")
         user = request.user
         if user.is_authenticated and needs_second_factor(user) and not _is_verified(user):
-            step = (
-                "approvals:two_factor_verify"
-                if has_confirmed_device(user)
-                else "approvals:two_factor_enroll"
-            )
-            return redirect(_with_next(step, next_url))
+            return second_factor_redirect(user, next_url)
         return redirect_to_login(next_url)

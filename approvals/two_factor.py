@@ -30,7 +30,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -189,6 +189,16 @@ def _with_next(url_name: str, next_url: str) -> str:
     return f"{reverse(url_name)}?{urlencode({'next': next_url})}"
 
 
+def second_factor_redirect(user: Any, next_url: str) -> HttpResponseRedirect:
+    """To verification (a confirmed device) or enrolment (none yet), then back to `next_url`."""
+    step = (
+        "approvals:two_factor_verify"
+        if has_confirmed_device(user)
+        else "approvals:two_factor_enroll"
+    )
+    return redirect(_with_next(step, next_url))
+
+
 def staff_verified_required(
     view: Callable[..., HttpResponseBase],
 ) -> Callable[..., HttpResponseBase]:
@@ -205,12 +215,7 @@ def staff_verified_required(
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if needs_second_factor(user) and not _is_verified(user):
-            step = (
-                "approvals:two_factor_verify"
-                if has_confirmed_device(user)
-                else "approvals:two_factor_enroll"
-            )
-            return redirect(_with_next(step, request.get_full_path()))
+            return second_factor_redirect(user, request.get_full_path())
         return view(request, *args, **kwargs)
 
     return wrapped
