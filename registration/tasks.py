@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from celery import Task, shared_task
+from celery import shared_task
 from django.conf import settings
 
 from registration import services
@@ -23,12 +24,19 @@ def reverify_certificates() -> dict[str, int]:
     return {"checked": summary.checked, "warned": summary.warned, "disabled": summary.disabled}
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5)
-def deliver_notification(self: Task, notification_id: int) -> None:
-    try:
-        services.notification_deliver(notification_id=notification_id)
-    except OSError as exc:  # SMTP or SMS gateway briefly unavailable
-        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+# SMTP or the SMS gateway briefly unavailable (OSError): retried with backoff; the
+# services gave their claim back, so the retry sends what the failed try did not.
+SEND_RETRY: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (OSError,),
+    "max_retries": 5,
+    "retry_jitter": False,
+}
+
+
+@shared_task(**SEND_RETRY, retry_backoff=30)
+def deliver_notification(notification_id: int) -> None:
+    services.notification_deliver(notification_id=notification_id)
 
 
 @shared_task(acks_late=True)
@@ -41,21 +49,15 @@ def resend_pending_notifications() -> int:
     )
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5)
-def send_one_time_code(self: Task, code_id: int) -> None:
-    try:
-        services.code_send(code_id=code_id)
-    except OSError as exc:  # SMTP briefly unavailable; the service gave the claim back
-        raise self.retry(exc=exc, countdown=15 * 2**self.request.retries) from exc
+@shared_task(**SEND_RETRY, retry_backoff=15)
+def send_one_time_code(code_id: int) -> None:
+    services.code_send(code_id=code_id)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5)
-def send_account_notice(self: Task, notice_id: int) -> None:
+@shared_task(**SEND_RETRY, retry_backoff=15)
+def send_account_notice(notice_id: int) -> None:
     """Account notices (Mi página, Buscar ID, Reinicio de clave); the row's claim sends it once."""
-    try:
-        services.account_notice_send(notice_id=notice_id)
-    except OSError as exc:  # SMTP briefly unavailable; the service gave the claim back
-        raise self.retry(exc=exc, countdown=15 * 2**self.request.retries) from exc
+    services.account_notice_send(notice_id=notice_id)
 
 
 @shared_task(acks_late=True)
