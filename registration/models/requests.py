@@ -82,7 +82,8 @@ class RegistrationRequest(models.Model):
     doc_type = models.CharField("tipo de documento", max_length=32, default="CEDULA DE IDENTIDAD")
     cedula = models.CharField("Doc. Identificación", max_length=10)
     nombre_usuario = models.CharField("Nombre Usuario", max_length=150)
-    password_hash = models.CharField("contraseña (hash Argon2id)", max_length=256)
+    # Cleared at activation, once the user holds it.
+    password_hash = models.CharField("contraseña (hash Argon2id)", max_length=256, blank=True)
     question1 = models.ForeignKey(SecurityQuestion, on_delete=models.PROTECT, related_name="+")
     answer1_hash = models.CharField(max_length=256)
     question2 = models.ForeignKey(SecurityQuestion, on_delete=models.PROTECT, related_name="+")

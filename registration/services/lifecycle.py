@@ -164,12 +164,13 @@ def request_activate(*, request_id: int) -> None:
     _certificate_bind(request, user)
     request.company = _company_upsert(request)
     request.user = user
+    request.password_hash = ""  # the user holds it now; the request keeps no copy
     transition(
         request,
         allowed_from=[RequestStatus.COMPANY_APPROVED],
         to=RequestStatus.ACTIVE,
         comment=f"Usuario {user.username} activado.",
-        update_fields=["company", "user"],
+        update_fields=["company", "user", "password_hash"],
     )
 
 

@@ -85,3 +85,47 @@ def test_activation_re_enables_the_same_persons_disabled_user(
     assert old.is_active
     assert old.check_password(PASSWORD)
     assert activation.__class__.objects.get(pk=activation.pk).status == STATUS.DONE
+
+
+def _approve_and_activate(request: RegistrationRequest, reviewer: User) -> None:
+    services.flow_job_run(task_pk=job_of(request).pk)
+    task = Task.objects.get(
+        process__registrationprocess__request=request, flow_task=RepresentanteFlow.review
+    )
+    services.review_take(task_pk=task.pk, actor=reviewer)
+    services.review_decide(task_pk=task.pk, actor=reviewer, decision=services.Decision.APPROVE)
+    activation = Task.objects.get(
+        process__registrationprocess__request=request, flow_task=RepresentanteFlow.activate_user
+    )
+    services.flow_job_run(task_pk=activation.pk)
+    request.refresh_from_db()
+
+
+def test_activation_clears_the_password_hash_from_the_request(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes, reviewer: User
+) -> None:
+    request = submit(good_certificate)
+    assert request.password_hash  # kept until the user exists
+    _approve_and_activate(request, reviewer)
+    assert request.status == RequestStatus.ACTIVE
+    assert request.password_hash == ""
+    assert request.user is not None and request.user.check_password(PASSWORD)
+
+
+def test_the_migration_clears_the_hash_of_requests_activated_before_it(
+    submit: Callable[..., RegistrationRequest], good_certificate: bytes
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("registration.migrations.0013_headers_clear_password_hash")
+    request = submit(good_certificate)
+    migration.clear_activated_password_hashes(apps, None)
+    request.refresh_from_db()
+    assert request.password_hash != ""  # not activated yet: still needed
+    user = User.objects.create_user(username="jperez01", password=PASSWORD, cedula="1714307103")
+    RegistrationRequest.objects.filter(pk=request.pk).update(user=user)  # as before the fix
+    migration.clear_activated_password_hashes(apps, None)
+    request.refresh_from_db()
+    assert request.password_hash == ""
