@@ -7,6 +7,7 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
+from django.core.management import call_command
 
 from registration import services
 
@@ -16,6 +17,12 @@ def purge_stale_staged_certificates() -> int:
     return services.staged_certificates_purge(
         older_than=timedelta(seconds=settings.SESSION_COOKIE_AGE)
     )
+
+
+@shared_task(acks_late=True)
+def clear_expired_sessions() -> None:
+    """Django's `clearsessions`: the database session backend never deletes expired rows itself."""
+    call_command("clearsessions")
 
 
 @shared_task(acks_late=True)

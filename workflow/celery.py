@@ -63,4 +63,8 @@ app.conf.beat_schedule = {
         "task": "registration.tasks.purge_stale_staged_certificates",
         "schedule": 6 * 3600.0,
     },
+    "clear-expired-sessions": {
+        "task": "registration.tasks.clear_expired_sessions",
+        "schedule": 3600.0,
+    },
 }

@@ -76,10 +76,14 @@ def _submission_data(form: RepresentanteForm, oce_formset: Any) -> services.Repr
 @require_http_methods(["GET", "POST"])
 def representante_new(request: HttpRequest) -> HttpResponse:
     """Pasos 3–5. A failed submit keeps every value and every accepted file."""
-    key = session_key(request)
     if request.method == "GET":
+        # Looking writes no session row: one is made by the first upload or post.
         form = RepresentanteForm(initial={"submission_token": uuid.uuid4(), "recibir_sms": "1"})
-        return _render_form(request, form, OceFormSet(prefix="oce"), key)
+        return _render_form(
+            request, form, OceFormSet(prefix="oce"), request.session.session_key or ""
+        )
+
+    key = session_key(request)
 
     # A second click on Registrar (or a resend) finds the request the first one made.
     existing = selectors.request_by_submission_token(token=request.POST.get("submission_token", ""))
