@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 
 from django.conf import settings
@@ -14,8 +15,48 @@ TOO_MANY_LOOKUPS = "Demasiadas consultas seguidas. Espere un minuto e intente de
 TOO_MANY_TRIES = "Demasiados intentos seguidos. Espere un minuto e intente de nuevo."
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _ip(text: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def _trusted(address: IPAddress) -> bool:
+    return any(
+        address in ipaddress.ip_network(proxy, strict=False)
+        for proxy in settings.ECUAPASS_TRUSTED_PROXIES
+    )
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's IP address, or None when the peer gave none.
+
+    The peer (REMOTE_ADDR) is the client, unless it is one of
+    ECUAPASS_TRUSTED_PROXIES: then X-Forwarded-For is read from the right, and
+    the first address that is not itself a trusted proxy is the client (the
+    entries to its left were written by the client and prove nothing).
+    """
+    address = _ip(str(request.META.get("REMOTE_ADDR", "") or ""))
+    if address is None or not _trusted(address):
+        return str(address) if address is not None else None
+    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", "") or "")
+    for hop in reversed(forwarded.split(",")):
+        hop_address = _ip(hop)
+        if hop_address is None:  # garbage: stop at the last address a proxy vouched for
+            break
+        address = hop_address
+        if not _trusted(address):
+            break
+    return str(address)
+
+
 def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", "") or "desconocido")
+    """What rate limits count and the audit records: the client IP, "desconocido" if none."""
+    return client_ip(request) or "desconocido"
 
 
 def rate_limited(request: HttpRequest, *, scope: str, per_minute: int | None = None) -> bool:

@@ -8,6 +8,7 @@ broker, so `make run` works on a bare machine; `DATABASE_URL` and
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -343,6 +344,20 @@ X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "registration.views.portal.csrf_failure"
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed; from any other
+# peer the header is ignored (registration/ratelimit.py client_ip: rate limits, audits,
+# django-axes).
+ECUAPASS_TRUSTED_PROXIES = tuple(
+    p.strip() for p in os.environ.get("ECUAPASS_TRUSTED_PROXIES", "").split(",") if p.strip()
+)
+for _proxy in ECUAPASS_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"ECUAPASS_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
+        ) from _exc
+AXES_CLIENT_IP_CALLABLE = "registration.ratelimit.client_ip"
 
 # --- Celery ---------------------------------------------------------------
 # The broker is Redis in production; with no configuration kombu's filesystem
