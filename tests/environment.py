@@ -49,6 +49,9 @@ os.environ["DJANGO_DEBUG"] = "false"
 os.environ["DJANGO_SECRET_KEY"] = "test-secret-key-not-for-production"
 os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
 os.environ["DJANGO_SECURE_COOKIES"] = "false"
+# Production settings but plain HTTP (the test client and the browser tests' live server).
+os.environ["DJANGO_SSL_REDIRECT"] = "false"
+os.environ["DJANGO_HSTS_SECONDS"] = "0"
 # Workers started by the tests send their mail nowhere (pytest-django uses locmem itself).
 os.environ["DJANGO_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 os.environ["ECUAPASS_VAR_DIR"] = RUN_DIR

@@ -344,6 +344,18 @@ X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "registration.views.portal.csrf_failure"
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Production is HTTPS only: plain HTTP is redirected, and browsers are told (HSTS) to
+# never try it again for a year. `make run` (DEBUG) and the tests turn both off.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured("DJANGO_HSTS_SECONDS must be 0 (off) or more.")
+if not SECURE_HSTS_PRELOAD:
+    # The preload list takes whole registrable domains (aduana.gob.ec): joining it is the
+    # domain owner's decision, not this application's (DJANGO_HSTS_PRELOAD=true to opt in).
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
 # The reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed; from any other
 # peer the header is ignored (registration/ratelimit.py client_ip: rate limits, audits,
 # django-axes).
