@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals import charts, selectors, services, staff_access, two_factor
@@ -29,10 +30,13 @@ def _requires(
     permission: str,
 ) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Anonymous users go to the login page; staff without a verified second factor to the
-    2FA pages; logged-in users without `permission` get 403."""
+    2FA pages; logged-in users without `permission` get 403. Nothing is cached
+    (Cache-Control: no-store): every reviewer page shows personal data."""
 
     def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-        return staff_verified_required(permission_required(permission, raise_exception=True)(view))
+        return never_cache(
+            staff_verified_required(permission_required(permission, raise_exception=True)(view))
+        )
 
     return decorator
 

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from registration import selectors, services, validators
@@ -87,6 +88,7 @@ def account_change(section: str) -> Callable[[AccountView], Callable[[HttpReques
     """Login required; a GET goes back to the section; a client posting too fast waits."""
 
     def decorate(view: AccountView) -> Callable[[HttpRequest], HttpResponse]:
+        @never_cache  # Mi página with the user's data, re-rendered with a form's errors
         @login_required
         @require_http_methods(["GET", "POST"])
         @functools.wraps(view)

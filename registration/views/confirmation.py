@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from approvals import services as approval_services
@@ -15,6 +16,7 @@ from registration.ratelimit import TOO_MANY_TRIES, client_address, rate_limited
 from registration.views.status import request_from_token, status_page
 
 
+@never_cache
 @require_POST
 def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
     request_obj = request_from_token(token)
@@ -52,6 +54,7 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("registration:status", token=token)
 
 
+@never_cache
 @require_POST
 def email_code_resend(request: HttpRequest, token: str) -> HttpResponse:
     request_obj = request_from_token(token)

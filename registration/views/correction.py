@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from registration import selectors, services, validators
@@ -23,6 +24,7 @@ from registration.views.solicitud import oce_entries, show_conflict
 from registration.views.status import request_from_token
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def request_correct(request: HttpRequest, token: str) -> HttpResponse:
     """The correction loop: only what is open (services.correctable_items) can change.

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from registration import selectors, services, validators
@@ -62,6 +63,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+@never_cache
 @login_required
 @require_GET
 def mi_pagina(request: HttpRequest) -> HttpResponse:
@@ -74,6 +76,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "registration/csrf_failure.html", status=403)
 
 
+@never_cache
 @login_required
 @require_GET
 def buzon(request: HttpRequest) -> HttpResponse:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from approvals import selectors as approval_selectors
@@ -74,6 +75,7 @@ def request_from_token(token: str) -> RegistrationRequest:
     return request_obj
 
 
+@never_cache
 @require_GET
 def request_status(request: HttpRequest, token: str) -> HttpResponse:
     return status_page(request, token)
@@ -122,6 +124,7 @@ def _expected_decision(request_obj: RegistrationRequest) -> Any:
     )
 
 
+@never_cache
 @require_GET
 def request_status_json(request: HttpRequest, token: str) -> JsonResponse:
     """What the open status page polls to update itself."""

@@ -25,6 +25,8 @@ def test_the_open_status_page_updates_in_place_when_the_request_moves(
     request = submit(good_certificate, confirm=False)
     context = chromium.new_context(locale="es-EC")
     page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     try:
         page.goto(
             f"{live_server.url}/solicitud-del-uso/estado/{services.request_access_token(request)}/"
@@ -41,5 +43,7 @@ def test_the_open_status_page_updates_in_place_when_the_request_moves(
         page.get_by_text("Correo electrónico confirmado.").wait_for(timeout=10_000)
         assert page.get_by_role("heading", name="Confirme su correo electrónico").count() == 0
         assert page.evaluate("window.__sameDocument") is True  # swapped in place, not reloaded
+        # Under the Content-Security-Policy: nothing on the page was refused.
+        assert not [m for m in console if "Content Security Policy" in m], console
     finally:
         context.close()
