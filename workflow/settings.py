@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After OTP and messages: ends idle or too-old staff sessions.
+    "approvals.middleware.StaffSessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -375,6 +377,18 @@ for _proxy in ECUAPASS_TRUSTED_PROXIES:
             f"ECUAPASS_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
         ) from _exc
 AXES_CLIENT_IP_CALLABLE = "registration.ratelimit.client_ip"
+# Sessions: an applicant's lasts ECUAPASS_SESSION_HOURS from its last change; a SENAE
+# reviewer's or supervisor's (and with it the TOTP verification) ends after
+# ECUAPASS_STAFF_IDLE_MINUTES without a request or ECUAPASS_STAFF_SESSION_HOURS after
+# login, whichever comes first (approvals/middleware.py).
+SESSION_COOKIE_AGE = env_int("ECUAPASS_SESSION_HOURS", 8) * 3600
+ECUAPASS_STAFF_IDLE_MINUTES = env_int("ECUAPASS_STAFF_IDLE_MINUTES", 30)
+ECUAPASS_STAFF_SESSION_HOURS = env_int("ECUAPASS_STAFF_SESSION_HOURS", 12)
+if min(SESSION_COOKIE_AGE, ECUAPASS_STAFF_IDLE_MINUTES, ECUAPASS_STAFF_SESSION_HOURS) < 1:
+    raise ImproperlyConfigured(
+        "ECUAPASS_SESSION_HOURS, ECUAPASS_STAFF_IDLE_MINUTES and "
+        "ECUAPASS_STAFF_SESSION_HOURS must be at least 1."
+    )
 # Content-Security-Policy (django-csp): scripts and styles only from our own static
 # files, no inline <script>, no style="" attribute, no plugins, no framing.
 CONTENT_SECURITY_POLICY = {
