@@ -165,11 +165,15 @@ def schema_and_reference_data() -> tuple[Any, Any]:
         username="bench_revisor",
         password=STAFF_PASSWORD,
         group=approval_services.REVIEWER_GROUP,
+        cedula="3050000003",  # province 30: none of the seeded applicants
+        email="bench_revisor@aduana.gob.ec",
     )
     supervisor = approval_services.staff_user_create(
         username="bench_supervisor",
         password=STAFF_PASSWORD,
         group=approval_services.SUPERVISOR_GROUP,
+        cedula="3050000011",
+        email="bench_supervisor@aduana.gob.ec",
     )
     return reviewer, supervisor
 
