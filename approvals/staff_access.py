@@ -15,6 +15,7 @@ from django.contrib.admin import AdminSite
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -104,12 +105,19 @@ class VerifiedAdminSite(AdminSite):
         return bool(super().has_permission(request)) and _is_verified(request.user)
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """Anonymous: the portal login. Not an administrator: 403, said in Spanish (the
+        portal login would send a logged-in user straight back here). Administrators:
+        the second factor, then where they were going."""
         next_url = request.GET.get("next") or reverse("admin:index")
         if not url_has_allowed_host_and_scheme(
             next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
             next_url = reverse("admin:index")
         user = request.user
-        if user.is_authenticated and needs_second_factor(user) and not _is_verified(user):
+        if not user.is_authenticated:
+            return redirect_to_login(next_url)
+        if not (user.is_active and user.is_staff):
+            return render(request, "approvals/admin_forbidden.html", status=403)
+        if not _is_verified(user):
             return second_factor_redirect(user, next_url)
-        return redirect_to_login(next_url)
+        return redirect(next_url)

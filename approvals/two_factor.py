@@ -95,7 +95,10 @@ class TwoFactorError(Exception):
 
 
 def needs_second_factor(user: Any) -> bool:
-    return bool(user.is_authenticated) and any(user.has_perm(p) for p in STAFF_PERMISSIONS)
+    """Reviewers, supervisors and administrators (the Django admin's `is_staff`)."""
+    if not user.is_authenticated:
+        return False
+    return bool(user.is_staff) or any(user.has_perm(p) for p in STAFF_PERMISSIONS)
 
 
 def has_confirmed_device(user: Any) -> bool:

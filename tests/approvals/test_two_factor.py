@@ -351,3 +351,58 @@ def test_a_supervisor_resets_a_reviewers_second_factor_from_the_portal(
     peer = verified_login(Client(), second_reviewer)
     assert peer.get("/revision/personal/").status_code == 403
     assert peer.post(url, {"motivo": "x"}).status_code == 403
+
+
+# --- Staff accounts and the admin ---------------------------------------------------
+
+
+def test_a_staff_account_needs_a_valid_cedula_and_an_email(reference_data: None) -> None:
+    from approvals import services
+
+    def create(**overrides: str) -> User:
+        data = {
+            "username": "revisor7",
+            "password": PASSWORD,
+            "group": services.REVIEWER_GROUP,
+            "cedula": "1101000055",
+            "email": "revisor7@aduana.gob.ec",
+            **overrides,
+        }
+        return services.staff_user_create(**data)
+
+    with pytest.raises(services.StaffAccountError, match="10 dígitos"):
+        create(cedula="")
+    with pytest.raises(services.StaffAccountError, match="dígito verificador"):
+        create(cedula="1101000057")
+    with pytest.raises(services.StaffAccountError, match="correo"):
+        create(email="revisor7")
+    assert not User.objects.filter(username="revisor7").exists()
+    user = create()
+    assert (user.cedula, user.email) == ("1101000055", "revisor7@aduana.gob.ec")
+    User.objects.create_user(username="jperez01", password=PASSWORD, cedula="1714307103")
+    with pytest.raises(services.StaffAccountError, match="ya pertenece a otro usuario"):
+        create(cedula="1714307103")
+
+
+def test_the_demo_staff_have_a_cedula_and_an_email(reference_data: None) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("create_demo_staff", "--force", stdout=StringIO())
+    for username in ("revisor", "supervisor"):
+        user = User.objects.get(username=username)
+        assert len(user.cedula) == 10 and user.email.endswith("@senae.demo")
+
+
+def test_the_admin_answers_403_in_spanish_to_applicants_and_reviewers_without_a_loop(
+    outsider: User, reviewer: User
+) -> None:
+    for client in (client_for(outsider), verified_login(Client(), reviewer)):
+        response = client.get("/admin/", follow=True)
+        assert response.status_code == 403
+        assert "solo para los administradores" in response.content.decode()
+        assert [url for url, _ in response.redirect_chain] == ["/admin/login/?next=/admin/"]
+        direct = client.get("/admin/registration/trustanchor/", follow=True)
+        assert direct.status_code == 403
+        assert len(direct.redirect_chain) == 1
