@@ -18,8 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from approvals.models import StaffTOTPDevice
 from approvals.two_factor import (
     TwoFactorError,
     _is_verified,
@@ -79,7 +79,7 @@ def totp_devices_reset(
 
     with transaction.atomic():
         _lock_user(user)
-        deleted, _ = TOTPDevice.objects.filter(user=user).delete()
+        deleted, _ = StaffTOTPDevice.objects.filter(user=user).delete()
         registration_services.account_event_record(
             action=AccountAction.SECOND_FACTOR_RESET,
             user=user,

@@ -42,7 +42,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from approvals.models import StaffTOTPDevice
+from approvals.otp_secrets import secret_rotate
 
 STAFF_PERMISSIONS = ("approvals.review_registration", "approvals.manage_registrationprocess")
 DEVICE_NAME = "Aplicación de autenticación"
@@ -102,7 +104,7 @@ def needs_second_factor(user: Any) -> bool:
 
 
 def has_confirmed_device(user: Any) -> bool:
-    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+    return bool(StaffTOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def _lock_user(user: Any) -> None:
@@ -135,8 +137,8 @@ def totp_enrollment_start(*, user: Any) -> Any:
         _lock_user(user)
         if has_confirmed_device(user):
             raise TwoFactorError(ALREADY_ENROLLED)
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        return TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+        StaffTOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return StaffTOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
 
 
 def totp_enrollment_confirm(*, user: Any, device_id: int | None, token: str) -> Any:
@@ -144,8 +146,8 @@ def totp_enrollment_confirm(*, user: Any, device_id: int | None, token: str) -> 
     with transaction.atomic():
         _lock_user(user)
         device = (
-            TOTPDevice.objects.select_for_update()
-            .filter(pk=device_id, user=user, confirmed=False)
+            StaffTOTPDevice.objects.select_for_update()
+            .filter(pk=device_id or 0, user=user, confirmed=False)
             .first()
         )
         if device is None:
@@ -165,7 +167,7 @@ def totp_token_verify(*, user: Any, token: str) -> Any:
     """Check a code against the user's confirmed device (one per user: enrolment ensures it)."""
     with transaction.atomic():
         device = (
-            TOTPDevice.objects.select_for_update()
+            StaffTOTPDevice.objects.select_for_update()
             .filter(user=user, confirmed=True)
             .order_by("pk")
             .first()
@@ -174,6 +176,17 @@ def totp_token_verify(*, user: Any, token: str) -> Any:
     if error is not None:
         raise TwoFactorError(error)
     return device
+
+
+def totp_secrets_rotate() -> int:
+    """Re-encrypt every secret under the first ECUAPASS_OTP_KEYS key, so older keys can go."""
+    rotated = 0
+    with transaction.atomic():
+        for device in StaffTOTPDevice.objects.select_for_update().order_by("pk"):
+            device.encrypted_key = secret_rotate(device.encrypted_key)
+            device.save(update_fields=["encrypted_key"])
+            rotated += 1
+    return rotated
 
 
 # --- Access -------------------------------------------------------------------------
@@ -243,8 +256,8 @@ def _mark_verified(request: HttpRequest, device: Any) -> None:
 
 def _enrollment_device(request: HttpRequest) -> Any:
     """The unconfirmed device this session was shown, or a new one."""
-    device = TOTPDevice.objects.filter(
-        pk=request.session.get(ENROLL_SESSION_KEY), user=request.user, confirmed=False
+    device = StaffTOTPDevice.objects.filter(
+        pk=request.session.get(ENROLL_SESSION_KEY) or 0, user=request.user.pk, confirmed=False
     ).first()
     if device is None:
         device = totp_enrollment_start(user=request.user)

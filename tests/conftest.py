@@ -252,12 +252,13 @@ def confirm_email(request: RegistrationRequest) -> None:
 def verified_login(client: Client, user: User) -> Client:
     """Log in with the password and an OTP-verified session, as the reviewer pages require."""
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from approvals.models import StaffTOTPDevice
 
     client.force_login(user)
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = StaffTOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Pruebas", confirmed=True)
+        device = StaffTOTPDevice.objects.create(user=user, name="Pruebas", confirmed=True)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()

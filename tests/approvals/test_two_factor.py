@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from approvals.models import StaffTOTPDevice
 from registration.models import User
 from tests.conftest import PASSWORD, verified_login
 
@@ -44,7 +44,7 @@ def password_login(client: Client, user: User) -> None:
     assert response.status_code == 302
 
 
-def code_for(device: TOTPDevice) -> str:
+def code_for(device: StaffTOTPDevice) -> str:
     """The code an authenticator app shows now, or the next one if now's was already used."""
     device.refresh_from_db()
     now_t = (int(time.time()) - device.t0) // device.step
@@ -53,26 +53,26 @@ def code_for(device: TOTPDevice) -> str:
     return f"{token:0{device.digits}d}"
 
 
-def wrong_code_for(device: TOTPDevice) -> str:
+def wrong_code_for(device: StaffTOTPDevice) -> str:
     right = {int(code_for(device))}
     return next(f"{n:06d}" for n in (123456, 654321, 111111) if n not in right)
 
 
-def unthrottle(device: TOTPDevice) -> None:
+def unthrottle(device: StaffTOTPDevice) -> None:
     """Let the back-off after a refused code pass, as waiting would."""
-    TOTPDevice.objects.filter(pk=device.pk).update(
+    StaffTOTPDevice.objects.filter(pk=device.pk).update(
         throttling_failure_timestamp=timezone.now() - timedelta(days=1)
     )
 
 
-def enroll(client: Client, user: User, next_url: str = QUEUE) -> TOTPDevice:
+def enroll(client: Client, user: User, next_url: str = QUEUE) -> StaffTOTPDevice:
     """First login: scan (read the device) and confirm with a current code."""
     assert client.get(enroll_url(next_url)).status_code == 200
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = StaffTOTPDevice.objects.get(user=user, confirmed=False)
     response = client.post(enroll_url(next_url), {"otp_token": code_for(device)})
     assert response.status_code == 302, response.content.decode()[:2000]
     assert response["Location"] == next_url
-    return TOTPDevice.objects.get(pk=device.pk)
+    return StaffTOTPDevice.objects.get(pk=device.pk)
 
 
 # --- Anonymous and applicants ------------------------------------------------------
@@ -84,7 +84,7 @@ def test_anonymous_is_sent_to_login_not_to_the_second_factor(reference_data: Non
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith("/iniciar-sesion/?next=")
-    assert not TOTPDevice.objects.exists()
+    assert not StaffTOTPDevice.objects.exists()
 
 
 def test_an_applicant_is_untouched_by_the_second_factor(outsider: User) -> None:
@@ -94,7 +94,7 @@ def test_an_applicant_is_untouched_by_the_second_factor(outsider: User) -> None:
     assert client.get(FAILED_JOBS).status_code == 403
     assert client.get(enroll_url()).status_code == 403
     assert client.post(verify_url(), {"otp_token": "123456"}).status_code == 403
-    assert not TOTPDevice.objects.filter(user=outsider).exists()
+    assert not StaffTOTPDevice.objects.filter(user=outsider).exists()
 
 
 # --- Reviewer ------------------------------------------------------------------------
@@ -107,7 +107,7 @@ def test_reviewer_first_login_enrolls_and_then_reaches_the_queue(reviewer: User)
     assert response["Location"] == enroll_url(QUEUE)
 
     page = client.get(response["Location"]).content.decode()
-    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    device = StaffTOTPDevice.objects.get(user=reviewer, confirmed=False)
     assert "<svg" in page
     secret = re.search(r'id="clave-totp">([A-Z2-7 ]+)<', page)
     assert secret is not None
@@ -119,7 +119,7 @@ def test_reviewer_first_login_enrolls_and_then_reaches_the_queue(reviewer: User)
     response = client.post(enroll_url(QUEUE), {"otp_token": code_for(device)})
     assert response.status_code == 302
     assert response["Location"] == QUEUE
-    assert TOTPDevice.objects.get(pk=device.pk).confirmed
+    assert StaffTOTPDevice.objects.get(pk=device.pk).confirmed
     assert client.get(QUEUE).status_code == 200
     # A reviewer still can't reach supervisor pages: 2FA adds a check, it grants nothing.
     assert client.get(FAILED_JOBS).status_code == 403
@@ -131,7 +131,7 @@ def test_reloading_the_enrolment_page_keeps_the_same_secret(reviewer: User) -> N
     second = client.get(enroll_url()).content.decode()
     secret = re.compile(r'id="clave-totp">([A-Z2-7 ]+)<')
     assert secret.findall(first) == secret.findall(second)
-    assert TOTPDevice.objects.filter(user=reviewer).count() == 1
+    assert StaffTOTPDevice.objects.filter(user=reviewer).count() == 1
 
 
 def test_a_wrong_code_is_refused_with_a_message_and_retries_are_throttled(
@@ -139,19 +139,19 @@ def test_a_wrong_code_is_refused_with_a_message_and_retries_are_throttled(
 ) -> None:
     client = client_for(reviewer)
     client.get(enroll_url())
-    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    device = StaffTOTPDevice.objects.get(user=reviewer, confirmed=False)
 
     refused = client.post(enroll_url(), {"otp_token": wrong_code_for(device)})
     assert refused.status_code == 400
     assert "El código no es correcto" in refused.content.decode()
-    assert not TOTPDevice.objects.get(pk=device.pk).confirmed
+    assert not StaffTOTPDevice.objects.get(pk=device.pk).confirmed
     assert client.get(QUEUE).status_code == 302
 
     # Right away, even the right code waits for the back-off.
     throttled = client.post(enroll_url(), {"otp_token": code_for(device)})
     assert throttled.status_code == 400
     assert "Demasiados intentos fallidos" in throttled.content.decode()
-    assert not TOTPDevice.objects.get(pk=device.pk).confirmed
+    assert not StaffTOTPDevice.objects.get(pk=device.pk).confirmed
 
     unthrottle(device)
     assert client.post(enroll_url(), {"otp_token": code_for(device)}).status_code == 302
@@ -164,12 +164,12 @@ def test_a_code_that_is_not_six_digits_is_refused_before_checking(reviewer: User
     response = client.post(enroll_url(), {"otp_token": "12ab"})
     assert response.status_code == 400
     assert "6 dígitos" in response.content.decode()
-    assert TOTPDevice.objects.get(user=reviewer).throttling_failure_count == 0
+    assert StaffTOTPDevice.objects.get(user=reviewer).throttling_failure_count == 0
 
 
 def test_next_login_must_verify_before_the_queue(reviewer: User) -> None:
     enroll(client_for(reviewer), reviewer)
-    device = TOTPDevice.objects.get(user=reviewer, confirmed=True)
+    device = StaffTOTPDevice.objects.get(user=reviewer, confirmed=True)
 
     client = client_for(reviewer)
     response = client.get(QUEUE)
@@ -179,7 +179,7 @@ def test_next_login_must_verify_before_the_queue(reviewer: User) -> None:
     enroll_page = client.get(enroll_url())
     assert enroll_page.status_code == 302
     assert enroll_page["Location"] == verify_url(QUEUE)
-    assert TOTPDevice.objects.filter(user=reviewer).count() == 1
+    assert StaffTOTPDevice.objects.filter(user=reviewer).count() == 1
 
     page = client.get(verify_url()).content.decode()
     assert 'autocomplete="one-time-code"' in page
@@ -200,7 +200,7 @@ def test_next_login_must_verify_before_the_queue(reviewer: User) -> None:
 def test_a_used_code_is_not_accepted_again(reviewer: User) -> None:
     client = client_for(reviewer)
     client.get(enroll_url())
-    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    device = StaffTOTPDevice.objects.get(user=reviewer, confirmed=False)
     code = code_for(device)
     assert client.post(enroll_url(), {"otp_token": code}).status_code == 302
 
@@ -221,20 +221,20 @@ def test_only_the_latest_enrolment_page_can_be_confirmed(reviewer: User) -> None
     """A secret is shown to one session: opening enrolment elsewhere replaces it."""
     first, second = client_for(reviewer), client_for(reviewer)
     first.get(enroll_url())
-    first_device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    first_device = StaffTOTPDevice.objects.get(user=reviewer, confirmed=False)
     second.get(enroll_url())
-    assert not TOTPDevice.objects.filter(pk=first_device.pk).exists()
+    assert not StaffTOTPDevice.objects.filter(pk=first_device.pk).exists()
 
     stale = first.post(enroll_url(), {"otp_token": f"{totp(first_device.bin_key):06d}"})
     assert stale.status_code == 400
     assert "se reinició" in stale.content.decode()
     # The refusal shows the first session a new secret, which replaces the second's.
-    current = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    current = StaffTOTPDevice.objects.get(user=reviewer, confirmed=False)
     assert current.pk != first_device.pk
     assert b32encode(current.bin_key).decode()[:4] in stale.content.decode()
 
     assert first.post(enroll_url(), {"otp_token": code_for(current)}).status_code == 302
-    assert TOTPDevice.objects.filter(user=reviewer).count() == 1
+    assert StaffTOTPDevice.objects.filter(user=reviewer).count() == 1
     # The other session is sent to verification, not to a fresh enrolment.
     assert second.get(QUEUE)["Location"] == verify_url(QUEUE)
     assert second.get(enroll_url())["Location"] == verify_url(QUEUE)
@@ -243,7 +243,7 @@ def test_only_the_latest_enrolment_page_can_be_confirmed(reviewer: User) -> None
 def test_next_must_stay_on_this_site(reviewer: User) -> None:
     client = client_for(reviewer)
     client.get(enroll_url("https://ejemplo.invalid/"))
-    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    device = StaffTOTPDevice.objects.get(user=reviewer, confirmed=False)
     response = client.post(enroll_url("https://ejemplo.invalid/"), {"otp_token": code_for(device)})
     assert response.status_code == 302
     assert response["Location"] == QUEUE
@@ -295,13 +295,13 @@ def test_a_lost_phone_is_reset_by_command_and_the_reviewer_enrols_again(
     from registration.models import AccountEvent
 
     verified_login(Client(), reviewer)  # has a confirmed device now
-    assert TOTPDevice.objects.filter(user=reviewer, confirmed=True).exists()
+    assert StaffTOTPDevice.objects.filter(user=reviewer, confirmed=True).exists()
     out = StringIO()
     call_command(
         "reset_second_factor", reviewer.username, "--motivo", "teléfono perdido", stdout=out
     )
     assert "1 dispositivo(s) eliminado(s)" in out.getvalue()
-    assert not TOTPDevice.objects.filter(user=reviewer).exists()
+    assert not StaffTOTPDevice.objects.filter(user=reviewer).exists()
     event = AccountEvent.objects.get(user=reviewer, action="second_factor_reset")
     assert "teléfono perdido" in event.outcome
 
@@ -330,11 +330,11 @@ def test_a_supervisor_resets_a_reviewers_second_factor_from_the_portal(
 
     no_reason = boss.post(url, {"motivo": "  "}, follow=True).content.decode()
     assert "Indique el motivo" in no_reason
-    assert TOTPDevice.objects.filter(user=reviewer).exists()
+    assert StaffTOTPDevice.objects.filter(user=reviewer).exists()
 
     done = boss.post(url, {"motivo": "Perdió el teléfono"}, follow=True).content.decode()
     assert f"Segundo factor de {reviewer.username} restablecido" in done
-    assert not TOTPDevice.objects.filter(user=reviewer).exists()
+    assert not StaffTOTPDevice.objects.filter(user=reviewer).exists()
     event = AccountEvent.objects.get(user=reviewer, action="second_factor_reset")
     assert supervisor.username in event.outcome and "Perdió el teléfono" in event.outcome
     from registration.models import AccountNotice
@@ -347,7 +347,7 @@ def test_a_supervisor_resets_a_reviewers_second_factor_from_the_portal(
     # Not their own, and not for a plain reviewer.
     own = boss.post(f"/revision/personal/{supervisor.pk}/restablecer-2fa/", {"motivo": "x"})
     assert own.status_code == 302
-    assert TOTPDevice.objects.filter(user=supervisor).exists()
+    assert StaffTOTPDevice.objects.filter(user=supervisor).exists()
     peer = verified_login(Client(), second_reviewer)
     assert peer.get("/revision/personal/").status_code == 403
     assert peer.post(url, {"motivo": "x"}).status_code == 403
