@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from approvals.models import StaffTOTPDevice
+from approvals import two_factor_codes
 from approvals.two_factor import (
     TwoFactorError,
     _is_verified,
@@ -59,7 +59,9 @@ def totp_devices_reset_by(*, actor: Any, user: Any, reason: str, source_ip: str 
                 body=(
                     f"{actor.username} restableció el segundo factor (TOTP) de su usuario "
                     f"{user.username}. En su próximo inicio de sesión registrará un "
-                    "autenticador nuevo.\n\nSi usted no lo pidió, avise de inmediato a su "
+                    "autenticador nuevo: pedirá un código de activación, que llegará a este "
+                    "correo, y recibirá códigos de recuperación nuevos (los anteriores ya no "
+                    "sirven).\n\nSi usted no lo pidió, avise de inmediato a su "
                     "supervisor o a Soporte al Cliente: 1800-223223."
                 ),
             )
@@ -71,15 +73,15 @@ def totp_devices_reset(
 ) -> int:
     """Forget a staff member's authenticator (lost or replaced phone); audited.
 
-    They enrol a new one at their next login. Whoever runs this must have
-    confirmed the person's identity out of band: until they enrol again, the
-    password alone leads to enrolment.
+    Their recovery codes go too. They enrol a new one at their next login,
+    which takes the password and a code sent to their own email
+    (approvals.two_factor_codes).
     """
     from registration import services as registration_services
 
     with transaction.atomic():
         _lock_user(user)
-        deleted, _ = StaffTOTPDevice.objects.filter(user=user).delete()
+        deleted = two_factor_codes.second_factor_forget(user=user)  # and its recovery codes
         registration_services.account_event_record(
             action=AccountAction.SECOND_FACTOR_RESET,
             user=user,

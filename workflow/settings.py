@@ -80,7 +80,8 @@ INSTALLED_APPS = [
     "registration",
     "approvals",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_totp",  # only for migrating old clear devices (approvals 0005)
+    "django_otp.plugins.otp_static",  # staff recovery codes
     "axes",
 ]
 

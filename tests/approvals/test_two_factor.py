@@ -15,7 +15,8 @@ from django.utils import timezone
 from django_otp.oath import totp
 
 from approvals.models import StaffTOTPDevice
-from registration.models import User
+from registration.models import CodePurpose, OneTimeCode, User
+from registration.services import code_value
 from tests.conftest import PASSWORD, verified_login
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +36,30 @@ def verify_url(next_url: str = QUEUE) -> str:
 def client_for(user: User) -> Client:
     client = Client()
     password_login(client, user)
+    return client
+
+
+def enrollment_code(user: User) -> str:
+    """The code in the latest "activar la verificación" email (as the staff member reads it)."""
+    live = OneTimeCode.objects.get(
+        user=user, purpose=CodePurpose.STAFF_ENROLL, used__isnull=True, retired__isnull=True
+    )
+    return code_value(live)
+
+
+def prove_enrollment(client: Client, user: User, next_url: str = QUEUE) -> None:
+    """Step 1 of enrolment: ask for the emailed code and type it in."""
+    sent = client.post(enroll_url(next_url), {"enviar": "1"})
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    proven = client.post(enroll_url(next_url), {"enrollment_code": enrollment_code(user)})
+    assert proven.status_code == 302, proven.content.decode()[:2000]
+    assert proven["Location"] == enroll_url(next_url)
+
+
+def enrolling_client(user: User, next_url: str = QUEUE) -> Client:
+    """Logged in with the password, the emailed enrolment code already typed in."""
+    client = client_for(user)
+    prove_enrollment(client, user, next_url)
     return client
 
 
@@ -65,13 +90,24 @@ def unthrottle(device: StaffTOTPDevice) -> None:
     )
 
 
+RECOVERY_CODE = re.compile(r"<li><code>([a-z2-7]{8})</code></li>")
+
+
+def confirm_enrollment(client: Client, device: StaffTOTPDevice, next_url: str = QUEUE) -> list[str]:
+    """Type the app's current code; the answer shows the recovery codes once."""
+    response = client.post(enroll_url(next_url), {"otp_token": code_for(device)})
+    assert response.status_code == 200, response.content.decode()[:2000]
+    page = response.content.decode()
+    assert f'href="{next_url}"' in page
+    return RECOVERY_CODE.findall(page)
+
+
 def enroll(client: Client, user: User, next_url: str = QUEUE) -> StaffTOTPDevice:
-    """First login: scan (read the device) and confirm with a current code."""
+    """First login: the emailed code, scan (read the device), confirm with a current code."""
+    prove_enrollment(client, user, next_url)
     assert client.get(enroll_url(next_url)).status_code == 200
     device = StaffTOTPDevice.objects.get(user=user, confirmed=False)
-    response = client.post(enroll_url(next_url), {"otp_token": code_for(device)})
-    assert response.status_code == 302, response.content.decode()[:2000]
-    assert response["Location"] == next_url
+    assert len(confirm_enrollment(client, device, next_url)) == 10
     return StaffTOTPDevice.objects.get(pk=device.pk)
 
 
@@ -106,6 +142,7 @@ def test_reviewer_first_login_enrolls_and_then_reaches_the_queue(reviewer: User)
     assert response.status_code == 302
     assert response["Location"] == enroll_url(QUEUE)
 
+    prove_enrollment(client, reviewer)
     page = client.get(response["Location"]).content.decode()
     device = StaffTOTPDevice.objects.get(user=reviewer, confirmed=False)
     assert "<svg" in page
@@ -116,9 +153,7 @@ def test_reviewer_first_login_enrolls_and_then_reaches_the_queue(reviewer: User)
     assert 'inputmode="numeric"' in page
     assert '<label for="id_otp_token">' in page
 
-    response = client.post(enroll_url(QUEUE), {"otp_token": code_for(device)})
-    assert response.status_code == 302
-    assert response["Location"] == QUEUE
+    assert len(confirm_enrollment(client, device)) == 10
     assert StaffTOTPDevice.objects.get(pk=device.pk).confirmed
     assert client.get(QUEUE).status_code == 200
     # A reviewer still can't reach supervisor pages: 2FA adds a check, it grants nothing.
@@ -126,7 +161,7 @@ def test_reviewer_first_login_enrolls_and_then_reaches_the_queue(reviewer: User)
 
 
 def test_reloading_the_enrolment_page_keeps_the_same_secret(reviewer: User) -> None:
-    client = client_for(reviewer)
+    client = enrolling_client(reviewer)
     first = client.get(enroll_url()).content.decode()
     second = client.get(enroll_url()).content.decode()
     secret = re.compile(r'id="clave-totp">([A-Z2-7 ]+)<')
@@ -137,7 +172,7 @@ def test_reloading_the_enrolment_page_keeps_the_same_secret(reviewer: User) -> N
 def test_a_wrong_code_is_refused_with_a_message_and_retries_are_throttled(
     reviewer: User,
 ) -> None:
-    client = client_for(reviewer)
+    client = enrolling_client(reviewer)
     client.get(enroll_url())
     device = StaffTOTPDevice.objects.get(user=reviewer, confirmed=False)
 
@@ -154,12 +189,12 @@ def test_a_wrong_code_is_refused_with_a_message_and_retries_are_throttled(
     assert not StaffTOTPDevice.objects.get(pk=device.pk).confirmed
 
     unthrottle(device)
-    assert client.post(enroll_url(), {"otp_token": code_for(device)}).status_code == 302
+    confirm_enrollment(client, device)
     assert client.get(QUEUE).status_code == 200
 
 
 def test_a_code_that_is_not_six_digits_is_refused_before_checking(reviewer: User) -> None:
-    client = client_for(reviewer)
+    client = enrolling_client(reviewer)
     client.get(enroll_url())
     response = client.post(enroll_url(), {"otp_token": "12ab"})
     assert response.status_code == 400
@@ -198,11 +233,11 @@ def test_next_login_must_verify_before_the_queue(reviewer: User) -> None:
 
 
 def test_a_used_code_is_not_accepted_again(reviewer: User) -> None:
-    client = client_for(reviewer)
+    client = enrolling_client(reviewer)
     client.get(enroll_url())
     device = StaffTOTPDevice.objects.get(user=reviewer, confirmed=False)
     code = code_for(device)
-    assert client.post(enroll_url(), {"otp_token": code}).status_code == 302
+    assert client.post(enroll_url(), {"otp_token": code}).status_code == 200
 
     replay = client_for(reviewer).post(verify_url(), {"otp_token": code})
     assert replay.status_code == 400
@@ -219,7 +254,7 @@ def test_logging_out_ends_the_verified_session(reviewer: User) -> None:
 
 def test_only_the_latest_enrolment_page_can_be_confirmed(reviewer: User) -> None:
     """A secret is shown to one session: opening enrolment elsewhere replaces it."""
-    first, second = client_for(reviewer), client_for(reviewer)
+    first, second = enrolling_client(reviewer), enrolling_client(reviewer)
     first.get(enroll_url())
     first_device = StaffTOTPDevice.objects.get(user=reviewer, confirmed=False)
     second.get(enroll_url())
@@ -233,7 +268,7 @@ def test_only_the_latest_enrolment_page_can_be_confirmed(reviewer: User) -> None
     assert current.pk != first_device.pk
     assert b32encode(current.bin_key).decode()[:4] in stale.content.decode()
 
-    assert first.post(enroll_url(), {"otp_token": code_for(current)}).status_code == 302
+    confirm_enrollment(first, current)
     assert StaffTOTPDevice.objects.filter(user=reviewer).count() == 1
     # The other session is sent to verification, not to a fresh enrolment.
     assert second.get(QUEUE)["Location"] == verify_url(QUEUE)
@@ -241,12 +276,13 @@ def test_only_the_latest_enrolment_page_can_be_confirmed(reviewer: User) -> None
 
 
 def test_next_must_stay_on_this_site(reviewer: User) -> None:
-    client = client_for(reviewer)
+    client = enrolling_client(reviewer)
     client.get(enroll_url("https://ejemplo.invalid/"))
     device = StaffTOTPDevice.objects.get(user=reviewer, confirmed=False)
     response = client.post(enroll_url("https://ejemplo.invalid/"), {"otp_token": code_for(device)})
-    assert response.status_code == 302
-    assert response["Location"] == QUEUE
+    assert response.status_code == 200
+    assert "ejemplo.invalid" not in response.content.decode()
+    assert f'href="{QUEUE}"' in response.content.decode()
 
 
 # --- Supervisor --------------------------------------------------------------------
@@ -351,6 +387,167 @@ def test_a_supervisor_resets_a_reviewers_second_factor_from_the_portal(
     peer = verified_login(Client(), second_reviewer)
     assert peer.get("/revision/personal/").status_code == 403
     assert peer.post(url, {"motivo": "x"}).status_code == 403
+
+
+# --- Enrolment needs the emailed code -----------------------------------------------
+
+
+def test_the_password_alone_does_not_enrol_an_authenticator(reviewer: User) -> None:
+    client = client_for(reviewer)
+    page = client.get(enroll_url())
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "<svg" not in text and 'id="clave-totp"' not in text
+    assert "r***@aduana.gob.ec" in text
+    # Posting a TOTP code straight away is refused, and no secret was ever made.
+    blind = client.post(enroll_url(), {"otp_token": "123456"})
+    assert blind.status_code == 400
+    assert "Escriba el código que le enviamos por correo" in blind.content.decode()
+    wrong = client.post(enroll_url(), {"enrollment_code": "000000"})
+    assert wrong.status_code == 400
+    assert "venció o ya fue usado" in wrong.content.decode()  # none was sent yet
+    assert not StaffTOTPDevice.objects.filter(user=reviewer).exists()
+    assert client.get(QUEUE)["Location"] == enroll_url(QUEUE)
+
+
+def test_the_enrolment_code_goes_to_the_staff_members_email_and_works_once(
+    reviewer: User,
+) -> None:
+    from django.core import mail
+
+    from registration.tasks import send_one_time_code
+
+    client = client_for(reviewer)
+    sent = client.post(enroll_url(), {"enviar": "1"}, follow=True)
+    assert "Le enviamos un código de activación a r***@aduana.gob.ec" in sent.content.decode()
+    code = OneTimeCode.objects.get(user=reviewer, purpose=CodePurpose.STAFF_ENROLL)
+    send_one_time_code.run(code.pk)
+    email = mail.outbox[-1]
+    assert email.to == ["revisor1@aduana.gob.ec"]
+    assert "activar la verificación en dos pasos" in email.subject
+    assert code_value(code) in email.body
+
+    wrong = next(c for c in ("111111", "222222") if c != code_value(code))
+    refused = client.post(enroll_url(), {"enrollment_code": wrong})
+    assert refused.status_code == 400 and "no es correcto" in refused.content.decode()
+    assert client.post(enroll_url(), {"enrollment_code": code_value(code)}).status_code == 302
+    assert "<svg" in client.get(enroll_url()).content.decode()
+
+    # The code is used up: another session with the same password must get its own.
+    other = client_for(reviewer)
+    again = other.post(enroll_url(), {"enrollment_code": code_value(code)})
+    assert again.status_code == 400 and "venció o ya fue usado" in again.content.decode()
+    assert "<svg" not in other.get(enroll_url()).content.decode()
+
+
+def test_enrolment_codes_are_capped_per_hour(reviewer: User) -> None:
+    from django.conf import settings as django_settings
+
+    client = client_for(reviewer)
+    for _ in range(django_settings.ECUAPASS_CODES_PER_HOUR):
+        assert client.post(enroll_url(), {"enviar": "1"}).status_code == 302
+    capped = client.post(enroll_url(), {"enviar": "1"})
+    assert capped.status_code == 400
+    assert "varios códigos en la última hora" in capped.content.decode()
+    assert (
+        OneTimeCode.objects.filter(user=reviewer, purpose=CodePurpose.STAFF_ENROLL).count()
+        == django_settings.ECUAPASS_CODES_PER_HOUR
+    )
+
+
+def test_staff_without_an_email_are_told_to_ask_for_one(reviewer: User) -> None:
+    User.objects.filter(pk=reviewer.pk).update(email="")
+    client = client_for(reviewer)
+    page = client.get(enroll_url()).content.decode()
+    assert "no tiene un correo registrado" in page
+    refused = client.post(enroll_url(), {"enviar": "1"})
+    assert refused.status_code == 400
+    assert not OneTimeCode.objects.filter(user=reviewer).exists()
+
+
+def test_after_a_reset_the_password_alone_does_not_enrol_again(
+    reviewer: User, supervisor: User
+) -> None:
+    from approvals import staff_access
+
+    enroll(client_for(reviewer), reviewer)
+    staff_access.totp_devices_reset_by(
+        actor=supervisor, user=reviewer, reason="Perdió el teléfono", source_ip=None
+    )
+    client = client_for(reviewer)
+    assert client.get(QUEUE)["Location"] == enroll_url(QUEUE)
+    assert "<svg" not in client.get(enroll_url()).content.decode()
+    assert client.post(enroll_url(), {"otp_token": "123456"}).status_code == 400
+    assert not StaffTOTPDevice.objects.filter(user=reviewer).exists()
+    enroll(client, reviewer)  # with a new emailed code it works
+    assert client.get(QUEUE).status_code == 200
+
+
+# --- Recovery codes ---------------------------------------------------------------
+
+
+def test_recovery_codes_are_shown_once_at_enrolment_and_each_logs_in_once(
+    reviewer: User,
+) -> None:
+    client = enrolling_client(reviewer)
+    client.get(enroll_url())
+    device = StaffTOTPDevice.objects.get(user=reviewer, confirmed=False)
+    codes = confirm_enrollment(client, device)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    # Shown once: the page can't be opened again, and the session doesn't keep them.
+    again = client.get(enroll_url())
+    assert again.status_code == 302 and again["Location"] == QUEUE
+    session_text = str(dict(client.session.items()))
+    assert not any(code in session_text for code in codes)
+
+    first = client_for(reviewer)
+    response = first.post(verify_url(), {"recovery_code": codes[0].upper()})
+    assert response.status_code == 302 and response["Location"] == QUEUE
+    queue = first.get(QUEUE)
+    assert queue.status_code == 200
+    assert "le quedan 9" in queue.content.decode()
+
+    second = client_for(reviewer)
+    replay = second.post(verify_url(), {"recovery_code": codes[0]})
+    assert replay.status_code == 400
+    assert "ya fue usado" in replay.content.decode()
+    assert second.get(QUEUE)["Location"] == verify_url(QUEUE)
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    StaticDevice.objects.filter(user=reviewer).update(
+        throttling_failure_timestamp=timezone.now() - timedelta(days=1)
+    )
+    assert second.post(verify_url(), {"recovery_code": codes[1]}).status_code == 302
+    assert second.get(QUEUE).status_code == 200
+
+
+def test_a_recovery_code_of_the_wrong_shape_is_refused_before_checking(reviewer: User) -> None:
+    enroll(client_for(reviewer), reviewer)
+    client = client_for(reviewer)
+    response = client.post(verify_url(), {"recovery_code": "12345678"})
+    assert response.status_code == 400
+    assert "8 caracteres" in response.content.decode()
+
+
+def test_a_reset_retires_the_recovery_codes_and_enrolment_makes_new_ones(
+    reviewer: User,
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    client = enrolling_client(reviewer)
+    client.get(enroll_url())
+    old_codes = confirm_enrollment(client, StaffTOTPDevice.objects.get(user=reviewer))
+    call_command("reset_second_factor", reviewer.username, "--motivo", "robo", stdout=StringIO())
+
+    client = client_for(reviewer)
+    assert client.post(verify_url(), {"recovery_code": old_codes[0]}).status_code == 302
+    assert client.get(QUEUE)["Location"] == enroll_url(QUEUE)  # not verified: enrol again
+    prove_enrollment(client, reviewer)
+    client.get(enroll_url())
+    new_codes = confirm_enrollment(client, StaffTOTPDevice.objects.get(user=reviewer))
+    assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
 
 
 # --- Staff accounts and the admin ---------------------------------------------------
