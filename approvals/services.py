@@ -393,13 +393,37 @@ DEFAULT_REJECTION_REASONS = (
 )
 
 
-def staff_user_create(*, username: str, password: str, group: str, first_name: str = "") -> User:
-    """Create or reset a SENAE staff account in one of the role groups."""
-    from django.contrib.auth.models import Group
+class StaffAccountError(Exception):
+    """Staff account data that can't be accepted; the message is for the administrator."""
 
+
+def staff_user_create(
+    *, username: str, password: str, group: str, cedula: str, email: str, first_name: str = ""
+) -> User:
+    """Create or reset a SENAE staff account in one of the role groups.
+
+    The cédula is required: it is what the own-request rule compares with each
+    request's Doc. Identificación. The email receives the code that opens the
+    second-factor enrolment (approvals.two_factor).
+    """
+    from django.contrib.auth.models import Group
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from registration.validators import validate_cedula
+
+    try:
+        cedula = validate_cedula(cedula)
+        validate_email(email)
+    except ValidationError as exc:
+        raise StaffAccountError(" ".join(exc.messages)) from exc
+    if User.objects.filter(cedula=cedula).exclude(username=username).exists():
+        raise StaffAccountError(f"La cédula {cedula} ya pertenece a otro usuario.")
     roles_setup()
     user, _ = User.objects.get_or_create(username=username)
     user.first_name = first_name
+    user.cedula = cedula
+    user.email = email
     user.is_active = True
     user.set_password(password)
     user.save()

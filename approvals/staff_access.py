@@ -15,10 +15,11 @@ from django.contrib.admin import AdminSite
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from approvals import two_factor_codes
 from approvals.two_factor import (
     TwoFactorError,
     _is_verified,
@@ -58,7 +59,9 @@ def totp_devices_reset_by(*, actor: Any, user: Any, reason: str, source_ip: str 
                 body=(
                     f"{actor.username} restableció el segundo factor (TOTP) de su usuario "
                     f"{user.username}. En su próximo inicio de sesión registrará un "
-                    "autenticador nuevo.\n\nSi usted no lo pidió, avise de inmediato a su "
+                    "autenticador nuevo: pedirá un código de activación, que llegará a este "
+                    "correo, y recibirá códigos de recuperación nuevos (los anteriores ya no "
+                    "sirven).\n\nSi usted no lo pidió, avise de inmediato a su "
                     "supervisor o a Soporte al Cliente: 1800-223223."
                 ),
             )
@@ -70,15 +73,15 @@ def totp_devices_reset(
 ) -> int:
     """Forget a staff member's authenticator (lost or replaced phone); audited.
 
-    They enrol a new one at their next login. Whoever runs this must have
-    confirmed the person's identity out of band: until they enrol again, the
-    password alone leads to enrolment.
+    Their recovery codes go too. They enrol a new one at their next login,
+    which takes the password and a code sent to their own email
+    (approvals.two_factor_codes).
     """
     from registration import services as registration_services
 
     with transaction.atomic():
         _lock_user(user)
-        deleted, _ = TOTPDevice.objects.filter(user=user).delete()
+        deleted = two_factor_codes.second_factor_forget(user=user)  # and its recovery codes
         registration_services.account_event_record(
             action=AccountAction.SECOND_FACTOR_RESET,
             user=user,
@@ -104,12 +107,19 @@ class VerifiedAdminSite(AdminSite):
         return bool(super().has_permission(request)) and _is_verified(request.user)
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """Anonymous: the portal login. Not an administrator: 403, said in Spanish (the
+        portal login would send a logged-in user straight back here). Administrators:
+        the second factor, then where they were going."""
         next_url = request.GET.get("next") or reverse("admin:index")
         if not url_has_allowed_host_and_scheme(
             next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
             next_url = reverse("admin:index")
         user = request.user
-        if user.is_authenticated and needs_second_factor(user) and not _is_verified(user):
+        if not user.is_authenticated:
+            return redirect_to_login(next_url)
+        if not (user.is_active and user.is_staff):
+            return render(request, "approvals/admin_forbidden.html", status=403)
+        if not _is_verified(user):
             return second_factor_redirect(user, next_url)
-        return redirect_to_login(next_url)
+        return redirect(next_url)

@@ -1,5 +1,11 @@
 """Second factor (TOTP) for SENAE staff: enrolment on first login, a code after every login.
 
+Enrolment needs more than the password: first a code emailed to the staff
+member's own address (`approvals.two_factor_codes`), then the authenticator's
+QR code, then ten recovery codes shown once. The secret is stored encrypted
+(`approvals.models.StaffTOTPDevice`). At verification a recovery code can
+replace the TOTP code, each one once.
+
 Reviewers and supervisors (whoever holds `approvals.review_registration` or
 `approvals.manage_registrationprocess`) reach the reviewer pages only with an
 OTP-verified session: django-otp's `OTPMiddleware` puts `user.is_verified()`
@@ -42,12 +48,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_static.models import StaticDevice
+
+from approvals import two_factor_codes
+from approvals.models import StaffTOTPDevice
+from approvals.otp_secrets import secret_rotate
+from registration import services as registration_services
 
 STAFF_PERMISSIONS = ("approvals.review_registration", "approvals.manage_registrationprocess")
 DEVICE_NAME = "Aplicación de autenticación"
 # The unconfirmed device whose secret this session was shown (enrolment only).
 ENROLL_SESSION_KEY = "approvals_2fa_enroll_device"
+# The user whose emailed enrolment code this session typed in: enrolment is open to it.
+ENROLL_PROOF_SESSION_KEY = "approvals_2fa_enroll_proof"
 
 WRONG_CODE = (
     "El código no es correcto. Escriba el código que muestra ahora la aplicación "
@@ -59,6 +72,9 @@ ENROLLMENT_EXPIRED = (
 )
 ALREADY_ENROLLED = "Su cuenta ya tiene una aplicación de autenticación activada."
 NO_DEVICE = "Su cuenta no tiene una aplicación de autenticación activada."
+WRONG_RECOVERY_CODE = (
+    "El código de recuperación no es correcto o ya fue usado. Cada código sirve una sola vez."
+)
 
 
 # --- Form -------------------------------------------------------------------------
@@ -87,6 +103,42 @@ class TokenForm(forms.Form):
         return token
 
 
+class EnrollmentCodeForm(forms.Form):
+    enrollment_code = forms.CharField(
+        label="Código de activación",
+        help_text="Los 6 dígitos del correo «código para activar la verificación en dos pasos».",
+        max_length=12,
+        error_messages={"required": "Escriba el código que le enviamos por correo."},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}
+        ),
+    )
+
+    def clean_enrollment_code(self) -> str:
+        code = re.sub(r"\s", "", self.cleaned_data["enrollment_code"])
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise forms.ValidationError("El código de activación tiene 6 dígitos, sin letras.")
+        return code
+
+
+class RecoveryCodeForm(forms.Form):
+    recovery_code = forms.CharField(
+        label="Código de recuperación",
+        help_text="Uno de los 10 códigos de 8 caracteres que guardó al activar la verificación.",
+        max_length=20,
+        error_messages={"required": "Escriba uno de sus códigos de recuperación."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "size": 12}),
+    )
+
+    def clean_recovery_code(self) -> str:
+        code = two_factor_codes.normalize_recovery_code(self.cleaned_data["recovery_code"])
+        if not re.fullmatch(r"[a-z2-7]{8}", code):
+            raise forms.ValidationError(
+                "Un código de recuperación tiene 8 caracteres (letras y números del 2 al 7)."
+            )
+        return code
+
+
 # --- Services ---------------------------------------------------------------------
 
 
@@ -95,11 +147,14 @@ class TwoFactorError(Exception):
 
 
 def needs_second_factor(user: Any) -> bool:
-    return bool(user.is_authenticated) and any(user.has_perm(p) for p in STAFF_PERMISSIONS)
+    """Reviewers, supervisors and administrators (the Django admin's `is_staff`)."""
+    if not user.is_authenticated:
+        return False
+    return bool(user.is_staff) or any(user.has_perm(p) for p in STAFF_PERMISSIONS)
 
 
 def has_confirmed_device(user: Any) -> bool:
-    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+    return bool(StaffTOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def _lock_user(user: Any) -> None:
@@ -114,7 +169,7 @@ def _wait_text(locked_until: datetime) -> str:
     return timeuntil(locked_until)
 
 
-def _check_token(device: Any, token: str) -> str | None:
+def _check_token(device: Any, token: str, wrong: str = WRONG_CODE) -> str | None:
     """With the device row locked: None when `token` is accepted, else the message."""
     allowed, details = device.verify_is_allowed()
     if not allowed:
@@ -123,7 +178,7 @@ def _check_token(device: Any, token: str) -> str | None:
         return f"Demasiados intentos fallidos. {wait}y vuelva a intentarlo."
     if device.verify_token(token):  # counts a failure on the device (throttling)
         return None
-    return WRONG_CODE
+    return wrong
 
 
 def totp_enrollment_start(*, user: Any) -> Any:
@@ -132,17 +187,23 @@ def totp_enrollment_start(*, user: Any) -> Any:
         _lock_user(user)
         if has_confirmed_device(user):
             raise TwoFactorError(ALREADY_ENROLLED)
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        return TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+        StaffTOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return StaffTOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
 
 
-def totp_enrollment_confirm(*, user: Any, device_id: int | None, token: str) -> Any:
-    """Confirm the device this session enrolled with a current code from it."""
+def totp_enrollment_confirm(
+    *, user: Any, device_id: int | None, token: str
+) -> tuple[StaffTOTPDevice, list[str]]:
+    """Confirm the device this session enrolled with a current code from it.
+
+    Returns the device and its new recovery codes (to be shown once, now).
+    """
+    recovery_codes: list[str] = []
     with transaction.atomic():
         _lock_user(user)
         device = (
-            TOTPDevice.objects.select_for_update()
-            .filter(pk=device_id, user=user, confirmed=False)
+            StaffTOTPDevice.objects.select_for_update()
+            .filter(pk=device_id or 0, user=user, confirmed=False)
             .first()
         )
         if device is None:
@@ -152,17 +213,18 @@ def totp_enrollment_confirm(*, user: Any, device_id: int | None, token: str) -> 
             if error is None:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
+                recovery_codes = two_factor_codes.recovery_codes_issue(user=user)
     # Outside the transaction: a refused code's throttling count must stay written.
-    if error is not None:
-        raise TwoFactorError(error)
-    return device
+    if error is not None or device is None:
+        raise TwoFactorError(error or ENROLLMENT_EXPIRED)
+    return device, recovery_codes
 
 
 def totp_token_verify(*, user: Any, token: str) -> Any:
     """Check a code against the user's confirmed device (one per user: enrolment ensures it)."""
     with transaction.atomic():
         device = (
-            TOTPDevice.objects.select_for_update()
+            StaffTOTPDevice.objects.select_for_update()
             .filter(user=user, confirmed=True)
             .order_by("pk")
             .first()
@@ -171,6 +233,36 @@ def totp_token_verify(*, user: Any, token: str) -> Any:
     if error is not None:
         raise TwoFactorError(error)
     return device
+
+
+def recovery_code_verify(*, user: Any, code: str) -> StaticDevice:
+    """Accept one of the user's recovery codes in place of a TOTP code; it works once."""
+    with transaction.atomic():
+        device = (
+            StaticDevice.objects.select_for_update()
+            .filter(user=user, confirmed=True)
+            .order_by("pk")
+            .first()
+        )
+        error = (
+            WRONG_RECOVERY_CODE
+            if device is None
+            else _check_token(device, code, wrong=WRONG_RECOVERY_CODE)
+        )
+    if error is not None or device is None:
+        raise TwoFactorError(error or WRONG_RECOVERY_CODE)
+    return device
+
+
+def totp_secrets_rotate() -> int:
+    """Re-encrypt every secret under the first ECUAPASS_OTP_KEYS key, so older keys can go."""
+    rotated = 0
+    with transaction.atomic():
+        for device in StaffTOTPDevice.objects.select_for_update().order_by("pk"):
+            device.encrypted_key = secret_rotate(device.encrypted_key)
+            device.save(update_fields=["encrypted_key"])
+            rotated += 1
+    return rotated
 
 
 # --- Access -------------------------------------------------------------------------
@@ -240,8 +332,8 @@ def _mark_verified(request: HttpRequest, device: Any) -> None:
 
 def _enrollment_device(request: HttpRequest) -> Any:
     """The unconfirmed device this session was shown, or a new one."""
-    device = TOTPDevice.objects.filter(
-        pk=request.session.get(ENROLL_SESSION_KEY), user=request.user, confirmed=False
+    device = StaffTOTPDevice.objects.filter(
+        pk=request.session.get(ENROLL_SESSION_KEY) or 0, user=request.user.pk, confirmed=False
     ).first()
     if device is None:
         device = totp_enrollment_start(user=request.user)
@@ -267,9 +359,50 @@ def _staff_only(request: HttpRequest) -> None:
         raise PermissionDenied("Solo el personal del SENAE usa la verificación en dos pasos.")
 
 
+def _enrollment_proven(request: HttpRequest) -> bool:
+    return bool(request.session.get(ENROLL_PROOF_SESSION_KEY) == request.user.pk)
+
+
+def _enrollment_code_step(request: HttpRequest) -> HttpResponse:
+    """Step 1 of enrolment: the code emailed to the staff member's own address."""
+    user = request.user
+    sending = request.method == "POST" and "enviar" in request.POST
+    form = EnrollmentCodeForm(request.POST if request.method == "POST" and not sending else None)
+    send_error = ""
+    if sending:
+        try:
+            masked = two_factor_codes.enrollment_code_send(user=user)
+        except two_factor_codes.EnrollmentCodeError as exc:
+            send_error = str(exc)
+        else:
+            messages.success(request, f"Le enviamos un código de activación a {masked}.")
+            return redirect(request.get_full_path())
+    elif form.is_valid():
+        try:
+            two_factor_codes.enrollment_code_check(
+                user=user, code=form.cleaned_data["enrollment_code"]
+            )
+        except two_factor_codes.EnrollmentCodeError as exc:
+            form.add_error("enrollment_code", str(exc))
+        else:
+            request.session[ENROLL_PROOF_SESSION_KEY] = user.pk
+            return redirect(request.get_full_path())
+    email = getattr(user, "email", "")
+    return render(
+        request,
+        "approvals/two_factor_enroll_code.html",
+        {
+            "form": form,
+            "send_error": send_error,
+            "masked_email": registration_services.mask_email(email) if email else "",
+        },
+        status=400 if (form.errors or send_error) else 200,
+    )
+
+
 @login_required
 @never_cache
-@sensitive_post_parameters("otp_token")
+@sensitive_post_parameters("otp_token", "enrollment_code")
 @require_http_methods(["GET", "POST"])
 def enroll(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
@@ -278,10 +411,12 @@ def enroll(request: HttpRequest) -> HttpResponse:
         return redirect(next_url)
     if has_confirmed_device(request.user):
         return redirect(_with_next("approvals:two_factor_verify", next_url))
+    if not _enrollment_proven(request):
+        return _enrollment_code_step(request)
     form = TokenForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
-            device = totp_enrollment_confirm(
+            device, recovery_codes = totp_enrollment_confirm(
                 user=request.user,
                 device_id=request.session.get(ENROLL_SESSION_KEY),
                 token=form.cleaned_data["otp_token"],
@@ -290,9 +425,15 @@ def enroll(request: HttpRequest) -> HttpResponse:
             form.add_error("otp_token", str(exc))
         else:
             request.session.pop(ENROLL_SESSION_KEY, None)
+            request.session.pop(ENROLL_PROOF_SESSION_KEY, None)
             _mark_verified(request, device)
             messages.success(request, "Verificación en dos pasos activada.")
-            return redirect(next_url)
+            # Shown in this response only: the codes are not kept anywhere readable.
+            return render(
+                request,
+                "approvals/two_factor_recovery_codes.html",
+                {"codes": recovery_codes, "next_url": next_url},
+            )
     try:
         device = _enrollment_device(request)
     except TwoFactorError:  # confirmed meanwhile in another session
@@ -307,7 +448,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-@sensitive_post_parameters("otp_token")
+@sensitive_post_parameters("otp_token", "recovery_code")
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
@@ -316,18 +457,36 @@ def verify(request: HttpRequest) -> HttpResponse:
         return redirect(next_url)
     if not has_confirmed_device(request.user):
         return redirect(_with_next("approvals:two_factor_enroll", next_url))
-    form = TokenForm(request.POST if request.method == "POST" else None)
+    posted = request.POST if request.method == "POST" else None
+    with_recovery = posted is not None and "recovery_code" in posted
+    form = TokenForm(None if with_recovery else posted)
+    recovery_form = RecoveryCodeForm(posted if with_recovery else None)
+    device: Any = None
     if form.is_valid():
         try:
             device = totp_token_verify(user=request.user, token=form.cleaned_data["otp_token"])
         except TwoFactorError as exc:
             form.add_error("otp_token", str(exc))
+    elif recovery_form.is_valid():
+        try:
+            device = recovery_code_verify(
+                user=request.user, code=recovery_form.cleaned_data["recovery_code"]
+            )
+        except TwoFactorError as exc:
+            recovery_form.add_error("recovery_code", str(exc))
         else:
-            _mark_verified(request, device)
-            return redirect(next_url)
+            left = two_factor_codes.recovery_codes_left(user=request.user)
+            messages.warning(
+                request,
+                f"Usó un código de recuperación; le quedan {left}. Si perdió el teléfono, "
+                "pida a su supervisor que restablezca su verificación en dos pasos.",
+            )
+    if device is not None:
+        _mark_verified(request, device)
+        return redirect(next_url)
     return render(
         request,
         "approvals/two_factor_verify.html",
-        {"form": form},
-        status=400 if form.errors else 200,
+        {"form": form, "recovery_form": recovery_form},
+        status=400 if (form.errors or recovery_form.errors) else 200,
     )

@@ -75,9 +75,10 @@ def login_for_bench(client: Any, user: Any) -> None:
     if not apps.is_installed("django_otp"):
         return
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    device, _ = TOTPDevice.objects.get_or_create(
+    from approvals.models import StaffTOTPDevice
+
+    device, _ = StaffTOTPDevice.objects.get_or_create(
         user=user, name="bench", defaults={"confirmed": True}
     )
     session = client.session
@@ -93,6 +94,8 @@ def configure_environment() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflow.settings")
     os.environ.setdefault("DJANGO_DEBUG", "false")
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-production")
+    # A fixed Fernet key (base64 of 32 bytes) for the bench's TOTP secrets.
+    os.environ.setdefault("ECUAPASS_OTP_KEYS", "YmVuY2gtb3RwLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24=")
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
     os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
@@ -165,11 +168,15 @@ def schema_and_reference_data() -> tuple[Any, Any]:
         username="bench_revisor",
         password=STAFF_PASSWORD,
         group=approval_services.REVIEWER_GROUP,
+        cedula="3050000003",  # province 30: none of the seeded applicants
+        email="bench_revisor@aduana.gob.ec",
     )
     supervisor = approval_services.staff_user_create(
         username="bench_supervisor",
         password=STAFF_PASSWORD,
         group=approval_services.SUPERVISOR_GROUP,
+        cedula="3050000011",
+        email="bench_supervisor@aduana.gob.ec",
     )
     return reviewer, supervisor
 

@@ -52,21 +52,33 @@ def reference_data(db: None, test_ca: pki.CertificateAndKey) -> None:
 @pytest.fixture
 def reviewer(reference_data: None) -> User:
     return approval_services.staff_user_create(
-        username="revisor1", password=PASSWORD, group=approval_services.REVIEWER_GROUP
+        username="revisor1",
+        password=PASSWORD,
+        group=approval_services.REVIEWER_GROUP,
+        cedula="1101000022",  # staff have a cédula: the own-request rule compares it
+        email="revisor1@aduana.gob.ec",
     )
 
 
 @pytest.fixture
 def second_reviewer(reference_data: None) -> User:
     return approval_services.staff_user_create(
-        username="revisor2", password=PASSWORD, group=approval_services.REVIEWER_GROUP
+        username="revisor2",
+        password=PASSWORD,
+        group=approval_services.REVIEWER_GROUP,
+        cedula="1101000030",  # staff have a cédula: the own-request rule compares it
+        email="revisor2@aduana.gob.ec",
     )
 
 
 @pytest.fixture
 def supervisor(reference_data: None) -> User:
     return approval_services.staff_user_create(
-        username="supervisor1", password=PASSWORD, group=approval_services.SUPERVISOR_GROUP
+        username="supervisor1",
+        password=PASSWORD,
+        group=approval_services.SUPERVISOR_GROUP,
+        cedula="1101000048",  # staff have a cédula: the own-request rule compares it
+        email="supervisor1@aduana.gob.ec",
     )
 
 
@@ -240,12 +252,13 @@ def confirm_email(request: RegistrationRequest) -> None:
 def verified_login(client: Client, user: User) -> Client:
     """Log in with the password and an OTP-verified session, as the reviewer pages require."""
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from approvals.models import StaffTOTPDevice
 
     client.force_login(user)
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = StaffTOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Pruebas", confirmed=True)
+        device = StaffTOTPDevice.objects.create(user=user, name="Pruebas", confirmed=True)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()

@@ -83,7 +83,8 @@ INSTALLED_APPS = [
     "registration",
     "approvals",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_totp",  # only for migrating old clear devices (approvals 0005)
+    "django_otp.plugins.otp_static",  # staff recovery codes
     "axes",
     "csp",
 ]
@@ -177,6 +178,34 @@ AXES_VERBOSE = False
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # Reviewers and supervisors add a TOTP code (approvals/two_factor.py).
 OTP_TOTP_ISSUER = "ECUAPASS SENAE"
+
+
+def otp_keys() -> list[str]:
+    """Fernet keys for the TOTP secrets at rest: the first encrypts, all decrypt (rotation)."""
+    import base64
+    import hashlib
+
+    from cryptography.fernet import Fernet
+
+    keys = [k.strip() for k in os.environ.get("ECUAPASS_OTP_KEYS", "").split(",") if k.strip()]
+    if not keys:
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                "ECUAPASS_OTP_KEYS is required when DJANGO_DEBUG is off (see .env.example)."
+            )
+        digest = hashlib.sha256(f"ecuapass-otp-keys:{SECRET_KEY}".encode()).digest()
+        keys = [base64.urlsafe_b64encode(digest).decode()]
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                "ECUAPASS_OTP_KEYS must be Fernet keys (Fernet.generate_key()), comma-separated."
+            ) from exc
+    return keys
+
+
+ECUAPASS_OTP_KEYS = otp_keys()
 LOGIN_REDIRECT_URL = "registration:mi_pagina"
 LOGOUT_REDIRECT_URL = "registration:home"
 

@@ -60,11 +60,13 @@ class StaffMember:
 
 def staff_members() -> list[StaffMember]:
     """SENAE reviewers and supervisors, with whether they have an authenticator."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from approvals.models import StaffTOTPDevice
 
     users = (
         User.objects.filter(is_active=True, groups__name__in=STAFF_GROUPS)
-        .annotate(has_device=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
+        .annotate(
+            has_device=Exists(StaffTOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+        )
         .prefetch_related("groups")
         .distinct()
         .order_by("username")

@@ -11,6 +11,7 @@ class CodePurpose(models.TextChoices):
     EMAIL_CONFIRM = "email_confirm", "Confirmación del correo de la solicitud"
     EMAIL_CHANGE = "email_change", "Cambio de correo electrónico"
     PASSWORD_RESET = "password_reset", "Reinicio de clave"
+    STAFF_ENROLL = "staff_enroll", "Activación del segundo factor (personal del SENAE)"
 
 
 class OneTimeCode(models.Model):

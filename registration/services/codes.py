@@ -29,6 +29,7 @@ SUBJECTS = {
     CodePurpose.EMAIL_CONFIRM: "ECUAPASS: confirme su correo electrónico",
     CodePurpose.EMAIL_CHANGE: "ECUAPASS: confirme su nuevo correo electrónico",
     CodePurpose.PASSWORD_RESET: "ECUAPASS: código para reiniciar su clave",
+    CodePurpose.STAFF_ENROLL: "ECUAPASS: código para activar la verificación en dos pasos",
 }
 BODIES = {
     CodePurpose.EMAIL_CONFIRM: (
@@ -45,6 +46,12 @@ BODIES = {
         "Su código para reiniciar la clave de ECUAPASS es: {code}\n\n"
         "Vence en {minutes} minutos. Si usted no lo pidió, ignore este mensaje: "
         "su clave no cambia."
+    ),
+    CodePurpose.STAFF_ENROLL: (
+        "Su código para activar la verificación en dos pasos de ECUAPASS es: {code}\n\n"
+        "Escríbalo en la página «Activar la verificación en dos pasos». Vence en {minutes} "
+        "minutos.\n\nSi usted no está activando su aplicación de autenticación, alguien "
+        "conoce su contraseña: cámbiela y avise de inmediato a su supervisor."
     ),
 }
 

@@ -86,6 +86,26 @@ def test_the_applicant_cannot_approve_their_own_request(
         services.review_take(task_pk=task.pk, actor=reviewer)
 
 
+def test_a_staff_account_carries_its_cedula_so_the_own_request_rule_fires(
+    verified_request: RegistrationRequest,
+) -> None:
+    """Staff are created with a cédula: a reviewer who is the applicant can't take it."""
+    own = services.staff_user_create(
+        username="revisor9",
+        password=PASSWORD,
+        group=services.REVIEWER_GROUP,
+        cedula=verified_request.cedula,
+        email="revisor9@aduana.gob.ec",
+    )
+    assert own.cedula == verified_request.cedula
+    task = review_task(verified_request)
+    with pytest.raises(services.ReviewError, match="solicitante"):
+        services.review_take(task_pk=task.pk, actor=own)
+    response = client_for(own).post(f"/revision/tarea/{task.pk}/tomar/", follow=True)
+    assert "usted es el solicitante" in response.content.decode()
+    assert review_task(verified_request).owner is None
+
+
 def test_decision_needs_a_confirm_step(
     verified_request: RegistrationRequest, reviewer: User
 ) -> None:

@@ -27,6 +27,12 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{user.username}: {deleted} dispositivo(s) eliminado(s). "
-                "Registrará uno nuevo en su próximo inicio de sesión."
+                "Registrará uno nuevo en su próximo inicio de sesión, con un código de "
+                "activación que recibirá en su correo."
             )
         )
+        if not user.email:
+            self.stderr.write(
+                f"Atención: {user.username} no tiene correo registrado y no podrá recibir "
+                "el código de activación. Regístrelo antes (create_demo_staff o el admin)."
+            )
