@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registration", "0010_notify_certificate_failure"),
+        ("registration", "0013_headers_clear_password_hash"),
     ]
 
     operations = [
