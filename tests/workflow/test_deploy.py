@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_production_settings_pass_check_deploy_at_warning_level(tmp_path: Path) -> None:
-    """DEBUG off, a real secret key and nothing else: no security warning (W004 HSTS, W008 SSL)."""
+    """DEBUG off, the keys production requires and nothing else: no security warning (W004 HSTS, W008 SSL)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -23,6 +25,7 @@ def test_production_settings_pass_check_deploy_at_warning_level(tmp_path: Path) 
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
         DJANGO_ALLOWED_HOSTS="ecuapass.example.ec",
+        ECUAPASS_OTP_KEYS=Fernet.generate_key().decode(),
         ECUAPASS_VAR_DIR=str(tmp_path),
     )
     result = subprocess.run(
