@@ -34,6 +34,7 @@ from tests.conftest import (
     verified_login,
 )
 from tests.support import pki
+from tests.support.status_access import correct_path, correction_client
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,7 @@ def observe(
 
 
 def correction_url(request: RegistrationRequest) -> str:
-    return f"/solicitud-del-uso/corregir/{services.request_access_token(request)}/"
+    return correct_path(request)
 
 
 def current_values(request: RegistrationRequest) -> dict[str, Any]:
@@ -120,7 +121,7 @@ def test_an_email_observation_opens_only_the_email(
     verified_request: RegistrationRequest, reviewer: User
 ) -> None:
     observe(verified_request, reviewer, ["email"], "El correo no es de la empresa.")
-    page = Client().get(correction_url(verified_request))
+    page = correction_client(verified_request).get(correction_url(verified_request))
     assert page.status_code == 200
     html = page.content.decode()
     assert "El correo no es de la empresa." in html
@@ -139,7 +140,7 @@ def test_a_crafted_post_cannot_change_what_was_not_observed(
     observe(verified_request, reviewer, ["email"])
     original = RegistrationRequest.objects.get(pk=verified_request.pk)
     certificates_before = list(original.certificates.values_list("sha256", flat=True))
-    response = Client().post(
+    response = correction_client(verified_request).post(
         correction_url(verified_request),
         {
             **current_values(verified_request),
@@ -240,7 +241,7 @@ def test_every_version_is_kept_without_secrets_and_can_not_be_rewritten(
     assert not {"password", "password_hash", "answer1", "answer1_hash"} & set(first.data)
 
     observe(verified_request, reviewer, ["nombre_usuario"], "Escriba el nombre completo.")
-    response = Client().post(
+    response = correction_client(verified_request).post(
         correction_url(verified_request),
         {**current_values(verified_request), "nombre_usuario": "JUAN CARLOS PÉREZ GÓMEZ"},
     )
@@ -267,7 +268,7 @@ def test_the_reviewer_sees_the_before_and_after_with_the_observation(
 ) -> None:
     assert "Cambios del solicitante" not in review_page(verified_request, reviewer)
     observe(verified_request, reviewer, ["direccion_empresa"], "Falta el número de oficina.")
-    response = Client().post(
+    response = correction_client(verified_request).post(
         correction_url(verified_request),
         {**current_values(verified_request), "direccion_empresa": "Av. Amazonas N24-03, of. 4"},
     )
@@ -294,7 +295,7 @@ def test_a_certificate_observation_opens_the_files_and_the_diff_shows_them(
 ) -> None:
     observe(verified_request, reviewer, ["archivo:representante.cer"], "Certificado vencido.")
     url = correction_url(verified_request)
-    client = Client()
+    client = correction_client(verified_request)
     html = client.get(url).content.decode()
     assert 'name="certificados"' in html and 'name="firma_reto"' in html
     assert "<mark>Archivo representante.cer</mark>" in html
@@ -350,7 +351,9 @@ def test_only_the_observed_file_can_be_removed(
     observe(verified_request, reviewer, ["archivo:representante.cer"], "Certificado vencido.")
     observed = verified_request.certificates.get(original_name="representante.cer")
     other = verified_request.certificates.get(original_name="otro.cer")
-    html = Client().get(correction_url(verified_request)).content.decode()
+    html = (
+        correction_client(verified_request).get(correction_url(verified_request)).content.decode()
+    )
     assert f'name="remove_files" value="{observed.pk}"' in html
     assert f'name="remove_files" value="{other.pk}"' not in html
 
@@ -368,7 +371,8 @@ def test_an_oce_observation_opens_the_oce_table(
 ) -> None:
     observe(verified_request, reviewer, ["oces"], "Falta la línea naviera.")
     url = correction_url(verified_request)
-    html = Client().get(url).content.decode()
+    client = correction_client(verified_request)
+    html = client.get(url).content.decode()
     assert 'name="oce-0-code" value="03907058"' in html
     assert disabled(html, "razon_social")
     naviera = OceType.objects.get(name="LINEA NAVIERA").pk
@@ -388,14 +392,14 @@ def test_an_oce_observation_opens_the_oce_table(
         "oce-1-end_date": "31/12/9999",
         "oce-2-end_date": "31/12/9999",
     }
-    duplicated = Client().post(
+    duplicated = client.post(
         url, {**current_values(verified_request), **rows, "oce-1-code": "03907058"}
     )
     assert duplicated.status_code == 400
     assert "repetido" in duplicated.content.decode()
     # What was typed is kept.
     assert duplicated.content.decode().count('value="03907058"') == 2
-    response = Client().post(url, {**current_values(verified_request), **rows})
+    response = client.post(url, {**current_values(verified_request), **rows})
     assert response.status_code == 302, response.content.decode()[:3000]
     assert sorted(verified_request.oces.values_list("code", flat=True)) == [
         "03907058",
@@ -420,7 +424,7 @@ def test_a_failed_verification_opens_the_certificates_ruc_and_cedula(
     run_pending_jobs(request)
     assert request.status == RequestStatus.VERIFICATION_FAILED
     url = correction_url(request)
-    client = Client()
+    client = correction_client(request)
     html = client.get(url).content.decode()
     assert "Motivos de la verificación" in html
     for name in ("ruc", "cedula", "certificados", "firma_reto"):
@@ -467,7 +471,7 @@ def test_the_review_page_reads_the_same_number_of_queries_whatever_the_history(
         return len(captured)
 
     observe(verified_request, reviewer, ["direccion_empresa"])
-    Client().post(
+    correction_client(verified_request).post(
         correction_url(verified_request),
         {**current_values(verified_request), "direccion_empresa": "Otra dirección 1"},
     )
@@ -487,7 +491,7 @@ def test_the_review_page_reads_the_same_number_of_queries_whatever_the_history(
                 f"oce-{i}-end_date": "31/12/9999",
             }
         )
-    response = Client().post(
+    response = correction_client(verified_request).post(
         correction_url(verified_request),
         {
             **current_values(verified_request),
@@ -507,7 +511,7 @@ def test_a_corrected_email_held_by_an_active_user_is_refused_and_the_typing_kept
 ) -> None:
     User.objects.create_user(username="otro01", email="tomado@andina.ec", password=PASSWORD)
     observe(verified_request, reviewer, ["email", "nombre_usuario"])
-    response = Client().post(
+    response = correction_client(verified_request).post(
         correction_url(verified_request),
         {
             **current_values(verified_request),
