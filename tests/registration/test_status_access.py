@@ -51,6 +51,7 @@ def test_an_expired_link_is_refused_and_points_to_consulta_de_estado(
         html = response.content.decode()
         assert "El enlace de seguimiento venció" in html
         assert "Consulta de estado" in html
+        assert 'action="/solicitud-del-uso/consulta/"' in html  # its form works from here
         assert request.razon_social not in html
     assert client.get(status_path(request)).status_code == 403
 
@@ -77,6 +78,9 @@ def test_the_grant_of_a_browser_ends_with_the_link_lifetime(
     refused = client.get(status_path(request))
     assert refused.status_code == 403
     assert "Consulta de estado" in refused.content.decode()
+    # The form it shows asks Consulta de estado, with the number filled in.
+    assert 'action="/solicitud-del-uso/consulta/"' in refused.content.decode()
+    assert f'value="{request.tracking_number}"' in refused.content.decode()
 
 
 def test_the_page_the_link_lands_on_and_its_poll_carry_no_token(
