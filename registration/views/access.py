@@ -145,8 +145,10 @@ def has_correction_access(request: HttpRequest, request_obj: RegistrationRequest
 
 
 def _correction_key(request_obj: RegistrationRequest) -> str:
-    # Bound to the address the code went to: a changed email needs a new proof.
-    return f"{request_obj.tracking_number}:{request_obj.email}"
+    # Bound to the address the code went to (a changed email needs a new proof), without
+    # keeping the address itself in the session.
+    email = salted_hmac("registration.correction-access", request_obj.email.casefold())
+    return f"{request_obj.tracking_number}:{email.hexdigest()[:16]}"
 
 
 def submission_session(request: HttpRequest) -> str:
