@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, register_converter
 
 from registration.views import (
     account,
@@ -12,6 +12,21 @@ from registration.views import (
     status,
 )
 
+
+class TrackingNumberConverter:
+    """SOL-2026-000001: names a request in a URL (not a secret; access is the session's)."""
+
+    regex = r"SOL-[0-9]{4}-[0-9]{6,}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(TrackingNumberConverter, "tracking")
+
 app_name = "registration"
 
 urlpatterns = [
@@ -19,23 +34,40 @@ urlpatterns = [
     path("solicitud-del-uso/", portal.solicitud_index, name="solicitud_index"),
     path("solicitud-del-uso/representante/", solicitud.representante_new, name="representante_new"),
     path("solicitud-del-uso/consulta/", status.request_lookup, name="lookup"),
-    path("solicitud-del-uso/estado/<str:token>/", status.request_status, name="status"),
+    # The emailed link (?t=<token>) becomes this browser's grant, then the clean URLs below.
+    path("solicitud-del-uso/estado/", status.status_open, name="status_open"),
     path(
-        "solicitud-del-uso/estado/<str:token>/json/",
+        "solicitud-del-uso/estado/<tracking:tracking_number>/",
+        status.request_status,
+        name="status",
+    ),
+    path(
+        "solicitud-del-uso/estado/<tracking:tracking_number>/json/",
         status.request_status_json,
         name="status_json",
     ),
     path(
-        "solicitud-del-uso/estado/<str:token>/confirmar-correo/",
+        "solicitud-del-uso/estado/<tracking:tracking_number>/confirmar-correo/",
         confirmation.email_confirm,
         name="email_confirm",
     ),
     path(
-        "solicitud-del-uso/estado/<str:token>/reenviar-codigo/",
+        "solicitud-del-uso/estado/<tracking:tracking_number>/reenviar-codigo/",
         confirmation.email_code_resend,
         name="email_code_resend",
     ),
-    path("solicitud-del-uso/corregir/<str:token>/", correction.request_correct, name="correct"),
+    # Links in emails sent before the token left the path: exchanged the same way.
+    path("solicitud-del-uso/estado/<str:token>/", status.status_open, name="status_legacy"),
+    path(
+        "solicitud-del-uso/corregir/<tracking:tracking_number>/",
+        correction.request_correct,
+        name="correct",
+    ),
+    path(
+        "solicitud-del-uso/corregir/<tracking:tracking_number>/acceso/",
+        correction.correction_access,
+        name="correct_access",
+    ),
     path("solicitud-del-uso/disponibilidad/", lookups.availability, name="availability"),
     path("solicitud-del-uso/archivos/", lookups.staged_upload, name="staged_upload"),
     path("solicitud-del-uso/archivos/eliminar/", lookups.staged_delete, name="staged_delete"),

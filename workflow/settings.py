@@ -234,6 +234,11 @@ ECUAPASS_LOOKUP_RATE_PER_MINUTE = env_int("ECUAPASS_LOOKUP_RATE_PER_MINUTE", 30)
 # How often an open status page asks whether the request changed.
 ECUAPASS_STATUS_POLL_SECONDS = env_int("ECUAPASS_STATUS_POLL_SECONDS", 15)
 ECUAPASS_STATUS_LOOKUP_PER_MINUTE = env_int("ECUAPASS_STATUS_LOOKUP_PER_MINUTE", 10)
+# The emailed status link (and the access it grants a browser) lasts this long;
+# a fresh one comes from Consulta de estado or the next email.
+ECUAPASS_STATUS_LINK_TTL_HOURS = env_int("ECUAPASS_STATUS_LINK_TTL_HOURS", 72)
+# After the code sent to the current email: minutes the correction page stays open.
+ECUAPASS_CORRECTION_ACCESS_MINUTES = env_int("ECUAPASS_CORRECTION_ACCESS_MINUTES", 60)
 # "Buscar ID/Reinicio de clave": attempts per client IP per minute, counted for each step.
 ECUAPASS_RECOVERY_RATE_PER_MINUTE = env_int("ECUAPASS_RECOVERY_RATE_PER_MINUTE", 5)
 # After a correct reset code: minutes to answer the security questions, and wrong

@@ -13,7 +13,7 @@ def clear_activated_password_hashes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registration", "0010_notify_certificate_failure"),
+        ("registration", "0011_link_status_access"),
     ]
 
     operations = [

@@ -22,6 +22,7 @@ class Migration(migrations.Migration):
                     ("email_change", "Cambio de correo electrónico"),
                     ("password_reset", "Reinicio de clave"),
                     ("staff_enroll", "Activación del segundo factor (personal del SENAE)"),
+                    ("correction", "Acceso a la corrección de la solicitud"),
                 ],
                 max_length=16,
             ),
@@ -32,7 +33,13 @@ class Migration(migrations.Migration):
                 condition=models.Q(
                     (
                         "purpose__in",
-                        ["email_confirm", "email_change", "password_reset", "staff_enroll"],
+                        [
+                            "email_confirm",
+                            "email_change",
+                            "password_reset",
+                            "staff_enroll",
+                            "correction",
+                        ],
                     )
                 ),
                 name="code_purpose_valid",

@@ -12,14 +12,15 @@ class CodePurpose(models.TextChoices):
     EMAIL_CHANGE = "email_change", "Cambio de correo electrónico"
     PASSWORD_RESET = "password_reset", "Reinicio de clave"
     STAFF_ENROLL = "staff_enroll", "Activación del segundo factor (personal del SENAE)"
+    CORRECTION = "correction", "Acceso a la corrección de la solicitud"
 
 
 class OneTimeCode(models.Model):
     """A short code sent by email; only a nonce is stored, the code is derived from it.
 
-    Belongs to a request (confirming its email) or to a user (changing the email,
-    resetting the password). A new code for the same purpose retires the old one;
-    a code works once, until it expires, for a bounded number of attempts.
+    Belongs to a request (confirming its email, opening its correction page) or
+    to a user (changing the email, resetting the password). A new code for the
+    same purpose retires the old one; a code works once, until it expires, for a bounded number of attempts.
     """
 
     purpose = models.CharField(max_length=16, choices=CodePurpose.choices)

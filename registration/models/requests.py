@@ -65,6 +65,8 @@ class RegistrationRequest(models.Model):
     tracking_number = models.CharField("número de solicitud", max_length=20, unique=True)
     # One per rendered form: a double click on Registrar finds the first request.
     submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Which browser sent it (an HMAC of its session key): the token alone opens nothing.
+    submission_session = models.CharField(max_length=64, blank=True, default="", editable=False)
     kind = models.CharField("tipo", max_length=32, choices=RequestKind.choices)
     status = models.CharField(
         "estado", max_length=32, choices=RequestStatus.choices, default=RequestStatus.SUBMITTED

@@ -11,14 +11,13 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from registration import selectors
 from registration.models import CodePurpose, OneTimeCode, RegistrationRequest, User
 from registration.services.delivery import deliver_once, undelivered
-from registration.services.secrets import request_access_token
+from registration.services.secrets import request_status_link
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +29,7 @@ SUBJECTS = {
     CodePurpose.EMAIL_CHANGE: "ECUAPASS: confirme su nuevo correo electrónico",
     CodePurpose.PASSWORD_RESET: "ECUAPASS: código para reiniciar su clave",
     CodePurpose.STAFF_ENROLL: "ECUAPASS: código para activar la verificación en dos pasos",
+    CodePurpose.CORRECTION: "ECUAPASS: código para corregir su solicitud",
 }
 BODIES = {
     CodePurpose.EMAIL_CONFIRM: (
@@ -53,6 +53,12 @@ BODIES = {
         "minutos.\n\nSi usted no está activando su aplicación de autenticación, alguien "
         "conoce su contraseña: cámbiela y avise de inmediato a su supervisor."
     ),
+    CodePurpose.CORRECTION: (
+        "Su código para corregir la solicitud {tracking} es: {code}\n\n"
+        "Ingréselo en la página de corrección. Vence en {minutes} minutos. "
+        "Si usted no pidió corregir la solicitud, ignore este mensaje: "
+        "sin este código nadie puede cambiarla."
+    ),
 }
 
 
@@ -68,12 +74,6 @@ CHECK_MESSAGES = {
     CodeCheck.MISSING: "El código venció o ya fue usado. Pida un código nuevo.",
     CodeCheck.EXHAUSTED: "Demasiados intentos con este código. Pida un código nuevo.",
 }
-
-
-def _status_link(request: RegistrationRequest) -> str:
-    return settings.ECUAPASS_PUBLIC_URL.rstrip("/") + reverse(
-        "registration:status", kwargs={"token": request_access_token(request)}
-    )
 
 
 def mask_email(email: str) -> str:
@@ -177,7 +177,7 @@ def code_send(*, code_id: int) -> bool:
     body = BODIES[CodePurpose(code.purpose)].format(
         code=code_value(code),
         tracking=code.request.tracking_number if code.request else "",
-        link=_status_link(code.request) if code.request else "",
+        link=request_status_link(code.request) if code.request else "",
         minutes=settings.ECUAPASS_CODE_TTL_MINUTES,
     )
     return deliver_once(

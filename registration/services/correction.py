@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from registration.models import (
@@ -16,14 +17,22 @@ from registration.models import (
     RequestStatus,
 )
 from registration.selectors import request_verification_reasons
-from registration.services.codes import code_issue
+from registration.services.codes import (
+    CodeCheck,
+    code_check,
+    code_issue,
+    codes_issued_last_hour,
+    mask_email,
+)
 from registration.services.common import (
     APPLICANT_ACTOR,
     SubmissionConflict,
     TransitionNotAllowed,
+    local_time_text,
     locked_request,
     transition,
 )
+from registration.services.notices import account_notice_queue
 from registration.services.submission import (
     OceEntry,
     UploadedCertificate,
@@ -217,6 +226,37 @@ def _oces_replace(request: RegistrationRequest, oces: tuple[OceEntry, ...]) -> b
     return True
 
 
+def correction_code_send(*, request: RegistrationRequest) -> None:
+    """Email a code to the request's current address: whoever opens the correction must hold it."""
+    if not request.is_correctable:
+        raise TransitionNotAllowed("Esta solicitud no está abierta a correcciones.")
+    recent = codes_issued_last_hour(purpose=CodePurpose.CORRECTION, request=request)
+    if recent >= settings.ECUAPASS_CODES_PER_HOUR:
+        raise TransitionNotAllowed(
+            "Ya enviamos varios códigos a este correo en la última hora. "
+            "Revise su bandeja de entrada y la carpeta de correo no deseado, o intente más tarde."
+        )
+    code_issue(purpose=CodePurpose.CORRECTION, email=request.email, request=request)
+
+
+def correction_code_check(*, request: RegistrationRequest, code: str) -> CodeCheck:
+    """The code that opens the correction page; only one sent to the current address counts."""
+    if not request.is_correctable:
+        return CodeCheck.MISSING
+    outcome, live = code_check(purpose=CodePurpose.CORRECTION, code=code, request=request)
+    if outcome is CodeCheck.OK and live is not None and live.email != request.email:
+        return CodeCheck.MISSING
+    return outcome
+
+
+EMAIL_CHANGED_SUBJECT = "ECUAPASS: cambió el correo de su solicitud {n}"
+EMAIL_CHANGED_BODY = (
+    "El correo electrónico de la solicitud {n} se cambió de esta dirección a {new} "
+    "en una corrección enviada el {at}.\n\n"
+    "Si usted no hizo este cambio, llame a Soporte al Cliente: 1800-223223."
+)
+
+
 @transaction.atomic
 def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRequest:
     """The applicant's corrections; the request goes back to certificate verification.
@@ -236,6 +276,7 @@ def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRe
     if not request.versions.exists():
         request_version_record(request=request)
     answering = _answering(request)
+    old_email = request.email
     changed_fields: list[str] = []
     for name in CORRECTABLE_FIELDS:
         new = getattr(data, name)
@@ -294,5 +335,16 @@ def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRe
     if "email" in changed_fields:
         # The flow waits for this code before verifying again (as after Registrar).
         code_issue(purpose=CodePurpose.EMAIL_CONFIRM, email=request.email, request=request)
+        # The old address always hears of it, so a borrowed link can't move the request quietly.
+        account_notice_queue(
+            to=old_email,
+            user=request.user,
+            subject=EMAIL_CHANGED_SUBJECT.format(n=request.tracking_number),
+            body=EMAIL_CHANGED_BODY.format(
+                n=request.tracking_number,
+                new=mask_email(request.email),
+                at=local_time_text(),
+            ),
+        )
     request_version_record(request=request, answering=answering)
     return request

@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from registration.models import (
@@ -22,7 +20,7 @@ from registration.models import (
 )
 from registration.selectors import request_verification_reasons
 from registration.services.delivery import deliver_once, undelivered
-from registration.services.secrets import request_access_token
+from registration.services.secrets import request_status_link
 from registration.sms import sms_backend
 
 logger = logging.getLogger(__name__)
@@ -84,9 +82,7 @@ def notification_write(
     *, request: RegistrationRequest, event: RequestEvent, kind: NotificationKind, text: str
 ) -> None:
     """Store the message with the status link once per event; deliver it after commit."""
-    link = settings.ECUAPASS_PUBLIC_URL.rstrip("/") + reverse(
-        "registration:status", kwargs={"token": request_access_token(request)}
-    )
+    link = request_status_link(request)
     notification, created = Notification.objects.get_or_create(
         request=request,
         kind=kind,

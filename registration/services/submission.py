@@ -202,6 +202,7 @@ def request_submit(
     possession_challenge: str = "",
     possession_signature: bytes = b"",
     source_ip: str | None = None,
+    submission_session: str = "",
 ) -> RegistrationRequest:
     """Save a Representante request and start its process; once per form.
 
@@ -209,11 +210,39 @@ def request_submit(
     request. The certificate job is sent only after commit; if the broker is
     down the request is still saved and the sweep sends the job later.
     """
+    request, _ = request_submit_created(
+        data=data,
+        files=files,
+        submission_token=submission_token,
+        possession_challenge=possession_challenge,
+        possession_signature=possession_signature,
+        source_ip=source_ip,
+        submission_session=submission_session,
+    )
+    return request
+
+
+def request_submit_created(
+    *,
+    data: RepresentanteData,
+    files: Sequence[UploadedCertificate],
+    submission_token: uuid.UUID,
+    possession_challenge: str = "",
+    possession_signature: bytes = b"",
+    source_ip: str | None = None,
+    submission_session: str = "",
+) -> tuple[RegistrationRequest, bool]:
+    """request_submit, saying whether this call created the request (False: the form's
+    token was already used, so the caller must not treat the request as its own).
+
+    `submission_session` names the browser that sent it (see views.access), so a
+    later submit of the same token is recognised as that browser's only.
+    """
     from approvals import services as approval_services
 
     existing = RegistrationRequest.objects.filter(submission_token=submission_token).first()
     if existing is not None:
-        return existing
+        return existing, False
     errors = availability_errors(id_usuario=data.id_usuario, cedula=data.cedula, email=data.email)
     if errors:
         raise SubmissionConflict(errors)
@@ -223,6 +252,7 @@ def request_submit(
             request = RegistrationRequest.objects.create(
                 tracking_number=_tracking_number_next(now),
                 submission_token=submission_token,
+                submission_session=submission_session,
                 kind=RequestKind.REPRESENTANTE,
                 status=RequestStatus.SUBMITTED,
                 status_changed_at=now,
@@ -258,7 +288,7 @@ def request_submit(
     except IntegrityError as exc:
         existing = RegistrationRequest.objects.filter(submission_token=submission_token).first()
         if existing is not None:
-            return existing
+            return existing, False
         # Lost a race for the ID. usuario or cédula against another applicant.
         raise SubmissionConflict(
             availability_errors(id_usuario=data.id_usuario, cedula=data.cedula)
@@ -279,7 +309,7 @@ def request_submit(
     # The process waits for this code before the certificate is verified.
     code_issue(purpose=CodePurpose.EMAIL_CONFIRM, email=request.email, request=request)
     approval_services.process_start(request=request)
-    return request
+    return request, True
 
 
 def staged_certificates_purge(*, older_than: datetime.timedelta) -> int:

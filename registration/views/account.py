@@ -69,9 +69,7 @@ def mi_pagina_render(
         request,
         "registration/mi_pagina.html",
         {
-            "requests": [
-                (r, services.request_access_token(r)) for r in selectors.requests_of_user(user=user)
-            ],
+            "requests": selectors.requests_of_user(user=user),
             "active_request": selectors.user_active_request(user=user),
             "celular_display": validators.format_national(user.celular) if user.celular else "",
             "pending_email": pending.email if pending else "",

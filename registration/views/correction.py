@@ -6,8 +6,10 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -15,29 +17,35 @@ from registration import selectors, services, validators
 from registration.certificates.possession import openssl_command
 from registration.forms import (
     CorrectionForm,
+    EmailCodeForm,
     OceFormSet,
 )
 from registration.models import RegistrationRequest, RequestStatus
-from registration.ratelimit import client_address
+from registration.ratelimit import TOO_MANY_TRIES, client_address, rate_limited
+from registration.views import access
 from registration.views.lookups import session_key, stage_uploads
 from registration.views.solicitud import oce_entries, show_conflict
-from registration.views.status import request_from_token
+from registration.views.status import status_url
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def request_correct(request: HttpRequest, token: str) -> HttpResponse:
+@access.with_status_access()
+def request_correct(request: HttpRequest, request_obj: RegistrationRequest) -> HttpResponse:
     """The correction loop: only what is open (services.correctable_items) can change.
 
     The rest shows read-only; request_resubmit refuses it again. A failed submit
     keeps what was typed and every accepted file (kept for this browser and this
-    request until the correction goes through).
+    request until the correction goes through). Seeing the status is not enough:
+    the browser must have entered the code sent to the request's current email
+    (or be the applicant's login), see correction_access.
     """
     from approvals import services as approval_services
 
-    request_obj = request_from_token(token)
     if not request_obj.is_correctable:
-        return redirect("registration:status", token=token)
+        return redirect(status_url(request_obj))
+    if not access.has_correction_access(request, request_obj):
+        return redirect(_access_url(request_obj))
     editable = services.correctable_items(request=request_obj)
     files_open = services.CERTIFICATES_ITEM in editable
     key = _correction_key(request, request_obj)
@@ -55,7 +63,7 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
             if services.OCES_ITEM in editable
             else None
         )
-        return _render_correction(request, request_obj, token, form, oce_formset, key)
+        return _render_correction(request, request_obj, form, oce_formset, key)
 
     # Files first: whatever else is wrong, every acceptable file is kept.
     file_errors: list[str] = []
@@ -97,8 +105,9 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
             show_conflict(form, exc)
         else:
             services.staged_certificates_clear(session_key=key)
-            return redirect("registration:status", token=token)
-    return _render_correction(request, request_obj, token, form, oce_formset, key, status=400)
+            access.correction_access_end(request, request_obj)
+            return redirect(status_url(request_obj))
+    return _render_correction(request, request_obj, form, oce_formset, key, status=400)
 
 
 def _correction_key(request: HttpRequest, request_obj: RegistrationRequest) -> str:
@@ -186,7 +195,6 @@ def _correction_signature(
 def _render_correction(
     request: HttpRequest,
     request_obj: RegistrationRequest,
-    token: str,
     form: CorrectionForm,
     oce_formset: Any,
     key: str,
@@ -201,7 +209,6 @@ def _render_correction(
             "req": request_obj,
             "form": form,
             "oce_formset": oce_formset,
-            "token": token,
             "observed": [services.correction_item_label(str(item)) for item in observed],
             "reasons": selectors.request_verification_reasons(request=request_obj),
             "staged": selectors.staged_certificates(session_key=key) if files_open else [],
@@ -213,6 +220,81 @@ def _render_correction(
             "possession_required": settings.ECUAPASS_REQUIRE_POSSESSION,
             "max_kb": settings.CERTIFICATE_MAX_BYTES // 1024,
             "max_total_kb": settings.CERTIFICATE_MAX_TOTAL_BYTES // 1024,
+        },
+        status=status,
+    )
+
+
+def _access_url(request_obj: RegistrationRequest) -> str:
+    return reverse(
+        "registration:correct_access", kwargs={"tracking_number": request_obj.tracking_number}
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@access.with_status_access()
+def correction_access(request: HttpRequest, request_obj: RegistrationRequest) -> HttpResponse:
+    """Before the correction page: a code sent to the request's current email opens it.
+
+    Whoever merely holds the status link (or the tracking number and cédula) can
+    follow the request but not change it, nor move its email elsewhere.
+    """
+    if not request_obj.is_correctable:
+        return redirect(status_url(request_obj))
+    if access.has_correction_access(request, request_obj):
+        return redirect("registration:correct", tracking_number=request_obj.tracking_number)
+    form = EmailCodeForm()
+    message, status = "", 200
+    if request.method == "POST" and request.POST.get("accion") == "enviar":
+        if rate_limited(
+            request,
+            scope="reenvio-correccion",
+            per_minute=settings.ECUAPASS_CODE_RESENDS_PER_MINUTE,
+        ):
+            message, status = (
+                "Ya le enviamos un código hace poco. Espere un minuto antes de pedir otro.",
+                429,
+            )
+        else:
+            try:
+                services.correction_code_send(request=request_obj)
+            except services.TransitionNotAllowed as exc:
+                message, status = str(exc), 429
+            else:
+                messages.success(
+                    request,
+                    f"Le enviamos un código a {services.mask_email(request_obj.email)}. "
+                    "Los códigos anteriores ya no sirven.",
+                )
+                return redirect(_access_url(request_obj))
+    elif request.method == "POST":
+        form = EmailCodeForm(request.POST)
+        if rate_limited(
+            request,
+            scope="codigo-correccion",
+            per_minute=settings.ECUAPASS_CODE_TRIES_PER_MINUTE,
+        ):
+            message, status = TOO_MANY_TRIES, 429
+        elif not form.is_valid():
+            status = 400
+        else:
+            outcome = services.correction_code_check(
+                request=request_obj, code=form.cleaned_data["codigo"]
+            )
+            if outcome is services.CodeCheck.OK:
+                access.correction_access_grant(request, request_obj)
+                return redirect("registration:correct", tracking_number=request_obj.tracking_number)
+            message, status = services.CHECK_MESSAGES[outcome], 400
+    return render(
+        request,
+        "registration/correct_access.html",
+        {
+            "req": request_obj,
+            "masked_email": services.mask_email(request_obj.email),
+            "code_form": form,
+            "code_message": message,
+            "minutes": settings.ECUAPASS_CODE_TTL_MINUTES,
         },
         status=status,
     )

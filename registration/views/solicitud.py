@@ -18,8 +18,9 @@ from registration.forms import (
     OceFormSet,
     RepresentanteForm,
 )
-from registration.models import PossessionChallenge
+from registration.models import PossessionChallenge, RegistrationRequest
 from registration.ratelimit import client_address
+from registration.views import access
 from registration.views.lookups import session_key, stage_uploads, staged_files_payload
 from registration.views.status import status_url
 
@@ -85,10 +86,11 @@ def representante_new(request: HttpRequest) -> HttpResponse:
 
     key = session_key(request)
 
-    # A second click on Registrar (or a resend) finds the request the first one made.
+    # A second click on Registrar (or a resend) finds the request the first one made; the
+    # token alone (it shows in the form and the challenge's URL) opens nothing elsewhere.
     existing = selectors.request_by_submission_token(token=request.POST.get("submission_token", ""))
     if existing is not None:
-        return redirect(status_url(existing) + "?nueva=1")
+        return _already_submitted(request, existing)
 
     # Files first: whatever else is wrong, every acceptable file is kept.
     services.staged_certificates_remove(
@@ -119,20 +121,34 @@ def representante_new(request: HttpRequest) -> HttpResponse:
         challenge, signature = _possession(request, key, form, staged)
     if valid and not form.errors:
         try:
-            request_obj = services.request_submit(
+            request_obj, created = services.request_submit_created(
                 data=_submission_data(form, oce_formset),
                 files=[services.UploadedCertificate(s.name, bytes(s.content)) for s in staged],
                 submission_token=form.cleaned_data["submission_token"],
                 possession_challenge=challenge.text if challenge and signature else "",
                 possession_signature=signature or b"",
                 source_ip=client_address(request),
+                submission_session=access.submission_session(request),
             )
         except services.SubmissionConflict as exc:
             show_conflict(form, exc)
         else:
+            if not created:
+                return _already_submitted(request, request_obj)
             services.staged_certificates_clear(session_key=key)
+            access.status_access_grant(request, request_obj)
             return redirect(status_url(request_obj) + "?nueva=1")
     return _render_form(request, form, oce_formset, key, status=400)
+
+
+def _already_submitted(request: HttpRequest, request_obj: RegistrationRequest) -> HttpResponse:
+    """This browser's own earlier Registrar goes to its page; any other gets Consulta de estado."""
+    if access.submitted_here(request, request_obj) or access.has_status_access(
+        request, request_obj
+    ):
+        access.status_access_grant(request, request_obj)
+        return redirect(status_url(request_obj) + "?nueva=1")
+    return access.lookup_page(request, message=access.ALREADY_REGISTERED, status=409)
 
 
 def _possession(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -19,6 +19,7 @@ from registration.forms import (
 )
 from registration.models import RegistrationRequest, RequestStatus
 from registration.ratelimit import TOO_MANY_LOOKUPS, rate_limited
+from registration.views import access
 
 STATUS_HELP = {
     RequestStatus.SUBMITTED: "Su solicitud fue registrada. Estamos verificando su certificado digital.",
@@ -57,40 +58,50 @@ def waiting_context(
 
 
 def status_url(request_obj: RegistrationRequest) -> str:
-    return reverse(
-        "registration:status",
-        kwargs={"token": services.request_access_token(request_obj)},
-    )
+    """The request's page: a clean URL, opened by the browser's grant (views.access)."""
+    return reverse("registration:status", kwargs={"tracking_number": request_obj.tracking_number})
 
 
-def request_from_token(token: str) -> RegistrationRequest:
-    tracking_number = services.request_from_access_token(token)
+@never_cache
+@require_GET
+def status_open(request: HttpRequest, token: str = "") -> HttpResponse:
+    """The emailed link: its token is exchanged for this browser's grant, then the clean URL.
+
+    The token comes as `?t=` (older emails carried it in the path); it expires after
+    ECUAPASS_STATUS_LINK_TTL_HOURS, and then Consulta de estado gives access again.
+    """
+    token = token or request.GET.get("t", "")
+    try:
+        tracking_number = services.request_from_access_token(token)
+    except services.AccessLinkExpired:
+        return access.lookup_page(request, message=access.LINK_EXPIRED, status=410)
     request_obj = (
         selectors.request_for_status_page(tracking_number=tracking_number)
         if tracking_number
         else None
     )
     if request_obj is None:
-        raise Http404("Solicitud no encontrada")
-    return request_obj
+        return access.lookup_page(request, message=access.LINK_INVALID, status=404)
+    access.status_access_grant(request, request_obj)
+    return redirect(status_url(request_obj))
 
 
 @never_cache
 @require_GET
-def request_status(request: HttpRequest, token: str) -> HttpResponse:
-    return status_page(request, token)
+@access.with_status_access()
+def request_status(request: HttpRequest, request_obj: RegistrationRequest) -> HttpResponse:
+    return status_page(request, request_obj)
 
 
 def status_page(
     request: HttpRequest,
-    token: str,
+    request_obj: RegistrationRequest,
     *,
     code_form: EmailCodeForm | None = None,
     code_message: str = "",
     status: int = 200,
 ) -> HttpResponse:
     """The status page; the confirmation views render it again with the code form's errors."""
-    request_obj = request_from_token(token)
     return render(
         request,
         "registration/status.html",
@@ -99,7 +110,6 @@ def status_page(
             "events": selectors.request_events(request=request_obj),
             "help": status_help(request_obj),
             "reasons": selectors.request_verification_reasons(request=request_obj),
-            "token": token,
             "is_new": request.GET.get("nueva") == "1",
             "expected_decision": _expected_decision(request_obj),
             "poll_seconds": settings.ECUAPASS_STATUS_POLL_SECONDS,
@@ -126,9 +136,9 @@ def _expected_decision(request_obj: RegistrationRequest) -> Any:
 
 @never_cache
 @require_GET
-def request_status_json(request: HttpRequest, token: str) -> JsonResponse:
+@access.with_status_access(json=True)
+def request_status_json(request: HttpRequest, request_obj: RegistrationRequest) -> HttpResponse:
     """What the open status page polls to update itself."""
-    request_obj = request_from_token(token)
     return JsonResponse(
         {
             "status": request_obj.status,
@@ -162,6 +172,7 @@ def request_lookup(request: HttpRequest) -> HttpResponse:
                 cedula=form.cleaned_data["cedula"],
             )
             if found is not None:
+                access.status_access_grant(request, found)
                 return redirect(status_url(found))
             message, status = "No encontramos una solicitud con ese número y esa cédula.", 404
     return render(

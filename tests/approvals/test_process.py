@@ -18,7 +18,6 @@ from approvals.flows import RepresentanteFlow
 from approvals.models import RejectionReason
 from approvals.tasks import run_flow_job
 from registration import selectors as registration_selectors
-from registration import services as registration_services
 from registration.models import RegistrationRequest, RequestStatus, User
 from tests.conftest import (
     PASSWORD,
@@ -30,6 +29,12 @@ from tests.conftest import (
 )
 from tests.environment import TEST_REDIS_URL
 from tests.support import pki
+from tests.support.status_access import (
+    correct_path,
+    correction_client,
+    status_client,
+    status_path,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -106,12 +111,12 @@ def test_observe_correct_verify_again_approve(
     wait_for_status(request, RequestStatus.OBSERVED)
     assert request.observed_items == ["direccion_empresa"]
 
-    applicant = Client()
-    token = registration_services.request_access_token(request)
-    status_page = applicant.get(f"/solicitud-del-uso/estado/{token}/")
+    applicant = status_client(request)
+    status_page = applicant.get(status_path(request))
     assert "La dirección de la empresa está incompleta." in status_page.content.decode()
+    correction_client(request, applicant)
     correction = applicant.post(
-        f"/solicitud-del-uso/corregir/{token}/",
+        correct_path(request),
         {
             "ruc": request.ruc,
             "razon_social": request.razon_social,
@@ -157,9 +162,7 @@ def test_reject_with_reason(
     assert request.rejection_reason == f"{reason.text}. Vencida en 2025."
     assert request.process.status == STATUS.DONE
     assert not User.objects.filter(username="jperez01").exists()
-    page = Client().get(
-        f"/solicitud-del-uso/estado/{registration_services.request_access_token(request)}/"
-    )
+    page = status_client(request).get(status_path(request))
     assert "Vencida en 2025." in page.content.decode()
 
 
@@ -173,9 +176,7 @@ def test_cedula_mismatch_fails_verification_with_reason(
     wait_for_status(request, RequestStatus.VERIFICATION_FAILED)
     reasons = registration_selectors.request_verification_reasons(request=request)
     assert any("0926687856" in r and pki.DEFAULT_CEDULA in r for r in reasons), reasons
-    page = Client().get(
-        f"/solicitud-del-uso/estado/{registration_services.request_access_token(request)}/"
-    )
+    page = status_client(request).get(status_path(request))
     body = page.content.decode()
     assert "Verificación de certificado fallida" in body
     assert "0926687856" in body

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -17,6 +16,7 @@ from approvals.flows import RepresentanteFlow
 from registration import services
 from registration.models import Notification, RegistrationRequest, RequestStatus, User
 from tests.conftest import run_pending_jobs, state_changes
+from tests.support.status_access import status_client, status_path
 
 pytestmark = pytest.mark.django_db
 
@@ -82,9 +82,9 @@ def test_an_unconfirmed_request_is_reminded_once_then_expires(
     # The ID. usuario and cédula are free again for a new request.
     assert services.availability_errors(id_usuario=request.id_usuario, cedula=request.cedula) == {}
     # A code that arrives late changes nothing, and the applicant is told why.
-    late = Client()
+    late = status_client(request)
     page = late.post(
-        f"/solicitud-del-uso/estado/{services.request_access_token(request)}/confirmar-correo/",
+        status_path(request) + "confirmar-correo/",
         {"codigo": "123456"},
     )
     assert page.status_code == 302
@@ -114,9 +114,7 @@ def test_an_observed_request_is_reminded_before_it_expires(
     assert approval_services.waiting_sweep() == {"reminded": 1, "expired": 0}
     reminder = Notification.objects.get(request=request, kind="reminder")
     assert "espera sus correcciones" in reminder.body
-    status_page = Client().get(
-        f"/solicitud-del-uso/estado/{services.request_access_token(request)}/"
-    )
+    status_page = status_client(request).get(status_path(request))
     assert "Plazo para corregir" in status_page.content.decode()
     assert "Debe corregir: Dirección de empresa" in status_page.content.decode()
 

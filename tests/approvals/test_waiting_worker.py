@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.utils import timezone
 
 from approvals.tasks import sweep_waiting_requests
@@ -15,6 +14,7 @@ from registration import services
 from registration.models import CodePurpose, RegistrationRequest, RequestStatus
 from tests.conftest import WorkerProcess, state_changes, wait_for_status
 from tests.environment import JOB_QUEUE
+from tests.support.status_access import status_client, status_path
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -26,9 +26,8 @@ def test_confirming_the_email_lets_the_worker_verify_the_certificate(
 ) -> None:
     request = submit(good_certificate, confirm=False)
     code = request.codes.get(purpose=CodePurpose.EMAIL_CONFIRM)
-    token = services.request_access_token(request)
-    response = Client().post(
-        f"/solicitud-del-uso/estado/{token}/confirmar-correo/",
+    response = status_client(request).post(
+        status_path(request) + "confirmar-correo/",
         {"codigo": services.code_value(code)},
     )
     assert response.status_code == 302

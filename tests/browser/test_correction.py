@@ -15,6 +15,7 @@ from approvals.flows import RepresentanteFlow
 from registration import services
 from registration.models import CodePurpose, RegistrationRequest, RequestStatus, User
 from tests.conftest import run_pending_jobs
+from tests.support.status_access import link_path, status_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,13 +45,20 @@ def test_only_the_observed_email_can_be_changed_and_must_be_confirmed_again(
         comment="El correo no corresponde a la empresa.",
         observed_items=["email"],
     )
-    token = services.request_access_token(request)
     context = chromium.new_context(locale="es-EC")
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/solicitud-del-uso/estado/{token}/")
+        page.goto(f"{live_server.url}{link_path(request)}")
         assert "Debe corregir: Correo Electrónico" in page.content()
         page.get_by_role("link", name="Corregir la solicitud").click()
+        # The link only shows the request; changing it needs the code sent to its email.
+        page.get_by_role("heading", name="Confirme que es usted").wait_for()
+        page.get_by_role("button", name=re.compile("^Enviar código a")).click()
+        page.get_by_text("Le enviamos un código a j***@example.com").wait_for()
+        access_code = request.codes.filter(purpose=CodePurpose.CORRECTION).first()
+        assert access_code is not None and access_code.email == "jperez@example.com"
+        page.get_by_label("Código de confirmación").fill(services.code_value(access_code))
+        page.get_by_role("button", name="Continuar a la corrección").click()
         page.get_by_text("El correo no corresponde a la empresa.").first.wait_for()
         assert page.get_by_label("RUC empresa", exact=True).is_disabled()
         email = page.get_by_label(re.compile(r"^Correo Electrónico Corrija este dato"))
@@ -68,6 +76,7 @@ def test_only_the_observed_email_can_be_changed_and_must_be_confirmed_again(
         page.get_by_label("Código de confirmación").fill(services.code_value(code))
         page.get_by_role("button", name="Confirmar correo").click()
         page.get_by_text("Correo confirmado").wait_for()
+        assert page.url == f"{live_server.url}{status_path(request)}"
     finally:
         context.close()
 

@@ -183,6 +183,8 @@ def test_new_applicant_registers_as_representante(
         page.wait_for_url("**/solicitud-del-uso/estado/**")
         page.get_by_role("heading", name="Solicitud registrada").wait_for()
         request = RegistrationRequest.objects.get()
+        # The page has a clean URL: the tracking number, no token.
+        assert page.url.endswith(f"/solicitud-del-uso/estado/{request.tracking_number}/?nueva=1")
         assert request.tracking_number in page.content()
         assert request.status == RequestStatus.SUBMITTED
         assert [o.code for o in request.oces.all()] == ["16929838"]

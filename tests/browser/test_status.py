@@ -10,6 +10,7 @@ import pytest
 from approvals import services as approval_services
 from registration import services
 from registration.models import CodePurpose, RegistrationRequest
+from tests.support.status_access import link_path, status_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,9 +29,11 @@ def test_the_open_status_page_updates_in_place_when_the_request_moves(
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
     try:
-        page.goto(
-            f"{live_server.url}/solicitud-del-uso/estado/{services.request_access_token(request)}/"
-        )
+        page.goto(f"{live_server.url}{link_path(request)}")
+        # The link is exchanged once; the page the browser stays on carries no secret.
+        assert page.url == f"{live_server.url}{status_path(request)}"
+        polled: list[str] = []
+        page.on("request", lambda r: polled.append(r.url) if "/json/" in r.url else None)
         page.get_by_role("heading", name="Confirme su correo electrónico").wait_for()
         page.evaluate("window.__sameDocument = true")
 
@@ -45,5 +48,9 @@ def test_the_open_status_page_updates_in_place_when_the_request_moves(
         assert page.evaluate("window.__sameDocument") is True  # swapped in place, not reloaded
         # Under the Content-Security-Policy: nothing on the page was refused.
         assert not [m for m in console if "Content Security Policy" in m], console
+        assert polled and all(
+            url == f"{live_server.url}{status_path(request)}json/" for url in polled
+        )
+        assert services.request_access_token(request) not in page.url
     finally:
         context.close()

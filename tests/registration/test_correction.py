@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
@@ -19,6 +20,8 @@ from approvals import services as approval_services
 from approvals.flows import RepresentanteFlow
 from registration import services
 from registration.models import (
+    AccountNotice,
+    CodePurpose,
     OceType,
     PossessionChallenge,
     RegistrationRequest,
@@ -26,6 +29,7 @@ from registration.models import (
     RequestVersion,
     User,
 )
+from registration.tasks import send_account_notice, send_one_time_code
 from tests.conftest import (
     PASSWORD,
     confirm_email,
@@ -34,6 +38,7 @@ from tests.conftest import (
     verified_login,
 )
 from tests.support import pki
+from tests.support.status_access import correct_path, correction_client, status_client
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +80,7 @@ def observe(
 
 
 def correction_url(request: RegistrationRequest) -> str:
-    return f"/solicitud-del-uso/corregir/{services.request_access_token(request)}/"
+    return correct_path(request)
 
 
 def current_values(request: RegistrationRequest) -> dict[str, Any]:
@@ -120,7 +125,7 @@ def test_an_email_observation_opens_only_the_email(
     verified_request: RegistrationRequest, reviewer: User
 ) -> None:
     observe(verified_request, reviewer, ["email"], "El correo no es de la empresa.")
-    page = Client().get(correction_url(verified_request))
+    page = correction_client(verified_request).get(correction_url(verified_request))
     assert page.status_code == 200
     html = page.content.decode()
     assert "El correo no es de la empresa." in html
@@ -139,7 +144,7 @@ def test_a_crafted_post_cannot_change_what_was_not_observed(
     observe(verified_request, reviewer, ["email"])
     original = RegistrationRequest.objects.get(pk=verified_request.pk)
     certificates_before = list(original.certificates.values_list("sha256", flat=True))
-    response = Client().post(
+    response = correction_client(verified_request).post(
         correction_url(verified_request),
         {
             **current_values(verified_request),
@@ -240,7 +245,7 @@ def test_every_version_is_kept_without_secrets_and_can_not_be_rewritten(
     assert not {"password", "password_hash", "answer1", "answer1_hash"} & set(first.data)
 
     observe(verified_request, reviewer, ["nombre_usuario"], "Escriba el nombre completo.")
-    response = Client().post(
+    response = correction_client(verified_request).post(
         correction_url(verified_request),
         {**current_values(verified_request), "nombre_usuario": "JUAN CARLOS PÉREZ GÓMEZ"},
     )
@@ -267,7 +272,7 @@ def test_the_reviewer_sees_the_before_and_after_with_the_observation(
 ) -> None:
     assert "Cambios del solicitante" not in review_page(verified_request, reviewer)
     observe(verified_request, reviewer, ["direccion_empresa"], "Falta el número de oficina.")
-    response = Client().post(
+    response = correction_client(verified_request).post(
         correction_url(verified_request),
         {**current_values(verified_request), "direccion_empresa": "Av. Amazonas N24-03, of. 4"},
     )
@@ -294,7 +299,7 @@ def test_a_certificate_observation_opens_the_files_and_the_diff_shows_them(
 ) -> None:
     observe(verified_request, reviewer, ["archivo:representante.cer"], "Certificado vencido.")
     url = correction_url(verified_request)
-    client = Client()
+    client = correction_client(verified_request)
     html = client.get(url).content.decode()
     assert 'name="certificados"' in html and 'name="firma_reto"' in html
     assert "<mark>Archivo representante.cer</mark>" in html
@@ -350,7 +355,9 @@ def test_only_the_observed_file_can_be_removed(
     observe(verified_request, reviewer, ["archivo:representante.cer"], "Certificado vencido.")
     observed = verified_request.certificates.get(original_name="representante.cer")
     other = verified_request.certificates.get(original_name="otro.cer")
-    html = Client().get(correction_url(verified_request)).content.decode()
+    html = (
+        correction_client(verified_request).get(correction_url(verified_request)).content.decode()
+    )
     assert f'name="remove_files" value="{observed.pk}"' in html
     assert f'name="remove_files" value="{other.pk}"' not in html
 
@@ -368,7 +375,8 @@ def test_an_oce_observation_opens_the_oce_table(
 ) -> None:
     observe(verified_request, reviewer, ["oces"], "Falta la línea naviera.")
     url = correction_url(verified_request)
-    html = Client().get(url).content.decode()
+    client = correction_client(verified_request)
+    html = client.get(url).content.decode()
     assert 'name="oce-0-code" value="03907058"' in html
     assert disabled(html, "razon_social")
     naviera = OceType.objects.get(name="LINEA NAVIERA").pk
@@ -388,14 +396,14 @@ def test_an_oce_observation_opens_the_oce_table(
         "oce-1-end_date": "31/12/9999",
         "oce-2-end_date": "31/12/9999",
     }
-    duplicated = Client().post(
+    duplicated = client.post(
         url, {**current_values(verified_request), **rows, "oce-1-code": "03907058"}
     )
     assert duplicated.status_code == 400
     assert "repetido" in duplicated.content.decode()
     # What was typed is kept.
     assert duplicated.content.decode().count('value="03907058"') == 2
-    response = Client().post(url, {**current_values(verified_request), **rows})
+    response = client.post(url, {**current_values(verified_request), **rows})
     assert response.status_code == 302, response.content.decode()[:3000]
     assert sorted(verified_request.oces.values_list("code", flat=True)) == [
         "03907058",
@@ -420,7 +428,7 @@ def test_a_failed_verification_opens_the_certificates_ruc_and_cedula(
     run_pending_jobs(request)
     assert request.status == RequestStatus.VERIFICATION_FAILED
     url = correction_url(request)
-    client = Client()
+    client = correction_client(request)
     html = client.get(url).content.decode()
     assert "Motivos de la verificación" in html
     for name in ("ruc", "cedula", "certificados", "firma_reto"):
@@ -467,7 +475,7 @@ def test_the_review_page_reads_the_same_number_of_queries_whatever_the_history(
         return len(captured)
 
     observe(verified_request, reviewer, ["direccion_empresa"])
-    Client().post(
+    correction_client(verified_request).post(
         correction_url(verified_request),
         {**current_values(verified_request), "direccion_empresa": "Otra dirección 1"},
     )
@@ -487,7 +495,7 @@ def test_the_review_page_reads_the_same_number_of_queries_whatever_the_history(
                 f"oce-{i}-end_date": "31/12/9999",
             }
         )
-    response = Client().post(
+    response = correction_client(verified_request).post(
         correction_url(verified_request),
         {
             **current_values(verified_request),
@@ -507,7 +515,7 @@ def test_a_corrected_email_held_by_an_active_user_is_refused_and_the_typing_kept
 ) -> None:
     User.objects.create_user(username="otro01", email="tomado@andina.ec", password=PASSWORD)
     observe(verified_request, reviewer, ["email", "nombre_usuario"])
-    response = Client().post(
+    response = correction_client(verified_request).post(
         correction_url(verified_request),
         {
             **current_values(verified_request),
@@ -524,3 +532,125 @@ def test_a_corrected_email_held_by_an_active_user_is_refused_and_the_typing_kept
     assert verified_request.status == RequestStatus.OBSERVED
     assert verified_request.email == "jperez@example.com"
     assert verified_request.versions.count() == 1
+
+
+# --- Changing the request needs the code sent to its current email ----------------------
+
+
+def test_the_status_link_alone_does_not_open_the_correction(
+    verified_request: RegistrationRequest, reviewer: User
+) -> None:
+    observe(verified_request, reviewer, ["email"], "El correo no es de la empresa.")
+    holder = status_client(verified_request)  # the link, or tracking number and cédula
+    access_url = correction_url(verified_request) + "acceso/"
+    page = holder.get(correction_url(verified_request))
+    assert page.status_code == 302 and page["Location"] == access_url
+    crafted = holder.post(
+        correction_url(verified_request),
+        {**current_values(verified_request), "email": "otro@mail.ec", "email2": "otro@mail.ec"},
+    )
+    assert crafted.status_code == 302 and crafted["Location"] == access_url
+    asked = holder.get(access_url).content.decode()
+    assert "j***@example.com" in asked and "jperez@example.com" not in asked
+    # No code sent yet, then a wrong one: both refused in Spanish.
+    assert "venció o ya fue usado" in holder.post(access_url, {"codigo": "123456"}).content.decode()
+    assert holder.post(access_url, {"accion": "enviar"}).status_code == 302
+    [code] = verified_request.codes.filter(purpose=CodePurpose.CORRECTION)
+    assert code.email == "jperez@example.com"
+    right = services.code_value(code)
+    wrong = holder.post(access_url, {"codigo": f"{(int(right) + 1) % 10**6:06d}"})
+    assert wrong.status_code == 400 and "El código no es correcto" in wrong.content.decode()
+    assert holder.get(correction_url(verified_request)).status_code == 302
+    verified_request.refresh_from_db()
+    assert verified_request.email == "jperez@example.com"
+    assert verified_request.status == RequestStatus.OBSERVED
+
+    send_one_time_code.run(code.pk)
+    [message] = mail.outbox
+    assert message.to == ["jperez@example.com"] and right in message.body
+    assert holder.post(access_url, {"codigo": right})["Location"] == correction_url(
+        verified_request
+    )
+    assert holder.get(correction_url(verified_request)).status_code == 200
+    # Another browser with the same link still has to get its own code.
+    assert status_client(verified_request).get(correction_url(verified_request)).status_code == 302
+
+
+def test_an_email_change_in_a_correction_tells_the_old_address(
+    verified_request: RegistrationRequest, reviewer: User
+) -> None:
+    observe(verified_request, reviewer, ["email"], "El correo no es de la empresa.")
+    client = correction_client(verified_request)
+    mail.outbox.clear()
+    response = client.post(
+        correction_url(verified_request),
+        {
+            **current_values(verified_request),
+            "email": "gerencia@andina.ec",
+            "email2": "gerencia@andina.ec",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    verified_request.refresh_from_db()
+    assert verified_request.email == "gerencia@andina.ec"
+    [notice] = AccountNotice.objects.filter(to="jperez@example.com")
+    send_account_notice.run(notice.pk)
+    [message] = mail.outbox
+    assert message.to == ["jperez@example.com"]
+    assert verified_request.tracking_number in message.subject
+    assert "g***@andina.ec" in message.body and "Soporte al Cliente" in message.body
+    # The new confirmation code goes to the new address (as before).
+    new_code = verified_request.codes.filter(purpose=CodePurpose.EMAIL_CONFIRM).first()
+    assert new_code is not None and new_code.email == "gerencia@andina.ec"
+
+    # The code opened one correction: the next one asks for a code sent to the new address.
+    back_in_review(verified_request)
+    observe(verified_request, reviewer, ["direccion_empresa"])
+    again = client.get(correction_url(verified_request))
+    assert again.status_code == 302 and again["Location"].endswith("/acceso/")
+    client.post(again["Location"], {"accion": "enviar"})
+    code = verified_request.codes.filter(purpose=CodePurpose.CORRECTION).first()
+    assert code is not None and code.email == "gerencia@andina.ec"
+
+
+def test_a_correction_without_an_email_change_tells_nobody(
+    verified_request: RegistrationRequest, reviewer: User
+) -> None:
+    observe(verified_request, reviewer, ["direccion_empresa"])
+    response = correction_client(verified_request).post(
+        correction_url(verified_request),
+        {**current_values(verified_request), "direccion_empresa": "Av. 6 de Diciembre 100"},
+    )
+    assert response.status_code == 302
+    assert not AccountNotice.objects.exists()
+
+
+def test_correction_codes_are_capped_per_request(
+    verified_request: RegistrationRequest, reviewer: User, settings: object
+) -> None:
+    settings.ECUAPASS_CODES_PER_HOUR = 2  # type: ignore[attr-defined]
+    settings.ECUAPASS_CODE_RESENDS_PER_MINUTE = 10  # type: ignore[attr-defined]
+    observe(verified_request, reviewer, ["direccion_empresa"])
+    access_url = correction_url(verified_request) + "acceso/"
+    outcomes = [
+        status_client(verified_request).post(access_url, {"accion": "enviar"}) for _ in range(3)
+    ]
+    assert [r.status_code for r in outcomes] == [302, 302, 429]
+    assert "Ya enviamos varios códigos" in outcomes[-1].content.decode()
+    assert verified_request.codes.filter(purpose=CodePurpose.CORRECTION).count() == 2
+
+
+def test_the_applicants_login_opens_the_correction_once_the_user_exists(
+    verified_request: RegistrationRequest, reviewer: User
+) -> None:
+    observe(verified_request, reviewer, ["direccion_empresa"])
+    owner = User.objects.create_user(
+        username="jperez01", password=PASSWORD, cedula=pki.DEFAULT_CEDULA
+    )
+    RegistrationRequest.objects.filter(pk=verified_request.pk).update(user=owner)
+    client = Client()
+    client.force_login(owner)
+    assert client.get(correction_url(verified_request)).status_code == 200
+    other = Client()
+    other.force_login(User.objects.create_user(username="otro01", password=PASSWORD))
+    assert other.get(correction_url(verified_request)).status_code == 403

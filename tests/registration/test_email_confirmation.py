@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import pytest
 from django.core import mail
-from django.test import Client
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -16,12 +15,9 @@ from registration.models import CodePurpose, OneTimeCode, RegistrationRequest, R
 from registration.tasks import send_one_time_code
 from tests.conftest import run_pending_jobs, state_changes
 from tests.support import pki
+from tests.support.status_access import link_path, status_client, status_path
 
 pytestmark = pytest.mark.django_db
-
-
-def _status_url(request: RegistrationRequest) -> str:
-    return f"/solicitud-del-uso/estado/{services.request_access_token(request)}/"
 
 
 def _latest_code(request: RegistrationRequest) -> OneTimeCode:
@@ -43,7 +39,7 @@ def test_a_new_request_waits_for_the_code_before_its_certificate_is_verified(
     [waiting] = _tasks(request, RepresentanteFlow.confirm_email)
     assert waiting.status == STATUS.NEW
 
-    page = Client().get(_status_url(request)).content.decode()
+    page = status_client(request).get(status_path(request)).content.decode()
     assert "Confirme su correo electrónico" in page
     assert "j***@example.com" in page or "***@" in page
     assert request.email not in page  # the full address is not shown on a bearer link
@@ -54,7 +50,7 @@ def test_a_new_request_waits_for_the_code_before_its_certificate_is_verified(
     [message] = mail.outbox
     assert message.to == [request.email]
     assert services.code_value(code) in message.body
-    assert _status_url(request) in message.body
+    assert link_path(request) in message.body
 
 
 def test_the_code_job_run_twice_sends_once(
@@ -71,9 +67,9 @@ def test_the_right_code_confirms_and_the_process_goes_on(
     submit: Callable[..., RegistrationRequest], good_certificate: bytes
 ) -> None:
     request = submit(good_certificate, confirm=False)
-    client = Client()
+    client = status_client(request)
     code = services.code_value(_latest_code(request))
-    response = client.post(_status_url(request) + "confirmar-correo/", {"codigo": f" {code} "})
+    response = client.post(status_path(request) + "confirmar-correo/", {"codigo": f" {code} "})
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.email_confirmed_at is not None
@@ -85,7 +81,7 @@ def test_the_right_code_confirms_and_the_process_goes_on(
     assert "Correo electrónico confirmado." in [e.comment for e in request.events.all()]
 
     # A second post (double click, back button) changes nothing and says so.
-    again = client.post(_status_url(request) + "confirmar-correo/", {"codigo": code})
+    again = client.post(status_path(request) + "confirmar-correo/", {"codigo": code})
     assert again.status_code == 302
     assert len(_tasks(request, RepresentanteFlow.verify_certificate)) == 1
 
@@ -95,10 +91,10 @@ def test_a_wrong_code_is_refused_and_too_many_need_a_new_code(
 ) -> None:
     settings.ECUAPASS_CODE_MAX_ATTEMPTS = 3  # type: ignore[attr-defined]
     request = submit(good_certificate, confirm=False)
-    client = Client()
+    client = status_client(request)
     right = services.code_value(_latest_code(request))
     wrong = f"{(int(right) + 1) % 10**6:06d}"
-    url = _status_url(request) + "confirmar-correo/"
+    url = status_path(request) + "confirmar-correo/"
 
     first = client.post(url, {"codigo": wrong})
     assert first.status_code == 400
@@ -114,7 +110,7 @@ def test_a_wrong_code_is_refused_and_too_many_need_a_new_code(
     request.refresh_from_db()
     assert request.email_confirmed_at is None
 
-    resent = client.post(_status_url(request) + "reenviar-codigo/")
+    resent = client.post(status_path(request) + "reenviar-codigo/")
     assert resent.status_code == 302
     new_code = _latest_code(request)
     assert services.code_value(new_code) != right or new_code.attempts == 0
@@ -129,16 +125,16 @@ def test_a_resent_code_retires_the_old_one_and_resending_is_bounded(
     settings.ECUAPASS_CODES_PER_HOUR = 2  # type: ignore[attr-defined]
     request = submit(good_certificate, confirm=False)
     old = _latest_code(request)
-    client = Client()
-    assert client.post(_status_url(request) + "reenviar-codigo/").status_code == 302
+    client = status_client(request)
+    assert client.post(status_path(request) + "reenviar-codigo/").status_code == 302
     old.refresh_from_db()
     assert old.retired is not None
     outcome = client.post(
-        _status_url(request) + "confirmar-correo/", {"codigo": services.code_value(old)}
+        status_path(request) + "confirmar-correo/", {"codigo": services.code_value(old)}
     )
     assert outcome.status_code == 400
     assert "El código no es correcto" in outcome.content.decode()  # only the newest one works
-    third = client.post(_status_url(request) + "reenviar-codigo/")
+    third = client.post(status_path(request) + "reenviar-codigo/")
     assert third.status_code == 429
     assert "Ya enviamos varios códigos" in third.content.decode()
     assert request.codes.count() == 2
@@ -154,8 +150,8 @@ def test_an_expired_code_is_refused(
     request = submit(good_certificate, confirm=False)
     code = _latest_code(request)
     OneTimeCode.objects.filter(pk=code.pk).update(expires=timezone.now() - timedelta(seconds=1))
-    response = Client().post(
-        _status_url(request) + "confirmar-correo/", {"codigo": services.code_value(code)}
+    response = status_client(request).post(
+        status_path(request) + "confirmar-correo/", {"codigo": services.code_value(code)}
     )
     assert "venció o ya fue usado" in response.content.decode()
 
@@ -180,7 +176,9 @@ def test_a_code_of_another_request_does_not_confirm_this_one(
     own = services.code_value(_latest_code(second))
     if foreign == own:  # one in a million: the derived codes collide
         pytest.skip("derived codes collided")
-    response = Client().post(_status_url(second) + "confirmar-correo/", {"codigo": foreign})
+    response = status_client(second).post(
+        status_path(second) + "confirmar-correo/", {"codigo": foreign}
+    )
     assert response.status_code == 400
     second.refresh_from_db()
     assert second.email_confirmed_at is None
@@ -192,8 +190,8 @@ def test_code_entries_are_rate_limited_per_client(
     settings.ECUAPASS_CODE_TRIES_PER_MINUTE = 2  # type: ignore[attr-defined]
     settings.ECUAPASS_CODE_MAX_ATTEMPTS = 50  # type: ignore[attr-defined]
     request = submit(good_certificate, confirm=False)
-    url = _status_url(request) + "confirmar-correo/"
-    client = Client()
+    url = status_path(request) + "confirmar-correo/"
+    client = status_client(request)
     codes = [client.post(url, {"codigo": "000000"}).status_code for _ in range(3)]
     assert codes[-1] == 429
 

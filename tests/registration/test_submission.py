@@ -15,6 +15,7 @@ from registration import services
 from registration.models import CertificateFile, RegistrationRequest, RequestStatus
 from tests.conftest import PASSWORD, form_data
 from tests.support import pki
+from tests.support.status_access import status_client, status_path
 
 pytestmark = pytest.mark.django_db
 
@@ -280,17 +281,24 @@ def test_status_page_needs_the_signed_link(
 ) -> None:
     request = submit(good_certificate)
     client = Client()
-    assert client.get(f"/solicitud-del-uso/estado/{request.tracking_number}/").status_code == 404
+    # The tracking number is sequential: by itself it opens nothing (Consulta de estado).
+    refused = client.get(status_path(request))
+    assert refused.status_code == 403
+    assert "Consulta de estado" in refused.content.decode()
+    assert request.razon_social not in refused.content.decode()
     token = services.request_access_token(request)
-    assert client.get(f"/solicitud-del-uso/estado/{token[:-2]}xx/").status_code == 404
-    assert client.get(f"/solicitud-del-uso/estado/{token}/").status_code == 200
+    forged = client.get(f"/solicitud-del-uso/estado/?t={token[:-2]}xx")
+    assert forged.status_code == 404
+    assert "El enlace de seguimiento no es válido" in forged.content.decode()
+    assert client.get(status_path(request)).status_code == 403
+    assert client.get(f"/solicitud-del-uso/estado/?t={token}").status_code == 302
+    assert client.get(status_path(request)).status_code == 200
 
 
 def test_correction_page_is_closed_unless_the_request_is_correctable(
     submit: Callable[..., RegistrationRequest], good_certificate: bytes
 ) -> None:
     request = submit(good_certificate)
-    token = services.request_access_token(request)
-    response = Client().get(f"/solicitud-del-uso/corregir/{token}/")
+    response = status_client(request).get(f"/solicitud-del-uso/corregir/{request.tracking_number}/")
     assert response.status_code == 302
-    assert response["Location"].endswith(f"/estado/{token}/")
+    assert response["Location"] == status_path(request)

@@ -9,9 +9,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from registration import services
 from registration.models import RegistrationRequest, User
 from tests.support import pki
+from tests.support.status_access import status_client, status_path
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +32,11 @@ def test_tracking_number_and_cedula_open_the_status_page(
     submit: Callable[..., RegistrationRequest], good_certificate: bytes
 ) -> None:
     request = submit(good_certificate)
-    status, _, location = lookup(Client(), request.tracking_number.lower(), pki.DEFAULT_CEDULA)
+    client = Client()
+    status, _, location = lookup(client, request.tracking_number.lower(), pki.DEFAULT_CEDULA)
     assert status == 302
-    page = Client().get(location).content.decode()
+    assert location == status_path(request)  # no secret in the URL the browser ends on
+    page = client.get(location).content.decode()
     assert request.tracking_number in page
     assert "Fecha estimada de decisión del SENAE" in page
     assert "Enviada" in page
@@ -73,10 +75,12 @@ def test_the_status_page_polls_for_changes_and_the_account_links_to_it(
     submit: Callable[..., RegistrationRequest], good_certificate: bytes
 ) -> None:
     request = submit(good_certificate)
-    token = services.request_access_token(request)
-    data = Client().get(f"/solicitud-del-uso/estado/{token}/json/").json()
+    data = status_client(request).get(status_path(request) + "json/").json()
     assert data == {"status": "submitted", "label": "Enviada", "events": 2}  # + email confirmed
-    assert Client().get(f"/solicitud-del-uso/estado/{token}x/json/").status_code == 404
+    # Without this browser's grant the JSON says nothing (the tracking number is no secret).
+    refused = Client().get(status_path(request) + "json/")
+    assert refused.status_code == 403
+    assert "status" not in refused.json()
     user = User.objects.create_user(
         username="jperez01", password="Clave-Segura-2026", cedula=pki.DEFAULT_CEDULA
     )
@@ -87,4 +91,7 @@ def test_the_status_page_polls_for_changes_and_the_account_links_to_it(
         r'href="(/solicitud-del-uso/estado/[^"]+/)"', client.get("/mi-pagina/").content.decode()
     )
     assert link is not None
-    assert request.tracking_number in Client().get(link.group(1)).content.decode()
+    assert link.group(1) == status_path(request)
+    # The applicant's login is the access: no link or Consulta de estado needed.
+    assert request.tracking_number in client.get(link.group(1)).content.decode()
+    assert Client().get(link.group(1)).status_code == 403

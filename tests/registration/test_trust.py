@@ -31,6 +31,7 @@ from registration.models import (
 )
 from tests.conftest import run_pending_jobs, verified_login
 from tests.support import pki
+from tests.support.status_access import correct_path, correction_client
 
 pytestmark = pytest.mark.django_db
 
@@ -360,9 +361,8 @@ def test_correcting_with_a_new_certificate_needs_a_new_signature(
     run_pending_jobs(request)
     assert request.status == RequestStatus.VERIFICATION_FAILED
 
-    token = services.request_access_token(request)
-    client = Client()
-    client.get(f"/solicitud-del-uso/corregir/{token}/")
+    client = correction_client(request)
+    client.get(correct_path(request))
     old_file = request.certificates.get()
     fields = {
         "ruc": request.ruc,
@@ -375,7 +375,7 @@ def test_correcting_with_a_new_certificate_needs_a_new_signature(
         "remove_files": [str(old_file.pk)],
     }
     unsigned = client.post(
-        f"/solicitud-del-uso/corregir/{token}/",
+        correct_path(request),
         {**fields, "certificados": SimpleUploadedFile("nuevo.cer", good_certificate)},
     )
     assert unsigned.status_code == 400
@@ -383,7 +383,7 @@ def test_correcting_with_a_new_certificate_needs_a_new_signature(
 
     challenge = PossessionChallenge.objects.get(request=request).text
     signed = client.post(
-        f"/solicitud-del-uso/corregir/{token}/",
+        correct_path(request),
         {
             **fields,
             "certificados": SimpleUploadedFile("nuevo.cer", good_certificate),
