@@ -324,7 +324,7 @@ if ECUAPASS_SMS_BACKEND == "http" and not ECUAPASS_SMS_GATEWAY_URL:
 # --- Email ---------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
+    "registration.mail.LoggingEmailBackend"  # readable, at INFO (also in a Celery worker)
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
