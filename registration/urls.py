@@ -36,6 +36,11 @@ urlpatterns = [
         name="email_code_resend",
     ),
     path("solicitud-del-uso/corregir/<str:token>/", correction.request_correct, name="correct"),
+    path(
+        "solicitud-del-uso/corregir/<str:token>/reto/",
+        correction.correction_challenge_download,
+        name="correction_challenge",
+    ),
     path("solicitud-del-uso/disponibilidad/", lookups.availability, name="availability"),
     path("solicitud-del-uso/archivos/", lookups.staged_upload, name="staged_upload"),
     path("solicitud-del-uso/archivos/eliminar/", lookups.staged_delete, name="staged_delete"),

@@ -6,20 +6,24 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from registration import selectors, services, validators
-from registration.certificates.possession import openssl_command
+from registration.certificates.possession import (
+    CHALLENGE_FILENAME,
+    MESSAGE_WRONG_CONTENT,
+    openssl_command,
+)
 from registration.forms import (
     CorrectionForm,
     OceFormSet,
 )
 from registration.models import RegistrationRequest, RequestStatus
 from registration.ratelimit import client_address
-from registration.views.lookups import session_key, stage_uploads
-from registration.views.solicitud import oce_entries, show_conflict
+from registration.views.lookups import challenge_file_response, session_key, stage_uploads
+from registration.views.solicitud import SIGNATURE_RETIRED, oce_entries, show_conflict
 from registration.views.status import request_from_token
 
 
@@ -72,7 +76,7 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
     valid = form.is_valid()
     valid = (oce_formset is None or oce_formset.is_valid()) and valid
     signature = b""
-    if valid and files_open:
+    if files_open:  # in the same round as the other errors, not after them
         signature = _correction_signature(request_obj, form, key, staged, file_choices)
     if valid and not form.errors:
         d = form.cleaned_data
@@ -97,6 +101,15 @@ def request_correct(request: HttpRequest, token: str) -> HttpResponse:
             services.staged_certificates_clear(session_key=key)
             return redirect("registration:status", token=token)
     return _render_correction(request, request_obj, token, form, oce_formset, key, status=400)
+
+
+@require_GET
+def correction_challenge_download(request: HttpRequest, token: str) -> HttpResponse:
+    """The correction's "Descargar reto": the request's current challenge."""
+    request_obj = request_from_token(token)
+    if not request_obj.is_correctable:
+        raise Http404("Reto no encontrado")
+    return challenge_file_response(services.possession_challenge_for_request(request=request_obj))
 
 
 def _correction_key(request: HttpRequest, request_obj: RegistrationRequest) -> str:
@@ -173,6 +186,10 @@ def _correction_signature(
         challenge=challenge.text,
         certificate_files=[bytes(s.content) for s in staged] or kept_files,
     )
+    if problem == MESSAGE_WRONG_CONTENT:
+        services.staged_signature_remove(session_key=key)
+        form.add_error("firma_reto", SIGNATURE_RETIRED)
+        return b""
     if problem:
         form.add_error(
             "firma_reto", f"{problem} Firme el reto que se muestra y adjunte la firma nueva."
@@ -208,6 +225,7 @@ def _render_correction(
             if files_open
             else None,
             "openssl_command": openssl_command(),
+            "challenge_filename": CHALLENGE_FILENAME,
             "possession_required": settings.ECUAPASS_REQUIRE_POSSESSION,
             "max_kb": settings.CERTIFICATE_MAX_BYTES // 1024,
             "max_total_kb": settings.CERTIFICATE_MAX_TOTAL_BYTES // 1024,

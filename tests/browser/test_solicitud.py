@@ -115,7 +115,7 @@ def test_new_applicant_registers_as_representante(
         page.get_by_text("El ID. usuario está disponible.").wait_for()
         by_label(page, "Doc. Identificación").fill(pki.DEFAULT_CEDULA)
         check_button(page, "Doc. Identificación").click()
-        page.get_by_text("La Doc. Identificación está disponible.").wait_for()
+        page.get_by_text("El Doc. Identificación está disponible.").wait_for()
         by_label(page, "Nombre Usuario").fill("JUAN CARLOS PEREZ GOMEZ")
         by_label(page, "Contraseña").fill(PASSWORD)
         by_label(page, "Confirmación de Contraseña").fill(PASSWORD)
