@@ -176,9 +176,10 @@ def _possession(
     return challenge, signature
 
 
+# A kept signature of another text: a retired challenge (a reopened form, an expired one).
 SIGNATURE_RETIRED = (
-    "La firma del reto que adjuntó corresponde a un reto anterior, que ya no vale, y se "
-    "descartó. Firme el reto que se muestra ahora y adjunte esa firma."
+    "La firma del reto que adjuntó no corresponde al reto vigente (es de un reto anterior, "
+    "que ya no vale) y se descartó. Firme el reto que se muestra ahora y adjunte esa firma."
 )
 
 
