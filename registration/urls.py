@@ -68,6 +68,11 @@ urlpatterns = [
         correction.correction_access,
         name="correct_access",
     ),
+    path(
+        "solicitud-del-uso/corregir/<tracking:tracking_number>/reto/",
+        correction.correction_challenge_download,
+        name="correction_challenge",
+    ),
     path("solicitud-del-uso/disponibilidad/", lookups.availability, name="availability"),
     path("solicitud-del-uso/archivos/", lookups.staged_upload, name="staged_upload"),
     path("solicitud-del-uso/archivos/eliminar/", lookups.staged_delete, name="staged_delete"),

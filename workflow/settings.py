@@ -288,6 +288,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = DEBUG
+# Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise.
+WHITENOISE_ROOT = BASE_DIR / "public"
 MEDIA_ROOT = Path(os.environ.get("ECUAPASS_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -366,7 +368,7 @@ if ECUAPASS_SMS_BACKEND == "http" and not ECUAPASS_SMS_GATEWAY_URL:
 # --- Email ---------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
+    "registration.mail.LoggingEmailBackend"  # readable, at INFO (also in a Celery worker)
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )

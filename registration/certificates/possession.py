@@ -17,7 +17,8 @@ import logging
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
@@ -31,7 +32,8 @@ from registration.certificates.loading import pem_blocks
 logger = logging.getLogger(__name__)
 
 MAX_SIGNATURE_SIZE = 256 * 1024
-CHALLENGE_FILENAME = "reto.txt"
+# The name "Descargar reto" gives the file, and the one the signing command reads.
+CHALLENGE_FILENAME = "reto-ecuapass.txt"
 SIGNATURE_FILENAME = "reto.p7s"
 
 CODE_OK = "possession.ok"
@@ -110,24 +112,37 @@ class _Refusal(Exception):
 # --- The challenge -----------------------------------------------------------------
 
 
+# Applicants read times in Ecuador's (mainland) time, as every page shows them.
+ECUADOR = ZoneInfo("America/Guayaquil")
+
+
+def expiry_label(expires_at: datetime) -> str:
+    """When a challenge expires, as both the signed text and the page say it."""
+    if expires_at.tzinfo is None:
+        raise ValueError("expires_at must be timezone-aware")
+    local = expires_at.astimezone(ECUADOR)
+    offset = local.utcoffset()
+    hours = int(offset.total_seconds() // 3600) if offset is not None else 0
+    return f"{local:%d/%m/%Y %H:%M} (hora de Ecuador, UTC{hours:+d})"
+
+
 def challenge_text(*, tracking_or_form_id: str, nonce: str, expires_at: datetime) -> str:
-    """The exact text the applicant signs (offer it UTF-8 encoded, as ``reto.txt``)."""
+    """The exact text the applicant signs (offer it UTF-8 encoded, as ``CHALLENGE_FILENAME``)."""
     if expires_at.tzinfo is None:
         raise ValueError("expires_at must be timezone-aware")
     for value in (tracking_or_form_id, nonce):
         if not value or not value.isprintable():
             raise ValueError("challenge values must be non-empty single-line text")
-    expires = expires_at.astimezone(UTC).strftime("%d/%m/%Y %H:%M")
     return (
         "ECUAPASS - Solicitud del uso\n"
         f"Solicitud: {tracking_or_form_id}\n"
         f"Reto: {nonce}\n"
-        f"Válido hasta: {expires} UTC\n"
+        f"Válido hasta: {expiry_label(expires_at)}\n"
     )
 
 
 def openssl_command(cert_filename: str = "certificado.pem", key_filename: str = "clave.pem") -> str:
-    """The command line that signs ``reto.txt`` into a detached DER signature ``reto.p7s``."""
+    """The command line that signs ``CHALLENGE_FILENAME`` into a detached DER ``reto.p7s``."""
     return shlex.join(
         [
             "openssl",

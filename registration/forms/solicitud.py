@@ -206,6 +206,9 @@ class OceRowForm(forms.Form):
         label="Código de OCEs",
         regex=r"^\d{8}$",
         error_messages={"invalid": "El código de OCE tiene 8 dígitos."},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "maxlength": "8", "aria-describedby": "oce-code-help"}
+        ),
     )
     start_month = forms.TypedChoiceField(
         label="Mes de inicio",

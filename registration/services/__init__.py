@@ -99,6 +99,7 @@ from registration.services.submission import (
     staged_certificates_clear,
     staged_certificates_purge,
     staged_certificates_remove,
+    staged_signature_remove,
     staged_signature_replace,
 )
 from registration.services.trust import (
@@ -223,6 +224,7 @@ __all__ = [
     "staged_certificates_clear",
     "staged_certificates_purge",
     "staged_certificates_remove",
+    "staged_signature_remove",
     "staged_signature_replace",
     "trust_anchors_import",
     "trust_store_load",

@@ -70,25 +70,45 @@ def notification_for_event(*, request: RegistrationRequest, event: RequestEvent)
     )
     if kind is None or event.from_status == event.to_status:
         return
-    text = TEXTS[kind].format(
+    # Back to "submitted" from an observed or failed request: a correction, not a new request.
+    corrected = kind == NotificationKind.SUBMITTED and bool(event.from_status)
+    text = (CORRECTED_TEXT if corrected else TEXTS[kind]).format(
         n=request.tracking_number,
         detail=_detail(kind, request, event),
         user=request.id_usuario,
     )
-    notification_write(request=request, event=event, kind=kind, text=text)
+    notification_write(
+        request=request,
+        event=event,
+        kind=kind,
+        text=text,
+        title=CORRECTED_TITLE if corrected else "",
+    )
+
+
+CORRECTED_TITLE = "Corrección recibida"
+CORRECTED_TEXT = "Recibimos la corrección de su solicitud {n}. {detail}"
 
 
 def notification_write(
-    *, request: RegistrationRequest, event: RequestEvent, kind: NotificationKind, text: str
+    *,
+    request: RegistrationRequest,
+    event: RequestEvent,
+    kind: NotificationKind,
+    text: str,
+    title: str = "",
 ) -> None:
-    """Store the message with the status link once per event; deliver it after commit."""
+    """Store the message with the status link once per event; deliver it after commit.
+
+    The subject says `title`, or else the kind's label.
+    """
     link = request_status_link(request)
     notification, created = Notification.objects.get_or_create(
         request=request,
         kind=kind,
         event=event,
         defaults={
-            "subject": f"ECUAPASS: {kind.label} ({request.tracking_number})",
+            "subject": f"ECUAPASS: {title or kind.label} ({request.tracking_number})",
             "body": f"{text}\n\n{link}",
         },
     )

@@ -169,6 +169,12 @@ def staged_signature_replace(*, session_key: str, upload: UploadedCertificate) -
     )
 
 
+def staged_signature_remove(*, session_key: str) -> bool:
+    """Drop the kept signature (its challenge was retired); whether there was one."""
+    deleted, _ = StagedCertificate.objects.filter(session_key=session_key, kind="firma").delete()
+    return deleted > 0
+
+
 def staged_certificates_remove(*, session_key: str, ids: Iterable[int]) -> None:
     StagedCertificate.objects.filter(
         session_key=session_key, kind="certificado", pk__in=list(ids)

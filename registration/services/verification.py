@@ -180,7 +180,8 @@ def request_record_verification(*, request_id: int, outcome: dict[str, Any]) -> 
             request,
             allowed_from=[RequestStatus.SUBMITTED],
             to=RequestStatus.CERTIFICATE_VERIFIED,
-            comment=f"Certificado verificado: {passed[0]['file']}.",
+            # The history line already says "Certificado verificado": name the file only.
+            comment=f"Archivo {passed[0]['file']}.",
             update_fields=["verification", "verified_at", "verification_outcome"],
         )
     else:

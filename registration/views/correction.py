@@ -7,14 +7,18 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from registration import selectors, services, validators
-from registration.certificates.possession import openssl_command
+from registration.certificates.possession import (
+    CHALLENGE_FILENAME,
+    MESSAGE_WRONG_CONTENT,
+    openssl_command,
+)
 from registration.forms import (
     CorrectionForm,
     EmailCodeForm,
@@ -23,8 +27,8 @@ from registration.forms import (
 from registration.models import RegistrationRequest, RequestStatus
 from registration.ratelimit import TOO_MANY_TRIES, client_address, rate_limited
 from registration.views import access
-from registration.views.lookups import session_key, stage_uploads
-from registration.views.solicitud import oce_entries, show_conflict
+from registration.views.lookups import challenge_file_response, session_key, stage_uploads
+from registration.views.solicitud import SIGNATURE_RETIRED, oce_entries, show_conflict
 from registration.views.status import status_url
 
 
@@ -82,7 +86,7 @@ def request_correct(request: HttpRequest, request_obj: RegistrationRequest) -> H
     valid = form.is_valid()
     valid = (oce_formset is None or oce_formset.is_valid()) and valid
     signature = b""
-    if valid and files_open:
+    if files_open:  # in the same round as the other errors, not after them
         signature = _correction_signature(request_obj, form, key, staged, file_choices)
     if valid and not form.errors:
         d = form.cleaned_data
@@ -108,6 +112,17 @@ def request_correct(request: HttpRequest, request_obj: RegistrationRequest) -> H
             access.correction_access_end(request, request_obj)
             return redirect(status_url(request_obj))
     return _render_correction(request, request_obj, form, oce_formset, key, status=400)
+
+
+@require_GET
+@access.with_status_access()
+def correction_challenge_download(
+    request: HttpRequest, request_obj: RegistrationRequest
+) -> HttpResponse:
+    """The correction's "Descargar reto": the request's current challenge."""
+    if not request_obj.is_correctable:
+        raise Http404("Reto no encontrado")
+    return challenge_file_response(services.possession_challenge_for_request(request=request_obj))
 
 
 def _correction_key(request: HttpRequest, request_obj: RegistrationRequest) -> str:
@@ -184,6 +199,10 @@ def _correction_signature(
         challenge=challenge.text,
         certificate_files=[bytes(s.content) for s in staged] or kept_files,
     )
+    if problem == MESSAGE_WRONG_CONTENT:
+        services.staged_signature_remove(session_key=key)
+        form.add_error("firma_reto", SIGNATURE_RETIRED)
+        return b""
     if problem:
         form.add_error(
             "firma_reto", f"{problem} Firme el reto que se muestra y adjunte la firma nueva."
@@ -217,6 +236,7 @@ def _render_correction(
             if files_open
             else None,
             "openssl_command": openssl_command(),
+            "challenge_filename": CHALLENGE_FILENAME,
             "possession_required": settings.ECUAPASS_REQUIRE_POSSESSION,
             "max_kb": settings.CERTIFICATE_MAX_BYTES // 1024,
             "max_total_kb": settings.CERTIFICATE_MAX_TOTAL_BYTES // 1024,

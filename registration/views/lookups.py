@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from registration import selectors, services, validators
+from registration.certificates.possession import CHALLENGE_FILENAME
 from registration.company_registry import company_registry
 from registration.forms import read_certificate_upload
 from registration.models import ID_USUARIO_VALIDATOR, PossessionChallenge
@@ -33,16 +34,19 @@ def company_lookup(request: HttpRequest) -> JsonResponse:
     if rate_limited(request, scope="ruc"):
         return JsonResponse({"message": TOO_MANY_LOOKUPS}, status=429)
     try:
-        ruc = validators.validate_ruc(request.GET.get("ruc", "")).number
+        check = validators.validate_ruc(request.GET.get("ruc", ""))
     except ValidationError as exc:
         return JsonResponse({"found": False, "message": " ".join(exc.messages)}, status=400)
+    ruc = check.number
+    # A warning is said, never a refusal (the certificate check settles it).
+    warnings = "".join(f" Aviso: {w}" for w in check.warnings)
     record = company_registry().lookup(ruc)
     if record is None:
         return JsonResponse(
             {
                 "found": False,
                 "message": "El RUC no consta en el registro de empresas. Ingrese la Razón Social, "
-                "la Dirección y el Teléfono de la empresa.",
+                "la Dirección y el Teléfono de la empresa." + warnings,
             }
         )
     return JsonResponse(
@@ -51,14 +55,14 @@ def company_lookup(request: HttpRequest) -> JsonResponse:
             "razon_social": record.razon_social,
             "direccion": record.direccion,
             "telefono": validators.format_national(record.telefono),
-            "message": f"Datos tomados del registro de empresas ({record.source}).",
+            "message": f"Datos tomados del registro de empresas ({record.source})." + warnings,
         }
     )
 
 
 AVAILABLE = {
     "id_usuario": "El ID. usuario está disponible.",
-    "cedula": "La Doc. Identificación está disponible.",
+    "cedula": "El Doc. Identificación está disponible.",
     "email": "El Correo Electrónico está disponible.",
 }
 
@@ -194,6 +198,11 @@ def challenge_download(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
     challenge = PossessionChallenge.objects.filter(form_token=token).first()
     if challenge is None:
         raise Http404("Reto no encontrado")
+    return challenge_file_response(challenge)
+
+
+def challenge_file_response(challenge: PossessionChallenge) -> HttpResponse:
+    """The challenge as the file the signing command on the page reads."""
     response = HttpResponse(challenge.text.encode(), content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="reto-ecuapass.txt"'
+    response["Content-Disposition"] = f'attachment; filename="{CHALLENGE_FILENAME}"'
     return response

@@ -7,9 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from approvals.two_factor import STAFF_PERMISSIONS
 from registration import selectors, services, validators
 from registration.company_registry import company_registry
 from registration.forms import LoginForm
@@ -61,6 +63,14 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_success_url(self) -> str:
+        # SENAE staff work in the review queue, not Mi página: the queue's guard asks for
+        # the second factor first and then returns there. An explicit ?next= still wins.
+        user = self.request.user
+        if not self.get_redirect_url() and any(user.has_perm(p) for p in STAFF_PERMISSIONS):
+            return reverse("approvals:queue")
+        return super().get_success_url()
 
 
 @never_cache

@@ -12,7 +12,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from registration import selectors, services, validators
-from registration.certificates.possession import openssl_command
+from registration.certificates.possession import (
+    CHALLENGE_FILENAME,
+    MESSAGE_WRONG_CONTENT,
+    openssl_command,
+)
 from registration.company_registry import company_registry
 from registration.forms import (
     OceFormSet,
@@ -80,9 +84,13 @@ def representante_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         # Looking writes no session row: one is made by the first upload or post.
         form = RepresentanteForm(initial={"submission_token": uuid.uuid4(), "recibir_sms": "1"})
-        return _render_form(
-            request, form, OceFormSet(prefix="oce"), request.session.session_key or ""
+        # Looking writes no session row: one is made by the first upload or post. A new
+        # form is a new challenge: a signature kept from before signs a retired one.
+        key = request.session.session_key or ""
+        notice = (
+            SIGNATURE_RETIRED if key and services.staged_signature_remove(session_key=key) else ""
         )
+        return _render_form(request, form, OceFormSet(prefix="oce"), key, signature_notice=notice)
 
     key = session_key(request)
 
@@ -110,14 +118,17 @@ def representante_new(request: HttpRequest) -> HttpResponse:
     form = RepresentanteForm(request.POST, staged_count=len(staged), file_errors=file_errors)
     valid = form.is_valid()
     valid = oce_formset.is_valid() and valid
-    challenge, signature = None, None
-    if valid:
-        # Say now what would stop Registrar, all at once; request_submit checks again.
-        d = form.cleaned_data
-        for field, message in services.availability_errors(
-            id_usuario=d["id_usuario"], cedula=d["cedula"], email=d["email"]
-        ).items():
+    # Say now, in one round, what would stop Registrar (request_submit checks again):
+    # the values already taken and the signature do not wait for the other fields.
+    d = form.cleaned_data
+    # (A returning person's disabled account frees its ID. usuario: that needs the cédula.)
+    names = ("id_usuario", "cedula", "email") if d.get("cedula") else ("email",)
+    taken = {name: d[name] for name in names if d.get(name)}
+    if taken:
+        for field, message in services.availability_errors(**taken).items():
             form.add_error(field, message)
+    challenge, signature = None, None
+    if d.get("submission_token"):
         challenge, signature = _possession(request, key, form, staged)
     if valid and not form.errors:
         try:
@@ -166,21 +177,32 @@ def _possession(
             )
         return challenge, None
     if request.POST.get("reto_nonce") != challenge.nonce:
-        form.add_error(
-            "firma_reto",
-            "El reto que firmó expiró. Firme el reto nuevo que se muestra y adjunte esa firma.",
-        )
+        services.staged_signature_remove(session_key=key)
+        form.add_error("firma_reto", SIGNATURE_RETIRED)
         return challenge, None
+    if not staged:
+        return challenge, None  # nothing to check it against yet ("Adjunte el certificado")
     signature = bytes(staged_signature.content)
     problem = services.possession_problem(
         signature=signature,
         challenge=challenge.text,
         certificate_files=[bytes(s.content) for s in staged],
     )
+    if problem == MESSAGE_WRONG_CONTENT:
+        services.staged_signature_remove(session_key=key)
+        form.add_error("firma_reto", SIGNATURE_RETIRED)
+        return challenge, None
     if problem:
         form.add_error("firma_reto", problem)
         return challenge, None
     return challenge, signature
+
+
+# A kept signature of another text: a retired challenge (a reopened form, an expired one).
+SIGNATURE_RETIRED = (
+    "La firma del reto que adjuntó no corresponde al reto vigente (es de un reto anterior, "
+    "que ya no vale) y se descartó. Firme el reto que se muestra ahora y adjunte esa firma."
+)
 
 
 def show_conflict(form: Any, exc: services.SubmissionConflict) -> None:
@@ -196,10 +218,11 @@ def _consultar(
     values = request.POST.dict()
     message = ""
     try:
-        ruc = validators.validate_ruc(values.get("ruc", "")).number
+        check = validators.validate_ruc(values.get("ruc", ""))
     except ValidationError as exc:
         message = " ".join(exc.messages)
     else:
+        ruc = check.number
         record = company_registry().lookup(ruc)
         if record is None:
             message = (
@@ -214,6 +237,7 @@ def _consultar(
                 telefono_empresa=validators.format_national(record.telefono),
             )
             message = f"Datos tomados del registro de empresas ({record.source})."
+        message += "".join(f" Aviso: {w}" for w in check.warnings)
     form = RepresentanteForm(initial=values, file_errors=file_errors)
     return _render_form(request, form, oce_formset, key, ruc_message=message)
 
@@ -225,6 +249,7 @@ def _render_form(
     key: str,
     status: int = 200,
     ruc_message: str = "",
+    signature_notice: str = "",
 ) -> HttpResponse:
     payload = staged_files_payload(key)
     token = form["submission_token"].value()
@@ -245,7 +270,9 @@ def _render_form(
             "ruc_message": ruc_message,
             "challenge": challenge,
             "signature": signature,
+            "signature_notice": signature_notice,
             "openssl_command": openssl_command(),
+            "challenge_filename": CHALLENGE_FILENAME,
             "possession_required": settings.ECUAPASS_REQUIRE_POSSESSION,
             "max_kb": settings.CERTIFICATE_MAX_BYTES // 1024,
             "max_total_kb": settings.CERTIFICATE_MAX_TOTAL_BYTES // 1024,

@@ -15,11 +15,29 @@
     });
   });
 
+  // The error summary: each link takes the focus to its field (a plain #anchor only
+  // scrolls); on arrival the focus goes to the first error, so the page starts there.
+  var summary = document.getElementById("error-summary");
+  if (summary) {
+    summary.querySelectorAll("a[href^='#']").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var target = document.getElementById(link.getAttribute("href").slice(1));
+        if (!target) { return; }
+        if (!target.matches("input, select, textarea, button")) {
+          target = target.querySelector("input:not([type=hidden]), select, textarea") || target;
+        }
+        event.preventDefault();
+        target.scrollIntoView({ block: "center" });
+        target.focus();
+      });
+    });
+    var first = summary.querySelector("a[href^='#']");
+    (first || summary).focus();
+  }
+
   var form = document.getElementById("solicitud-form");
   if (!form) { return; }
   document.querySelectorAll(".nojs-only").forEach(function (el) { el.hidden = true; });
-  var summary = document.getElementById("error-summary");
-  if (summary) { summary.focus(); }
 
   function csrfToken() {
     return form.querySelector("input[name=csrfmiddlewaretoken]").value;

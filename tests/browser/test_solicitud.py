@@ -115,7 +115,7 @@ def test_new_applicant_registers_as_representante(
         page.get_by_text("El ID. usuario está disponible.").wait_for()
         by_label(page, "Doc. Identificación").fill(pki.DEFAULT_CEDULA)
         check_button(page, "Doc. Identificación").click()
-        page.get_by_text("La Doc. Identificación está disponible.").wait_for()
+        page.get_by_text("El Doc. Identificación está disponible.").wait_for()
         by_label(page, "Nombre Usuario").fill("JUAN CARLOS PEREZ GOMEZ")
         by_label(page, "Contraseña").fill(PASSWORD)
         by_label(page, "Confirmación de Contraseña").fill(PASSWORD)
@@ -167,7 +167,11 @@ def test_new_applicant_registers_as_representante(
 
         # Registrar with the slip: one message, nothing lost
         page.get_by_role("button", name="Registrar").click()
-        page.get_by_text("La confirmación no coincide con el Correo Electrónico.").wait_for()
+        # The field says it, and the summary links to it.
+        page.get_by_text(
+            "La confirmación no coincide con el Correo Electrónico.", exact=True
+        ).wait_for()
+        assert page.locator("#error-summary a[href='#id_email2']").is_visible()
         shot("03-error-conservado")
         assert by_label(page, "Razón Social").input_value() == "IMPORTADORA ANDINA S.A."
         assert by_label(page, "Contraseña").input_value() == PASSWORD

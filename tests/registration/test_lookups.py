@@ -78,7 +78,7 @@ def test_consultar_without_javascript_keeps_everything_and_shows_no_errors(
     [
         ("id_usuario", "nuevo01", True, "El ID. usuario está disponible."),
         ("id_usuario", "a b", False, "ID. usuario debe tener"),
-        ("cedula", pki.DEFAULT_CEDULA, True, "La Doc. Identificación está disponible."),
+        ("cedula", pki.DEFAULT_CEDULA, True, "El Doc. Identificación está disponible."),
         ("cedula", "1714307104", False, "dígito verificador"),
         ("email", "nuevo@example.com", True, "El Correo Electrónico está disponible."),
         ("email", "no-es-correo", False, "correo electrónico válido"),

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from registration.certificates.possession import (
+    CHALLENGE_FILENAME,
     MESSAGE_OK,
     PossessionResult,
     challenge_text,
@@ -88,7 +89,7 @@ def test_challenge_text_names_the_request_the_nonce_and_the_expiry() -> None:
         "ECUAPASS - Solicitud del uso\n"
         "Solicitud: SOL-2026-000123\n"
         "Reto: q3V9-ZtR2-8KpL\n"
-        "Válido hasta: 01/03/2026 15:30 UTC\n"
+        "Válido hasta: 01/03/2026 10:30 (hora de Ecuador, UTC-5)\n"
     )
 
 
@@ -99,7 +100,9 @@ def test_challenge_text_is_deterministic_and_signed_as_utf8() -> None:
         )
 
     assert text() == text()
-    assert "Válido hasta: 01/01/2026 00:00 UTC".encode() in text().encode("utf-8")
+    assert "Válido hasta: 31/12/2025 19:00 (hora de Ecuador, UTC-5)".encode() in text().encode(
+        "utf-8"
+    )
 
 
 @pytest.mark.parametrize(
@@ -121,7 +124,7 @@ def test_challenge_text_refuses_ambiguous_values(
 
 def test_openssl_command_is_the_line_shown_in_the_form() -> None:
     assert openssl_command() == (
-        "openssl cms -sign -binary -md sha256 -in reto.txt -signer certificado.pem "
+        "openssl cms -sign -binary -md sha256 -in reto-ecuapass.txt -signer certificado.pem "
         "-inkey clave.pem -outform DER -out reto.p7s"
     )
 
@@ -459,7 +462,8 @@ def test_real_openssl_cms_signature_proves_possession(
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="the openssl binary is not installed")
 def test_the_command_shown_in_the_form_works(tmp_path: Path, ec_holder: CertificateAndKey) -> None:
     cert, key = ec_holder
-    (tmp_path / "reto.txt").write_bytes(CHALLENGE)
+    # The file "Descargar reto" saves, under the name it gives it.
+    (tmp_path / CHALLENGE_FILENAME).write_bytes(CHALLENGE)
     (tmp_path / "certificado.pem").write_bytes(to_pem(cert))
     (tmp_path / "clave.pem").write_bytes(_key_pem(key))
     subprocess.run(
