@@ -95,7 +95,7 @@ def test_the_page_the_link_lands_on_and_its_poll_carry_no_token(
     assert token not in response["Location"]
     html = client.get(response["Location"]).content.decode()
     assert token not in html
-    assert f'fetch("{status_path(request)}json/"' in html
+    assert f'data-status-json="{status_path(request)}json/"' in html
     assert f'action="{status_path(request)}confirmar-correo/"' in html
 
 

@@ -13,10 +13,10 @@ from viewflow.workflow.models import Task
 
 from approvals import services as approval_services
 from approvals.flows import RepresentanteFlow
-from registration import services
 from registration.models import RegistrationRequest, User
 from tests.conftest import PASSWORD, verified_login
 from tests.support import pki
+from tests.support.status_access import status_client, status_path
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -67,9 +67,10 @@ def _no_store(response: object) -> bool:
 def test_status_page_and_its_json_are_never_stored(
     submit: Callable[..., RegistrationRequest], good_certificate: bytes
 ) -> None:
-    token = services.request_access_token(submit(good_certificate))
-    for url in (f"/solicitud-del-uso/estado/{token}/", f"/solicitud-del-uso/estado/{token}/json/"):
-        response = Client().get(url)
+    request = submit(good_certificate)
+    client = status_client(request)
+    for url in (status_path(request), status_path(request) + "json/"):
+        response = client.get(url)
         assert response.status_code == 200, url
         assert _no_store(response), url
 
