@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals import charts, selectors, services, staff_access, two_factor
-from approvals.forms import DecisionForm, ReassignForm
+from approvals.forms import DecisionForm, QueueFilterForm, ReassignForm
 from approvals.selectors.staff import MANAGE_PERMISSION, REVIEW_PERMISSION
 from approvals.two_factor import staff_verified_required
 from registration import selectors as registration_selectors
@@ -50,10 +50,9 @@ def _actor(request: HttpRequest) -> User:
 @reviewer_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    filters = selectors.QueueFilters.from_query(request.GET)
+    form = QueueFilterForm(request.GET)
+    filters = form.filters()
     page = selectors.review_queue(user=_actor(request), filters=filters)
-    query = request.GET.copy()
-    query.pop("pagina", None)
     return render(
         request,
         "approvals/queue.html",
@@ -61,11 +60,13 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "queues": selectors.QUEUES,
-            "query": query.urlencode(),
+            "query": form.pager_query(),
+            "ignored": form.ignored(),
             "can_manage": request.user.has_perm(MANAGE_PERMISSION),
             "provinces": registration_selectors.provinces_with_cantones(),
             "oce_types": registration_selectors.oce_types(),
         },
+        status=400 if form.errors else 200,
     )
 
 

@@ -1,0 +1,59 @@
+"""The review queues refuse bad filters with a Spanish message instead of an HTTP 500."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from approvals.selectors import QUEUES
+from registration.models import User
+from tests.conftest import verified_login
+
+pytestmark = [pytest.mark.django_db, pytest.mark.services]
+
+TEXT_FILTERS = ["q", "tipo", "ruc", "provincia", "verificacion"]
+
+
+@pytest.mark.parametrize("queue", list(QUEUES))
+@pytest.mark.parametrize("name", TEXT_FILTERS)
+def test_a_nul_byte_in_a_filter_is_refused_in_spanish_in_every_queue(
+    supervisor: User, queue: str, name: str
+) -> None:
+    client = verified_login(Client(), supervisor)
+    response = client.get("/revision/", {"cola": queue, name: "SOL\x00-2026"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Se ignoró" in body
+    assert "\x00" not in body
+    assert "Revisión de solicitudes" in body
+
+
+@pytest.mark.parametrize("name", ["pagina", "oce"])
+@pytest.mark.parametrize("value", ["²", "٣", "1²", "-1", "0", str(2**63), "9" * 40])
+def test_numbers_outside_ascii_digits_or_bounds_are_refused_in_spanish(
+    reviewer: User, name: str, value: str
+) -> None:
+    client = verified_login(Client(), reviewer)
+    response = client.get("/revision/", {name: value})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Se ignoró" in body
+    assert "No hay solicitudes en esta cola" in body
+
+
+def test_valid_filters_still_answer_200_and_keep_their_values(reviewer: User) -> None:
+    client = verified_login(Client(), reviewer)
+    response = client.get(
+        "/revision/",
+        {
+            "cola": "decididas",
+            "q": "PEREZ",
+            "ruc": "1790011674001",
+            "pagina": "2",
+            "orden": "recientes",
+        },
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'value="PEREZ"' in body
+    assert "Página 2" in body
