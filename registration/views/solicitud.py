@@ -20,7 +20,12 @@ from registration.forms import (
 )
 from registration.models import PossessionChallenge
 from registration.ratelimit import client_address
-from registration.views.lookups import session_key, stage_uploads, staged_files_payload
+from registration.views.lookups import (
+    remove_ticked_staged,
+    session_key,
+    stage_uploads,
+    staged_files_payload,
+)
 from registration.views.status import status_url
 
 
@@ -87,10 +92,8 @@ def representante_new(request: HttpRequest) -> HttpResponse:
         return redirect(status_url(existing) + "?nueva=1")
 
     # Files first: whatever else is wrong, every acceptable file is kept.
-    services.staged_certificates_remove(
-        session_key=key, ids=[int(i) for i in request.POST.getlist("remove_staged") if i.isdigit()]
-    )
-    file_errors = stage_uploads(request, key)
+    file_errors = remove_ticked_staged(request, key)
+    file_errors += stage_uploads(request, key)
     oce_formset = OceFormSet(request.POST, prefix="oce")
     if request.POST.get("accion") == "consultar":
         return _consultar(request, key, oce_formset, file_errors)
