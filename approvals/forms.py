@@ -102,6 +102,16 @@ class ReassignForm(forms.Form):
         self.fields["reviewer"].queryset = reviewers  # type: ignore[attr-defined]
 
 
+class SecondFactorResetForm(forms.Form):
+    """A supervisor's reason for resetting a colleague's second factor (kept in the audit)."""
+
+    motivo = forms.CharField(
+        label="Motivo",
+        max_length=150,
+        error_messages={"required": "Indique el motivo del restablecimiento."},
+    )
+
+
 # Deep enough for any real queue (50 rows a page); past it OFFSET only burns the database.
 MAX_QUEUE_PAGE = 100_000
 CHOOSE_FROM_LIST = "Elija una opción de la lista."

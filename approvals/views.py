@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals import charts, selectors, services, staff_access, two_factor
-from approvals.forms import DecisionForm, QueueFilterForm, ReassignForm
+from approvals.forms import DecisionForm, QueueFilterForm, ReassignForm, SecondFactorResetForm
 from approvals.selectors.staff import MANAGE_PERMISSION, REVIEW_PERMISSION
 from approvals.two_factor import staff_verified_required
 from registration import selectors as registration_selectors
@@ -279,11 +279,15 @@ def staff_second_factor_reset(request: HttpRequest, user_pk: int) -> HttpRespons
     user = User.objects.filter(pk=user_pk, is_active=True).first()
     if user is None:
         raise Http404("Usuario no encontrado")
+    form = SecondFactorResetForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors["motivo"]))
+        return redirect("approvals:staff")
     try:
         deleted = staff_access.totp_devices_reset_by(
             actor=_actor(request),
             user=user,
-            reason=request.POST.get("motivo", ""),
+            reason=form.cleaned_data["motivo"],
             source_ip=client_address(request),
         )
     except two_factor.TwoFactorError as exc:

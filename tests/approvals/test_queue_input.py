@@ -57,3 +57,17 @@ def test_valid_filters_still_answer_200_and_keep_their_values(reviewer: User) ->
     body = response.content.decode()
     assert 'value="PEREZ"' in body
     assert "Página 2" in body
+
+
+@pytest.mark.parametrize("reason", ["perdió\x00 el teléfono", "x" * 151])
+def test_a_second_factor_reset_reason_with_nul_or_too_long_is_refused_in_spanish(
+    supervisor: User, reviewer: User, reason: str
+) -> None:
+    client = verified_login(Client(), supervisor)
+    response = client.post(
+        f"/revision/personal/{reviewer.pk}/restablecer-2fa/", {"motivo": reason}, follow=True
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Los caracteres nulos no están permitidos." in body or "150 caracteres" in body
+    assert "restablecido" not in body
