@@ -112,6 +112,14 @@ class SecondFactorResetForm(forms.Form):
     )
 
 
+class AuditRangeForm(forms.Form):
+    """The audit CSV's dates (desde/hasta, YYYY-MM-DD), both optional."""
+
+    desde = forms.DateField(label="desde", required=False, input_formats=["%Y-%m-%d"])
+    hasta = forms.DateField(label="hasta", required=False, input_formats=["%Y-%m-%d"])
+    error = "Fechas no válidas: use AAAA-MM-DD en «desde» y «hasta» (por ejemplo, 2026-01-31)."
+
+
 # Deep enough for any real queue (50 rows a page); past it OFFSET only burns the database.
 MAX_QUEUE_PAGE = 100_000
 CHOOSE_FROM_LIST = "Elija una opción de la lista."

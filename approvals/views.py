@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -16,7 +15,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals import charts, selectors, services, staff_access, two_factor
-from approvals.forms import DecisionForm, QueueFilterForm, ReassignForm, SecondFactorResetForm
+from approvals.forms import (
+    AuditRangeForm,
+    DecisionForm,
+    QueueFilterForm,
+    ReassignForm,
+    SecondFactorResetForm,
+)
 from approvals.selectors.staff import MANAGE_PERMISSION, REVIEW_PERMISSION
 from approvals.two_factor import staff_verified_required
 from registration import selectors as registration_selectors
@@ -210,20 +215,15 @@ class _Echo:
         return value
 
 
-def _parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @supervisor_required
 @require_GET
-def audit_csv(request: HttpRequest) -> StreamingHttpResponse:
+def audit_csv(request: HttpRequest) -> HttpResponseBase:
     """The audit trail as CSV (desde/hasta: YYYY-MM-DD), streamed."""
+    dates = AuditRangeForm(request.GET)
+    if not dates.is_valid():
+        return HttpResponse(dates.error, status=400, content_type="text/plain; charset=utf-8")
     events = selectors.audit_events(
-        since=_parse_date(request.GET.get("desde", "")),
-        until=_parse_date(request.GET.get("hasta", "")),
+        since=dates.cleaned_data["desde"], until=dates.cleaned_data["hasta"]
     )
     writer = csv.writer(_Echo())
 

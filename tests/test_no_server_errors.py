@@ -76,6 +76,8 @@ def _messages(response: Any) -> list[str]:
         found = [data.get("message", ""), *(data.get("errors") or [])]
         return [str(m) for m in found if m]
     body = response.content.decode()
+    if response.get("Content-Type", "").startswith("text/plain"):
+        return [body]
     found = MESSAGE_TAGS.findall(body) or HEADING.findall(body)
     texts = (html.unescape(re.sub(r"<[^>]+>", " ", inner)).strip() for _, inner in found)
     return [t for t in texts if t]

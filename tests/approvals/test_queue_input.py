@@ -71,3 +71,20 @@ def test_a_second_factor_reset_reason_with_nul_or_too_long_is_refused_in_spanish
     body = response.content.decode()
     assert "Los caracteres nulos no están permitidos." in body or "150 caracteres" in body
     assert "restablecido" not in body
+
+
+@pytest.mark.parametrize(
+    "query", [{"desde": "2026-13-01"}, {"hasta": "²⁰²⁶-01-01"}, {"desde": "\x00"}]
+)
+def test_bad_audit_dates_are_refused_in_spanish(supervisor: User, query: dict[str, str]) -> None:
+    response = verified_login(Client(), supervisor).get("/revision/auditoria.csv", query)
+    assert response.status_code == 400
+    assert "Fechas no válidas: use AAAA-MM-DD" in response.content.decode()
+
+
+def test_good_audit_dates_still_export(supervisor: User) -> None:
+    response = verified_login(Client(), supervisor).get(
+        "/revision/auditoria.csv", {"desde": "2026-01-01", "hasta": "2026-12-31"}
+    )
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"fecha,solicitud")  # type: ignore[attr-defined]
