@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import RegexValidator
+from django.http import QueryDict
 
 from approvals.models import RejectionReason
+from approvals.selectors import QUEUES, SORTS, QueueFilters
 from approvals.services import Decision
 from registration import services as registration_services
-from registration.models import RegistrationRequest, User
+from registration.forms import IdField
+from registration.models import RegistrationRequest, RequestKind, User
 
 # What a reviewer can ask to correct: the fields the correction opens, and the OCE table
 # (plus each certificate file, added per request); labels as the applicant reads them.
@@ -96,3 +100,110 @@ class ReassignForm(forms.Form):
     def __init__(self, *args: Any, reviewers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reviewer"].queryset = reviewers  # type: ignore[attr-defined]
+
+
+class SecondFactorResetForm(forms.Form):
+    """A supervisor's reason for resetting a colleague's second factor (kept in the audit)."""
+
+    motivo = forms.CharField(
+        label="Motivo",
+        max_length=150,
+        error_messages={"required": "Indique el motivo del restablecimiento."},
+    )
+
+
+class AuditRangeForm(forms.Form):
+    """The audit CSV's dates (desde/hasta, YYYY-MM-DD), both optional."""
+
+    desde = forms.DateField(label="desde", required=False, input_formats=["%Y-%m-%d"])
+    hasta = forms.DateField(label="hasta", required=False, input_formats=["%Y-%m-%d"])
+    error = "Fechas no válidas: use AAAA-MM-DD en «desde» y «hasta» (por ejemplo, 2026-01-31)."
+
+
+# Deep enough for any real queue (50 rows a page); past it OFFSET only burns the database.
+MAX_QUEUE_PAGE = 100_000
+CHOOSE_FROM_LIST = "Elija una opción de la lista."
+
+
+class QueueFilterForm(forms.Form):
+    """The queue page's query string: every filter bounded; a bad one is ignored and named."""
+
+    cola = forms.ChoiceField(label="Cola", choices=list(QUEUES.items()), required=False)
+    q = forms.CharField(label="Buscar", max_length=100, required=False)
+    tipo = forms.ChoiceField(label="Tipo", choices=RequestKind.choices, required=False)
+    ruc = forms.CharField(
+        label="RUC",
+        max_length=13,
+        required=False,
+        validators=[RegexValidator(r"^[0-9]*$", "El RUC se escribe solo con dígitos (0-9).")],
+    )
+    provincia = forms.CharField(
+        label="Provincia",
+        max_length=2,
+        required=False,
+        validators=[RegexValidator(r"^[0-9]{2}$", "Elija una provincia de la lista.")],
+    )
+    oce = IdField(
+        label="Tipo de OCE",
+        required=False,
+        error_messages={"invalid": "Elija un tipo de OCE de la lista."},
+    )
+    verificacion = forms.ChoiceField(
+        label="Verificación",
+        choices=[("verificada", "Verificada"), ("advertencias", "Con advertencias")],
+        required=False,
+    )
+    sla = forms.ChoiceField(
+        label="Plazo",
+        choices=[(s, s) for s in ("a tiempo", "por vencer", "vencida")],
+        required=False,
+    )
+    orden = forms.ChoiceField(label="Orden", choices=[(s, s) for s in SORTS], required=False)
+    pagina = IdField(
+        label="Página",
+        max_value=MAX_QUEUE_PAGE,
+        required=False,
+        error_messages={
+            "invalid": f"La página es un número de 1 a {MAX_QUEUE_PAGE} escrito con dígitos (0-9)."
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ChoiceField):
+                field.error_messages["invalid_choice"] = CHOOSE_FROM_LIST
+
+    def filters(self) -> QueueFilters:
+        """The valid filters; an invalid one falls back to its default (see `ignored`)."""
+        self.is_valid()
+        data = self.cleaned_data
+        return QueueFilters(
+            queue=data.get("cola") or "sin-asignar",
+            q=data.get("q") or "",
+            kind=data.get("tipo") or "",
+            ruc=data.get("ruc") or "",
+            province=data.get("provincia") or "",
+            oce_type=data.get("oce"),
+            verification=data.get("verificacion") or "",
+            sla=data.get("sla") or "",
+            sort=data.get("orden") or "antiguas",
+            page=data.get("pagina") or 1,
+        )
+
+    def ignored(self) -> list[str]:
+        """What the page tells the reviewer it left out, in Spanish, one line per filter."""
+        self.is_valid()
+        return [
+            f"Se ignoró «{self.fields[name].label}»: {' '.join(str(e) for e in errors)}"
+            for name, errors in self.errors.items()
+        ]
+
+    def pager_query(self) -> str:
+        """The valid filters as a query string, for the pager's links (without the page)."""
+        self.is_valid()
+        query = QueryDict(mutable=True)
+        for name, value in self.cleaned_data.items():
+            if name != "pagina" and value not in (None, ""):
+                query[name] = str(value)
+        return query.urlencode()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -17,7 +16,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals import charts, selectors, services, staff_access, two_factor
-from approvals.forms import DecisionForm, ReassignForm
+from approvals.forms import (
+    AuditRangeForm,
+    DecisionForm,
+    QueueFilterForm,
+    ReassignForm,
+    SecondFactorResetForm,
+)
 from approvals.selectors.staff import MANAGE_PERMISSION, REVIEW_PERMISSION
 from approvals.two_factor import staff_verified_required
 from registration import selectors as registration_selectors
@@ -54,10 +59,9 @@ def _actor(request: HttpRequest) -> User:
 @reviewer_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    filters = selectors.QueueFilters.from_query(request.GET)
+    form = QueueFilterForm(request.GET)
+    filters = form.filters()
     page = selectors.review_queue(user=_actor(request), filters=filters)
-    query = request.GET.copy()
-    query.pop("pagina", None)
     return render(
         request,
         "approvals/queue.html",
@@ -65,11 +69,13 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "queues": selectors.QUEUES,
-            "query": query.urlencode(),
+            "query": form.pager_query(),
+            "ignored": form.ignored(),
             "can_manage": request.user.has_perm(MANAGE_PERMISSION),
             "provinces": registration_selectors.provinces_with_cantones(),
             "oce_types": registration_selectors.oce_types(),
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -213,20 +219,15 @@ class _Echo:
         return value
 
 
-def _parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @supervisor_required
 @require_GET
-def audit_csv(request: HttpRequest) -> StreamingHttpResponse:
+def audit_csv(request: HttpRequest) -> HttpResponseBase:
     """The audit trail as CSV (desde/hasta: YYYY-MM-DD), streamed."""
+    dates = AuditRangeForm(request.GET)
+    if not dates.is_valid():
+        return HttpResponse(dates.error, status=400, content_type="text/plain; charset=utf-8")
     events = selectors.audit_events(
-        since=_parse_date(request.GET.get("desde", "")),
-        until=_parse_date(request.GET.get("hasta", "")),
+        since=dates.cleaned_data["desde"], until=dates.cleaned_data["hasta"]
     )
     writer = csv.writer(_Echo())
 
@@ -282,11 +283,15 @@ def staff_second_factor_reset(request: HttpRequest, user_pk: int) -> HttpRespons
     user = User.objects.filter(pk=user_pk, is_active=True).first()
     if user is None:
         raise Http404("Usuario no encontrado")
+    form = SecondFactorResetForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors["motivo"]))
+        return redirect("approvals:staff")
     try:
         deleted = staff_access.totp_devices_reset_by(
             actor=_actor(request),
             user=user,
-            reason=request.POST.get("motivo", ""),
+            reason=form.cleaned_data["motivo"],
             source_ip=client_address(request),
         )
     except two_factor.TwoFactorError as exc:

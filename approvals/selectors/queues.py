@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -43,32 +42,18 @@ REQUEST = "process__registrationprocess__request"
 
 @dataclass(frozen=True)
 class QueueFilters:
+    """Cleaned filter values (approvals.forms.QueueFilterForm makes them from the query)."""
+
     queue: str = "sin-asignar"
     q: str = ""
     kind: str = ""
     ruc: str = ""
     province: str = ""
-    oce_type: str = ""
+    oce_type: int | None = None
     verification: str = ""
     sla: str = ""
     sort: str = "antiguas"
     page: int = 1
-
-    @classmethod
-    def from_query(cls, data: Any) -> QueueFilters:
-        page = data.get("pagina", "1")
-        return cls(
-            queue=data.get("cola", "sin-asignar") if data.get("cola") in QUEUES else "sin-asignar",
-            q=data.get("q", "").strip()[:100],
-            kind=data.get("tipo", ""),
-            ruc=data.get("ruc", "").strip()[:13],
-            province=data.get("provincia", ""),
-            oce_type=data.get("oce", ""),
-            verification=data.get("verificacion", ""),
-            sla=data.get("sla", ""),
-            sort=data.get("orden", "antiguas") if data.get("orden") in SORTS else "antiguas",
-            page=max(1, int(page)) if str(page).isdigit() else 1,
-        )
 
 
 @dataclass(frozen=True)
@@ -131,11 +116,11 @@ def _filtered(tasks: QuerySet[Task], filters: QueueFilters, now: datetime) -> Qu
         tasks = tasks.filter(**{f"{REQUEST}__ruc": filters.ruc})
     if filters.province:
         tasks = tasks.filter(**{f"{REQUEST}__province_id": filters.province})
-    if filters.oce_type.isdigit():
+    if filters.oce_type is not None:
         tasks = tasks.filter(
             Exists(
                 OceRow.objects.filter(
-                    request_id=OuterRef(f"{REQUEST}__pk"), oce_type_id=int(filters.oce_type)
+                    request_id=OuterRef(f"{REQUEST}__pk"), oce_type_id=filters.oce_type
                 )
             )
         )
@@ -156,7 +141,7 @@ def _search(q: str) -> Q:
     """What the search box means, by the shape of what was typed (each shape has its index)."""
     if TRACKING_NUMBER.match(q):
         return Q(**{f"{REQUEST}__tracking_number": q.upper()})
-    if q.isdigit():
+    if q.isascii() and q.isdigit():
         if len(q) == 13:
             return Q(**{f"{REQUEST}__ruc": q})
         if len(q) == 10:

@@ -11,7 +11,14 @@ from registration.forms.account import (
     PasswordResetRequestForm,
     StatusLookupForm,
 )
-from registration.forms.fields import read_certificate_upload
+from registration.forms.fields import (
+    MAX_ID,
+    IdField,
+    IdListField,
+    StagedDeleteForm,
+    StagedRemovalForm,
+    read_certificate_upload,
+)
 from registration.forms.solicitud import (
     CorrectionForm,
     OceFormSet,
@@ -20,11 +27,14 @@ from registration.forms.solicitud import (
 )
 
 __all__ = [
+    "MAX_ID",
     "AccountEmailForm",
     "AccountPasswordForm",
     "AccountSmsForm",
     "CorrectionForm",
     "EmailCodeForm",
+    "IdField",
+    "IdListField",
     "IdLookupForm",
     "LoginForm",
     "OceFormSet",
@@ -32,6 +42,8 @@ __all__ = [
     "PasswordResetForm",
     "PasswordResetRequestForm",
     "RepresentanteForm",
+    "StagedDeleteForm",
+    "StagedRemovalForm",
     "StatusLookupForm",
     "read_certificate_upload",
 ]

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 
 from registration import validators
 from registration.forms.fields import REQUIRED, MobileField
@@ -46,6 +47,14 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = "ID. usuario"
         self.fields["password"].label = "Contraseña"
+        # AuthenticationForm sets max_length after the field is built, so only the HTML had it:
+        # enforce it here, before authenticate() (and django-axes) ever sees the text.
+        longest = self.fields["username"].max_length  # type: ignore[attr-defined]
+        self.fields["username"].validators.append(
+            MaxLengthValidator(
+                longest, message=f"El ID. usuario tiene como máximo {longest} caracteres."
+            )
+        )
 
 
 class StatusLookupForm(forms.Form):

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Collection
 from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.forms.formsets import (
+    INITIAL_FORM_COUNT,
+    MAX_NUM_FORM_COUNT,
+    MIN_NUM_FORM_COUNT,
+    TOTAL_FORM_COUNT,
+    ManagementForm,
+)
+from django.utils.functional import cached_property
 
 from registration import validators
 from registration.forms.fields import (
@@ -243,8 +252,54 @@ class OceRowForm(forms.Form):
         return data
 
 
+OCE_TABLE_INCOMPLETE = (
+    "No recibimos completos los datos de control de la tabla de OCE (quizás la página no "
+    "terminó de cargar). Sus datos y archivos se conservan: revise las filas de OCE que se "
+    "muestran y pulse el botón de nuevo."
+)
+
+
 class BaseOceFormSet(forms.BaseFormSet):
+    """The OCE table; a missing or garbled management form is rebuilt from the posted rows
+    and refused with a Spanish message (not Django's stock one), so no typed row is lost."""
+
+    management_repaired = False
+
+    @cached_property
+    def management_form(self) -> ManagementForm:
+        if not self.is_bound:
+            form: ManagementForm = forms.BaseFormSet.management_form.func(self)  # type: ignore[attr-defined]
+            return form
+        kwargs: dict[str, Any] = {
+            "auto_id": self.auto_id,
+            "prefix": self.prefix,
+            "renderer": self.renderer,  # type: ignore[attr-defined]
+        }
+        form = ManagementForm(self.data, **kwargs)
+        if form.is_valid():
+            return form
+        self.management_repaired = True
+        form = ManagementForm(
+            {
+                self.add_prefix(TOTAL_FORM_COUNT): self._posted_rows(),
+                self.add_prefix(INITIAL_FORM_COUNT): 0,
+                self.add_prefix(MIN_NUM_FORM_COUNT): self.min_num,
+                self.add_prefix(MAX_NUM_FORM_COUNT): self.max_num,
+            },
+            **kwargs,
+        )
+        form.full_clean()
+        return form
+
+    def _posted_rows(self) -> int:
+        """How many rows the POST holds (by their highest index), within max_num."""
+        row = re.compile(rf"{re.escape(str(self.prefix))}-([0-9]{{1,4}})-\w+")
+        indices = [int(m.group(1)) for key in self.data if (m := row.fullmatch(key))]
+        return min(max(indices) + 1 if indices else self.extra, self.max_num)
+
     def clean(self) -> None:
+        if self.management_repaired:
+            raise ValidationError(OCE_TABLE_INCOMPLETE, code="missing_management_form")
         if any(self.errors):
             return
         codes: set[str] = set()

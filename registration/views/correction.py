@@ -27,7 +27,12 @@ from registration.forms import (
 from registration.models import RegistrationRequest, RequestStatus
 from registration.ratelimit import TOO_MANY_TRIES, client_address, rate_limited
 from registration.views import access
-from registration.views.lookups import challenge_file_response, session_key, stage_uploads
+from registration.views.lookups import (
+    challenge_file_response,
+    remove_ticked_staged,
+    session_key,
+    stage_uploads,
+)
 from registration.views.solicitud import SIGNATURE_RETIRED, oce_entries, show_conflict
 from registration.views.status import status_url
 
@@ -73,11 +78,8 @@ def request_correct(request: HttpRequest, request_obj: RegistrationRequest) -> H
     file_errors: list[str] = []
     staged: list[Any] = []
     if files_open:
-        services.staged_certificates_remove(
-            session_key=key,
-            ids=[int(i) for i in request.POST.getlist("remove_staged") if i.isdigit()],
-        )
-        file_errors = stage_uploads(request, key)
+        file_errors = remove_ticked_staged(request, key)
+        file_errors += stage_uploads(request, key)
         staged = selectors.staged_certificate_contents(session_key=key)
     form = CorrectionForm(
         request.POST, staged_count=len(staged), file_errors=file_errors, **form_kwargs

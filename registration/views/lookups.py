@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from registration import selectors, services, validators
 from registration.certificates.possession import CHALLENGE_FILENAME
 from registration.company_registry import company_registry
-from registration.forms import read_certificate_upload
+from registration.forms import StagedDeleteForm, StagedRemovalForm, read_certificate_upload
 from registration.models import ID_USUARIO_VALIDATOR, PossessionChallenge
 from registration.ratelimit import TOO_MANY_LOOKUPS, rate_limited
 
@@ -170,9 +170,22 @@ def staged_upload(request: HttpRequest) -> JsonResponse:
 def staged_delete(request: HttpRequest) -> JsonResponse:
     """ "Eliminar": drop the ticked files from the table."""
     key = session_key(request)
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
-    services.staged_certificates_remove(session_key=key, ids=ids)
+    form = StagedDeleteForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse(
+            staged_files_payload(key, [str(e) for e in form.errors["ids"]]), status=400
+        )
+    services.staged_certificates_remove(session_key=key, ids=form.cleaned_data["ids"])
     return JsonResponse(staged_files_payload(key))
+
+
+def remove_ticked_staged(request: HttpRequest, key: str) -> list[str]:
+    """Drop the files ticked "Quitar" in a whole-form POST; the message if the ids are bad."""
+    form = StagedRemovalForm(request.POST)
+    if not form.is_valid():
+        return [str(e) for e in form.errors["remove_staged"]]
+    services.staged_certificates_remove(session_key=key, ids=form.cleaned_data["remove_staged"])
+    return []
 
 
 @require_GET

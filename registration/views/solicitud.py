@@ -25,7 +25,12 @@ from registration.forms import (
 from registration.models import PossessionChallenge, RegistrationRequest
 from registration.ratelimit import client_address
 from registration.views import access
-from registration.views.lookups import session_key, stage_uploads, staged_files_payload
+from registration.views.lookups import (
+    remove_ticked_staged,
+    session_key,
+    stage_uploads,
+    staged_files_payload,
+)
 from registration.views.status import status_url
 
 
@@ -82,7 +87,6 @@ def _submission_data(form: RepresentanteForm, oce_formset: Any) -> services.Repr
 def representante_new(request: HttpRequest) -> HttpResponse:
     """Pasos 3–5. A failed submit keeps every value and every accepted file."""
     if request.method == "GET":
-        # Looking writes no session row: one is made by the first upload or post.
         form = RepresentanteForm(initial={"submission_token": uuid.uuid4(), "recibir_sms": "1"})
         # Looking writes no session row: one is made by the first upload or post. A new
         # form is a new challenge: a signature kept from before signs a retired one.
@@ -101,10 +105,8 @@ def representante_new(request: HttpRequest) -> HttpResponse:
         return _already_submitted(request, existing)
 
     # Files first: whatever else is wrong, every acceptable file is kept.
-    services.staged_certificates_remove(
-        session_key=key, ids=[int(i) for i in request.POST.getlist("remove_staged") if i.isdigit()]
-    )
-    file_errors = stage_uploads(request, key)
+    file_errors = remove_ticked_staged(request, key)
+    file_errors += stage_uploads(request, key)
     oce_formset = OceFormSet(request.POST, prefix="oce")
     if request.POST.get("accion") == "consultar":
         return _consultar(request, key, oce_formset, file_errors)
