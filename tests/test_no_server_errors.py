@@ -26,6 +26,7 @@ from approvals.selectors import QUEUES
 from registration import services
 from registration.models import RegistrationRequest, User
 from tests.conftest import PASSWORD, form_data, run_pending_jobs, verified_login
+from tests.support.status_access import correct_path, correction_client, status_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
@@ -188,6 +189,8 @@ def test_reinicio_code_and_path_ids_never_answer_500(reference_data: None) -> No
             for url in (
                 f"/solicitud-del-uso/estado/{path}/",
                 f"/solicitud-del-uso/estado/{path}/json/",
+                f"/solicitud-del-uso/estado/?t={path}",
+                f"/solicitud-del-uso/corregir/{path}/acceso/",
             ):
                 assert_answered(client.get(url, REMOTE_ADDR=next_address()), sent=[code])
 
@@ -308,9 +311,9 @@ def test_reviewer_queues_and_pages_never_answer_500(
 def test_the_correction_and_the_status_page_never_answer_500(
     observed_request: RegistrationRequest,
 ) -> None:
-    token = services.request_access_token(observed_request)
-    correct = f"/solicitud-del-uso/corregir/{token}/"
-    client = Client()
+    correct = correct_path(observed_request)
+    # A browser that opened the emailed link and typed the code sent to the current email.
+    client = correction_client(observed_request)
     client.get(correct)
     base = {
         "email": observed_request.email,
@@ -336,12 +339,26 @@ def test_the_correction_and_the_status_page_never_answer_500(
     @FUZZ
     @given(nasty)
     def confirm(code: str) -> None:
-        url = reverse("registration:email_confirm", kwargs={"token": token})
+        url = reverse(
+            "registration:email_confirm",
+            kwargs={"tracking_number": observed_request.tracking_number},
+        )
         response = client.post(url, {"codigo": code}, REMOTE_ADDR=next_address(), follow=True)
+        assert_answered(response, sent=[code])
+
+    @FUZZ
+    @given(nasty, st.sampled_from(["enviar", "verificar", ""]))
+    def access(code: str, action: str) -> None:
+        data = {"accion": action, "codigo": code}
+        response = Client().post(correct + "acceso/", data, REMOTE_ADDR=next_address())
+        assert_answered(response, sent=[code])
+        granted = status_client(observed_request)
+        response = granted.post(correct + "acceso/", data, REMOTE_ADDR=next_address())
         assert_answered(response, sent=[code])
 
     run()
     confirm()
+    access()
 
 
 def test_mi_pagina_forms_never_answer_500(reference_data: None) -> None:
