@@ -23,6 +23,7 @@ from registration.views.solicitud import SIGNATURE_RETIRED
 from tests.conftest import PASSWORD, form_data, run_pending_jobs, sign_challenge
 from tests.registration.test_correction import correction_url, current_values, observe
 from tests.support import pki
+from tests.support.status_access import correction_client, status_client, status_path
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +168,7 @@ def certificate_observed(
 def test_the_correction_page_offers_descargar_reto_for_its_command(
     certificate_observed: RegistrationRequest,
 ) -> None:
-    client = Client()
+    client = correction_client(certificate_observed)
     body = client.get(correction_url(certificate_observed)).content.decode()
     link = re.search(r'<a href="([^"]+)" download>Descargar reto</a>', body)
     assert link is not None
@@ -308,7 +309,7 @@ def test_the_email_after_a_correction_says_the_correction_was_received(
     renewed = pki.make_leaf(test_ca, cedula=pki.DEFAULT_CEDULA, ruc=pki.COMPANY_RUC)
     challenge = services.possession_challenge_for_request(request=certificate_observed)
     old = certificate_observed.certificates.get()
-    response = Client().post(
+    response = correction_client(certificate_observed).post(
         correction_url(certificate_observed),
         {
             **current_values(certificate_observed),
@@ -377,7 +378,7 @@ def test_the_history_names_the_verified_state_once(
 ) -> None:
     request = submit(good_certificate)
     run_pending_jobs(request)
-    page = Client().get(f"/solicitud-del-uso/estado/{services.request_access_token(request)}/")
+    page = status_client(request).get(status_path(request))
     body = page.content.decode()
     assert "Certificado verificado: Archivo representante.cer." in body
     assert "Certificado verificado: Certificado verificado" not in body
@@ -407,7 +408,7 @@ def test_the_buzon_names_its_links_instead_of_printing_raw_urls(
     body = client.get("/mi-pagina/buzon/").content.decode()
     # (Each status link is signed when written: match its shape, not one token.)
     assert re.search(
-        r'<a href="http[^"]*/solicitud-del-uso/estado/[^"/]+/">Ver el estado de su solicitud</a>',
+        r'<a href="http[^"]*/solicitud-del-uso/estado/\?t=[^"/]+">Ver el estado de su solicitud</a>',
         body,
     )
     assert not re.search(r">https?://", body)  # no URL as link text

@@ -14,6 +14,7 @@ from registration.forms import MAX_ID, IdField, IdListField
 from registration.models import RegistrationRequest, RequestStatus, StagedCertificate, User
 from tests.conftest import form_data, run_pending_jobs
 from tests.registration.test_correction import correction_url, current_values, observe
+from tests.support.status_access import correction_client
 
 BAD_IDS = [
     "²",
@@ -122,7 +123,7 @@ def test_quitar_in_the_correction_with_a_bad_id_says_so_and_keeps_everything(
     run_pending_jobs(request)
     assert request.status == RequestStatus.CERTIFICATE_VERIFIED
     observe(request, reviewer, ["archivo:representante.cer"])
-    client = Client()
+    client = correction_client(request)
     assert client.get(correction_url(request)).status_code == 200
     response = client.post(
         correction_url(request), {**current_values(request), "remove_staged": "²"}
