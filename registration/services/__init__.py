@@ -17,6 +17,7 @@ from registration.services.codes import (
     CHECK_MESSAGES,
     CodeCheck,
     code_check,
+    code_check_unowned,
     code_issue,
     code_send,
     code_value,
@@ -68,7 +69,9 @@ from registration.services.recovery import (
     password_reset_code_verify,
     password_reset_complete,
     password_reset_request,
+    password_reset_request_start,
     user_id_lookup,
+    user_id_lookup_start,
 )
 from registration.services.reference import reference_data_load
 from registration.services.reverification import (
@@ -159,6 +162,7 @@ __all__ = [
     "certificate_verification_compute",
     "certificates_reverify",
     "code_check",
+    "code_check_unowned",
     "code_issue",
     "code_send",
     "code_value",
@@ -186,6 +190,7 @@ __all__ = [
     "password_reset_code_verify",
     "password_reset_complete",
     "password_reset_request",
+    "password_reset_request_start",
     "possession_challenge_for_form",
     "possession_challenge_for_request",
     "possession_problem",
@@ -215,5 +220,6 @@ __all__ = [
     "trust_anchors_import",
     "trust_store_load",
     "user_id_lookup",
+    "user_id_lookup_start",
     "verification_checks",
 ]

@@ -94,7 +94,7 @@ def buscar_id(request: HttpRequest) -> HttpResponse:
         return _start_page(request, lookup_form=form, error=TOO_MANY_TRIES, status=429)
     if not form.is_valid():
         return _start_page(request, lookup_form=form)
-    services.user_id_lookup(
+    services.user_id_lookup_start(
         cedula=form.cleaned_data["cedula"],
         email=form.cleaned_data["email"],
         source_ip=client_address(request),
@@ -114,7 +114,7 @@ def reset_request(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _start_page(request, reset_form=form)
     username = form.cleaned_data["id_usuario"]
-    services.password_reset_request(username=username, source_ip=client_address(request))
+    services.password_reset_request_start(username=username, source_ip=client_address(request))
     request.session[SESSION_KEY] = {"username": username, "wrong_codes": 0}
     messages.success(
         request,
