@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from registration import selectors, services, validators
 from registration.company_registry import company_registry
 from registration.forms import LoginForm
+from registration.known_device import known_device_remember
 from registration.models import RequestKind
 from registration.ratelimit import TOO_MANY_LOOKUPS, rate_limited
 from registration.views import account
@@ -60,6 +61,12 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_valid(form)
+        # This browser now passes the per-ID login throttle for this ID (known_device.py).
+        known_device_remember(response, form.get_user().get_username())
+        return response
 
 
 @login_required

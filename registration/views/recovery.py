@@ -23,6 +23,7 @@ from registration.forms import (
     PasswordResetForm,
     PasswordResetRequestForm,
 )
+from registration.known_device import known_device_remember
 from registration.ratelimit import TOO_MANY_TRIES, client_address, rate_limited
 
 SESSION_KEY = "password_reset"
@@ -193,7 +194,10 @@ def reset_password(request: HttpRequest) -> HttpResponse:
             if outcome in (services.ResetOutcome.DONE, services.ResetOutcome.ALREADY_DONE):
                 request.session.pop(SESSION_KEY, None)
                 messages.success(request, RESET_DONE_MESSAGE)
-                return redirect("registration:login")
+                response = redirect("registration:login")
+                # The owner proved it (code and answers): past the per-ID login throttle here.
+                known_device_remember(response, code.user.username)
+                return response
             if outcome == services.ResetOutcome.LOCKED:
                 return _reset_end(request, ANSWERS_LOCKED)
             if outcome == services.ResetOutcome.EXPIRED:

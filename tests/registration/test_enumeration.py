@@ -24,6 +24,7 @@ from django.utils import timezone
 from registration import services
 from registration.models import AccountAction, AccountEvent, CodePurpose, OneTimeCode
 from registration.tasks import send_one_time_code
+from tests.conftest import PASSWORD
 from tests.registration import test_recovery
 from tests.registration.test_recovery import EMAIL, OTHER_CEDULA, active_user
 from tests.support import pki
@@ -186,3 +187,139 @@ def test_reset_codes_are_capped_per_user_per_hour_across_rotating_clients(
     codes.update(created=timezone.now() - timedelta(hours=1, minutes=1))
     assert ask("10.31.1.1") == 302
     assert codes.count() == 4
+
+
+# --- Login: lock per (ID, client), throttle per ID, tell the owner ------------------------
+
+
+def login(address: str, username: str, password: str, client: Client | None = None) -> str:
+    """What the login page answered: "ok", "incorrecto", "bloqueado" or "espere"."""
+    response = (client or Client(REMOTE_ADDR=address)).post(
+        "/iniciar-sesion/", {"username": username, "password": password}
+    )
+    body = response.content.decode()
+    if response.status_code == 302:
+        return "ok"
+    if response.status_code == 429 and "bloqueado por una hora" in body:
+        return "bloqueado"
+    if "Espere un minuto" in body:
+        return "espere"
+    assert "ID. usuario o contraseña incorrectos." in body
+    return "incorrecto"
+
+
+@pytest.fixture
+def one_minute(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
+    """Freeze the rate-limit clock (so no window ends mid-test); call it to move it."""
+    now = [1_800_000_000.0]
+    monkeypatch.setattr("registration.ratelimit.time.time", lambda: now[0])
+
+    def move(seconds: float) -> None:
+        now[0] += seconds
+
+    return move
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_id_from_another(
+    reference_data: None, reviewer: Any, one_minute: Callable[[float], None]
+) -> None:
+    # Anyone who knows a reviewer's ID. usuario tries to lock them out.
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    answers = [login("", reviewer.username, "equivocada", attacker) for _ in range(4)]
+    assert answers == ["incorrecto", "incorrecto", "bloqueado", "bloqueado"]
+    # The reviewer, from the office, still gets in.
+    assert login("10.20.30.40", reviewer.username, PASSWORD) == "ok"
+
+
+def test_many_addresses_get_a_short_wait_not_a_lock_and_the_owner_gets_in(
+    reference_data: None, settings: Any, one_minute: Callable[[float], None]
+) -> None:
+    settings.ECUAPASS_LOGIN_ID_FAILURES_PER_MINUTE = 4
+    active_user()
+    # Four addresses, one guess each: the ID has failed its 4 allowed times this minute.
+    assert [login(f"198.51.100.{n}", "jperez01", "equivocada") for n in range(4)] == [
+        "incorrecto"
+    ] * 4
+    # For the rest of the minute, nobody's password is checked for this ID: not a guess,
+    # and not the owner's right one (the same for an unknown ID).
+    assert login("198.51.100.200", "jperez01", "adivinanza") == "espere"
+    assert login("10.0.0.5", "jperez01", PASSWORD) == "espere"
+    # Not a lock: a minute later the owner's password works, from a new browser.
+    one_minute(60)
+    assert login("10.0.0.5", "jperez01", PASSWORD) == "ok"
+
+
+def test_the_wait_is_the_same_for_an_unknown_id(
+    reference_data: None, settings: Any, one_minute: Callable[[float], None]
+) -> None:
+    settings.ECUAPASS_LOGIN_ID_FAILURES_PER_MINUTE = 2
+    active_user()
+    replies = {}
+    for username in ("jperez01", "nadie001"):
+        replies[username] = [login(f"198.51.101.{n}", username, "equivocada") for n in range(3)]
+    assert replies["jperez01"] == replies["nadie001"] == ["incorrecto", "incorrecto", "espere"]
+
+
+def test_a_browser_the_owner_used_before_is_not_held_back(
+    reference_data: None, settings: Any, one_minute: Callable[[float], None]
+) -> None:
+    settings.ECUAPASS_LOGIN_ID_FAILURES_PER_MINUTE = 2
+    active_user()
+    own = Client(REMOTE_ADDR="10.0.0.7")
+    assert login("", "jperez01", PASSWORD, own) == "ok"
+    own.post("/cerrar-sesion/")
+    for n in range(3):
+        login(f"198.51.102.{n}", "jperez01", "equivocada")
+    assert login("10.0.0.8", "jperez01", PASSWORD) == "espere"  # a new browser waits
+    assert login("", "jperez01", PASSWORD, own) == "ok"  # the owner's own browser does not
+
+
+def test_reinicio_de_clave_lifts_the_locks_and_lets_that_browser_past_the_wait(
+    reference_data: None,
+    jobs: list[Any],
+    settings: Any,
+    django_capture_on_commit_callbacks: Capture,
+    one_minute: Callable[[float], None],
+) -> None:
+    user = active_user()
+    for _ in range(3):
+        login("10.0.0.9", "jperez01", "equivocada")
+    assert login("10.0.0.9", "jperez01", PASSWORD) == "bloqueado"
+    # And the ID is being guessed from elsewhere too: new browsers wait.
+    settings.ECUAPASS_LOGIN_ID_FAILURES_PER_MINUTE = 3
+    assert login("10.0.0.10", "jperez01", PASSWORD) == "espere"
+    client, _ = test_recovery.verified_client(
+        user, django_capture_on_commit_callbacks, address="10.0.0.9"
+    )
+    response = client.post("/buscar-id/reinicio/nueva-clave/", test_recovery.answers_form())
+    assert response.status_code == 302
+    # The reset lifted the lock of that address, and that browser is known now.
+    assert login("", "jperez01", test_recovery.NEW_PASSWORD, client) == "ok"
+    assert login("10.0.0.10", "jperez01", test_recovery.NEW_PASSWORD) == "espere"
+
+
+def test_the_owner_is_emailed_once_when_their_id_is_attacked(
+    reference_data: None,
+    jobs: list[Any],
+    settings: Any,
+    django_capture_on_commit_callbacks: Capture,
+    one_minute: Callable[[float], None],
+) -> None:
+    settings.ECUAPASS_LOGIN_ATTACK_NOTICE_FAILURES = 5
+    user = active_user()
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(12):
+            login(f"198.51.103.{n}", "jperez01", "equivocada")
+            login(f"198.51.103.{n}", "nadie001", "equivocada")
+            one_minute(5)
+    notices = [test_recovery.notice_of(args) for _, args in jobs]
+    assert [(n.user_id, n.to) for n in notices] == [(user.pk, EMAIL)]
+    assert "intentos fallidos" in notices[0].subject
+    assert "jperez01" in notices[0].body and "Reinicio de clave" in notices[0].body
+    test_recovery.run_jobs(jobs)
+    # The next hour it may be told again.
+    one_minute(3600)
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(5):
+            login(f"198.51.104.{n}", "jperez01", "equivocada")
+    assert len(jobs) == 1
