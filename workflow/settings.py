@@ -212,6 +212,17 @@ else:
     }
 # "Comprobar disponibilidad" and "Consultar": requests per client IP per minute.
 ECUAPASS_LOOKUP_RATE_PER_MINUTE = env_int("ECUAPASS_LOOKUP_RATE_PER_MINUTE", 30)
+# "Comprobar disponibilidad" says whether a value is registered (the one deliberate
+# exception): checks per client IP per hour, and per value (from all clients) per hour.
+ECUAPASS_AVAILABILITY_PER_IP_PER_HOUR = env_int("ECUAPASS_AVAILABILITY_PER_IP_PER_HOUR", 30)
+ECUAPASS_AVAILABILITY_PER_SUBJECT_PER_HOUR = env_int(
+    "ECUAPASS_AVAILABILITY_PER_SUBJECT_PER_HOUR", 10
+)
+if min(ECUAPASS_AVAILABILITY_PER_IP_PER_HOUR, ECUAPASS_AVAILABILITY_PER_SUBJECT_PER_HOUR) < 1:
+    raise ImproperlyConfigured(
+        "ECUAPASS_AVAILABILITY_PER_IP_PER_HOUR and ECUAPASS_AVAILABILITY_PER_SUBJECT_PER_HOUR "
+        "must be at least 1."
+    )
 # "Consulta de estado" (tracking number + cédula): attempts per client IP per minute.
 # How often an open status page asks whether the request changed.
 ECUAPASS_STATUS_POLL_SECONDS = env_int("ECUAPASS_STATUS_POLL_SECONDS", 15)

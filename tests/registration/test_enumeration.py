@@ -323,3 +323,57 @@ def test_the_owner_is_emailed_once_when_their_id_is_attacked(
         for n in range(5):
             login(f"198.51.104.{n}", "jperez01", "equivocada")
     assert len(jobs) == 1
+
+
+# --- Comprobar disponibilidad: the one deliberate exception, bounded ---------------------
+
+AVAILABILITY = "/solicitud-del-uso/disponibilidad/"
+
+
+def test_availability_of_one_value_is_limited_across_rotating_addresses(
+    reference_data: None, settings: Any, one_minute: Callable[[float], None]
+) -> None:
+    settings.ECUAPASS_AVAILABILITY_PER_SUBJECT_PER_HOUR = 3
+    active_user()
+    asked = [
+        Client(REMOTE_ADDR=f"192.0.2.{n}").get(AVAILABILITY, {"campo": "email", "valor": value})
+        for n, value in enumerate([EMAIL, EMAIL.upper(), EMAIL, EMAIL, EMAIL])
+    ]
+    assert [r.status_code for r in asked] == [200, 200, 200, 429, 429]
+    assert asked[0].json()["available"] is False  # it is registered, and it says so
+    assert "se consultó demasiadas veces" in asked[3].json()["message"]
+    # Other values are not held back, and after the hour the value can be asked again.
+    other = Client(REMOTE_ADDR="192.0.2.99").get(
+        AVAILABILITY, {"campo": "email", "valor": "libre@example.com"}
+    )
+    assert other.status_code == 200 and other.json()["available"] is True
+    one_minute(3600)
+    again = Client(REMOTE_ADDR="192.0.2.100").get(AVAILABILITY, {"campo": "email", "valor": EMAIL})
+    assert again.status_code == 200
+
+
+def test_availability_is_limited_per_address_per_hour(
+    reference_data: None, settings: Any, one_minute: Callable[[float], None]
+) -> None:
+    settings.ECUAPASS_AVAILABILITY_PER_IP_PER_HOUR = 4
+    client = Client(REMOTE_ADDR="192.0.2.200")
+    statuses = []
+    for n in range(6):  # a few a minute: under the per-minute limit, over the hourly one
+        response = client.get(AVAILABILITY, {"campo": "id_usuario", "valor": f"libre{n:03d}"})
+        statuses.append(response.status_code)
+        one_minute(60)
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    assert "Demasiadas consultas" in response.json()["message"]
+
+
+def test_the_readme_names_availability_as_the_one_deliberate_exception() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = " ".join(text.split())
+    assert '"Comprobar disponibilidad" is the one deliberate exception' in readme
+    for setting in (
+        "ECUAPASS_AVAILABILITY_PER_IP_PER_HOUR",
+        "ECUAPASS_AVAILABILITY_PER_SUBJECT_PER_HOUR",
+    ):
+        assert f"| `{setting}` |" in readme
