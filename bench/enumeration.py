@@ -37,6 +37,9 @@ from queue_pages import (
 
 TARGET = (0.95, 1.05)
 WARMUP = 5
+# Each sample is the fastest of this many identical requests (each its own client): on a
+# shared machine a request descheduled by another process says nothing about the page.
+BEST_OF = 3
 # The limits are what the other tests check; here they would only stop the sampling.
 # Everything else (Argon2, Redis cache and broker, PostgreSQL) is as in production.
 UNLIMITED = {
@@ -201,20 +204,22 @@ def measure(
     for i in range(WARMUP + samples):
         order = ("registered", "unknown") if i % 2 == 0 else ("unknown", "registered")
         for which in order:
-            counter[0] += 1
-            call = prepare(registered if which == "registered" else unknown, counter[0])
-            gc.collect()  # a collection now, not inside one side's timing
-            gc.disable()
-            began = time.perf_counter()
-            response = call()
-            elapsed = time.perf_counter() - began
-            gc.enable()
-            if response.status_code != expected:
-                raise SystemExit(
-                    f"{name}: {which} answered {response.status_code}, expected {expected}"
-                )
+            best = float("inf")
+            for _ in range(BEST_OF):
+                counter[0] += 1
+                call = prepare(registered if which == "registered" else unknown, counter[0])
+                gc.collect()  # a collection now, not inside one side's timing
+                gc.disable()
+                began = time.perf_counter()
+                response = call()
+                best = min(best, time.perf_counter() - began)
+                gc.enable()
+                if response.status_code != expected:
+                    raise SystemExit(
+                        f"{name}: {which} answered {response.status_code}, expected {expected}"
+                    )
             if i >= WARMUP:
-                times[which].append(elapsed * 1000)
+                times[which].append(best * 1000)
     return Result(
         name,
         statistics.median(times["registered"]),
@@ -264,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.core.management import call_command
 
-    logging.getLogger("django.request").setLevel(logging.ERROR)  # not a line per 404 of Consulta
+    for noisy in ("django.request", "axes"):  # not a line per 404 or per failed login
+        logging.getLogger(noisy).setLevel(logging.ERROR)
 
     from registration import services
 
@@ -272,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     services.reference_data_load()
     registered, unknown = registered_subject(), unknown_subject()
-    counter = [0]
+    counter = [int(time.time()) % 2**22]  # client addresses unused by earlier runs
     results = [
         measure(
             name,
@@ -290,8 +296,9 @@ def main(argv: list[str] | None = None) -> int:
 
     low, high = TARGET
     print(
-        f"\nMediana de {args.samples} muestras intercaladas por sujeto ({WARMUP} de "
-        f"calentamiento), ms; razón registrado ÷ desconocido (objetivo {low}–{high}):\n"
+        f"\nMediana de {args.samples} muestras intercaladas por sujeto (cada una la más "
+        f"rápida de {BEST_OF}; {WARMUP} de calentamiento), ms; razón registrado ÷ desconocido "
+        f"(objetivo {low}–{high}):\n"
     )
     print(f"{'página':<36} {'registrado':>11} {'desconocido':>12} {'razón':>7}")
     ok = True
