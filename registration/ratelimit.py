@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 
 from django.conf import settings
@@ -17,6 +18,16 @@ TOO_MANY_TRIES = "Demasiados intentos seguidos. Espere un minuto e intente de nu
 
 def client_address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", "") or "desconocido")
+
+
+def axes_client_ip(request: HttpRequest) -> str | None:
+    """client_address() for django-axes, which stores it in an IP column (None if not one)."""
+    address = client_address(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
 
 
 def rate_limited(request: HttpRequest, *, scope: str, per_minute: int | None = None) -> bool:

@@ -377,3 +377,29 @@ def test_the_readme_names_availability_as_the_one_deliberate_exception() -> None
         "ECUAPASS_AVAILABILITY_PER_SUBJECT_PER_HOUR",
     ):
         assert f"| `{setting}` |" in readme
+
+
+def test_with_the_broker_down_the_lookup_and_reset_jobs_run_in_the_request(
+    reference_data: None,
+    jobs: list[Any],
+    django_capture_on_commit_callbacks: Capture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from registration.tasks import lookup_user_id, request_password_reset
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("broker no disponible")
+
+    user = active_user()
+    monkeypatch.setattr(lookup_user_id, "apply_async", broker_down)
+    monkeypatch.setattr(request_password_reset, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        found = Client().post("/buscar-id/", {"cedula": pki.DEFAULT_CEDULA, "email": EMAIL})
+        reset = Client().post("/buscar-id/reinicio/", {"id_usuario": "jperez01"})
+    assert (found.status_code, reset.status_code) == (302, 302)
+    # The ID reminder and the reset code were still written and queued for sending.
+    assert AccountEvent.objects.filter(action=AccountAction.ID_LOOKUP, user=user).exists()
+    assert OneTimeCode.objects.filter(user=user, purpose=CodePurpose.PASSWORD_RESET).count() == 1
+    assert sorted(task.name for task, _ in jobs) == sorted(
+        ["registration.tasks.send_account_notice", "registration.tasks.send_one_time_code"]
+    )
