@@ -27,6 +27,7 @@ from registration.models import (
     AccountEvent,
     CodePurpose,
     OneTimeCode,
+    User,
 )
 from registration.services.account import SUPPORT_PHONE
 from registration.services.codes import (
@@ -151,6 +152,8 @@ def password_reset_request(*, username: str, source_ip: str | None) -> None:
     clients ask (the per-client rate limit alone lets rotating clients flood a mailbox).
     """
     user = selectors.user_for_password_reset(username=username)
+    if user is not None:  # one job at a time per user: concurrent ones can't both pass the cap
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
     capped = (
         user is not None
         and codes_issued_last_hour(purpose=CodePurpose.PASSWORD_RESET, user=user)
