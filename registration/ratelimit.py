@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import time
 
@@ -62,14 +63,27 @@ def client_address(request: HttpRequest) -> str:
 def rate_limited(request: HttpRequest, *, scope: str, per_minute: int | None = None) -> bool:
     """Count this request; True once the client has made more than allowed this minute."""
     limit = per_minute if per_minute is not None else settings.ECUAPASS_LOOKUP_RATE_PER_MINUTE
-    window = int(time.time() // 60)
-    key = f"ratelimit:{scope}:{client_address(request)}:{window}"
-    if cache.add(key, 1, timeout=120):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=120)
-            count = 1
-    return count > limit
+    return window_count(scope=scope, key=client_address(request)) > limit
+
+
+def _window_key(scope: str, key: str, seconds: int) -> str:
+    # Subjects (IDs, emails) are hashed: no personal data in cache keys, and a bounded length.
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"ratelimit:{scope}:{digest}:{seconds}:{int(time.time() // seconds)}"
+
+
+def window_count(*, scope: str, key: str, seconds: int = 60) -> int:
+    """Count one hit for `key` (a client address, an ID. usuario...) in this fixed window."""
+    cache_key = _window_key(scope, key, seconds)
+    if cache.add(cache_key, 1, timeout=seconds * 2):
+        return 1
+    try:
+        return int(cache.incr(cache_key))
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 1, timeout=seconds * 2)
+        return 1
+
+
+def window_total(*, scope: str, key: str, seconds: int = 60) -> int:
+    """The hits counted for `key` in this window so far, without counting one more."""
+    return int(cache.get(_window_key(scope, key, seconds)) or 0)

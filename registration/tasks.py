@@ -70,3 +70,15 @@ def send_account_notice(notice_id: int) -> None:
 @shared_task(acks_late=True)
 def purge_old_codes_and_notices() -> dict[str, int]:
     return {"codes": services.codes_purge(), "notices": services.account_notices_purge()}
+
+
+# Buscar ID and Reinicio de clave (step 1) run here whether or not an account matches,
+# so the page's answer time says nothing. Not acks_late: a redelivered job would mail twice.
+@shared_task
+def lookup_user_id(cedula: str, email: str, source_ip: str | None) -> None:
+    services.user_id_lookup(cedula=cedula, email=email, source_ip=source_ip)
+
+
+@shared_task
+def request_password_reset(username: str, source_ip: str | None) -> None:
+    services.password_reset_request(username=username, source_ip=source_ip)

@@ -165,17 +165,35 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# SRI's precedent: 3 wrong passwords lock the ID. usuario for an hour, whether or
-# not the ID exists (the same answer either way).
+# 3 wrong passwords lock the ID. usuario for an hour from that client only (its
+# address, as client_address() sees it), whether or not the ID exists: knowing an
+# ID is not enough to lock its owner out. Across every client an ID gets at most
+# ECUAPASS_LOGIN_ID_FAILURES_PER_MINUTE failures a minute, then "espere un minuto"
+# (no lock); its owner is emailed once an hour after ECUAPASS_LOGIN_ATTACK_NOTICE_FAILURES
+# failures in an hour (registration/services/login.py).
 AXES_FAILURE_LIMIT = env_int("ECUAPASS_LOGIN_FAILURE_LIMIT", 3)
 AXES_COOLOFF_TIME = env_int("ECUAPASS_LOGIN_LOCKOUT_MINUTES", 60) / 60
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_VERBOSE = False
-# axes.W006 asks to lock by IP too; we lock the ID. usuario itself (rotating
-# addresses or browsers can't get around it), as SRI does.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+ECUAPASS_LOGIN_ID_FAILURES_PER_MINUTE = env_int("ECUAPASS_LOGIN_ID_FAILURES_PER_MINUTE", 10)
+ECUAPASS_LOGIN_ATTACK_NOTICE_FAILURES = env_int("ECUAPASS_LOGIN_ATTACK_NOTICE_FAILURES", 10)
+# Days a browser where an ID. usuario logged in (or reset its password) passes the per-ID
+# throttle for that ID (registration/known_device.py).
+ECUAPASS_KNOWN_DEVICE_DAYS = env_int("ECUAPASS_KNOWN_DEVICE_DAYS", 90)
+if (
+    min(
+        ECUAPASS_LOGIN_ID_FAILURES_PER_MINUTE,
+        ECUAPASS_LOGIN_ATTACK_NOTICE_FAILURES,
+        ECUAPASS_KNOWN_DEVICE_DAYS,
+    )
+    < 1
+):
+    raise ImproperlyConfigured(
+        "ECUAPASS_LOGIN_ID_FAILURES_PER_MINUTE, ECUAPASS_LOGIN_ATTACK_NOTICE_FAILURES and "
+        "ECUAPASS_KNOWN_DEVICE_DAYS must be at least 1."
+    )
 # Reviewers and supervisors add a TOTP code (approvals/two_factor.py).
 OTP_TOTP_ISSUER = "ECUAPASS SENAE"
 
@@ -230,6 +248,17 @@ else:
     }
 # "Comprobar disponibilidad" and "Consultar": requests per client IP per minute.
 ECUAPASS_LOOKUP_RATE_PER_MINUTE = env_int("ECUAPASS_LOOKUP_RATE_PER_MINUTE", 30)
+# "Comprobar disponibilidad" says whether a value is registered (the one deliberate
+# exception): checks per client IP per hour, and per value (from all clients) per hour.
+ECUAPASS_AVAILABILITY_PER_IP_PER_HOUR = env_int("ECUAPASS_AVAILABILITY_PER_IP_PER_HOUR", 30)
+ECUAPASS_AVAILABILITY_PER_SUBJECT_PER_HOUR = env_int(
+    "ECUAPASS_AVAILABILITY_PER_SUBJECT_PER_HOUR", 10
+)
+if min(ECUAPASS_AVAILABILITY_PER_IP_PER_HOUR, ECUAPASS_AVAILABILITY_PER_SUBJECT_PER_HOUR) < 1:
+    raise ImproperlyConfigured(
+        "ECUAPASS_AVAILABILITY_PER_IP_PER_HOUR and ECUAPASS_AVAILABILITY_PER_SUBJECT_PER_HOUR "
+        "must be at least 1."
+    )
 # "Consulta de estado" (tracking number + cédula): attempts per client IP per minute.
 # How often an open status page asks whether the request changed.
 ECUAPASS_STATUS_POLL_SECONDS = env_int("ECUAPASS_STATUS_POLL_SECONDS", 15)
@@ -398,7 +427,7 @@ if SECURE_HSTS_SECONDS < 0:
 if not SECURE_HSTS_PRELOAD:
     # The preload list takes whole registrable domains (aduana.gob.ec): joining it is the
     # domain owner's decision, not this application's (DJANGO_HSTS_PRELOAD=true to opt in).
-    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # The reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed; from any other
 # peer the header is ignored (registration/ratelimit.py client_ip: rate limits, audits,
 # django-axes).

@@ -12,9 +12,16 @@ from django.core.validators import MaxLengthValidator
 
 from registration import validators
 from registration.forms.fields import REQUIRED, MobileField
+from registration.known_device import known_device_for
 from registration.models import (
     ID_USUARIO_VALIDATOR,
     User,
+)
+from registration.services.login import login_failure_record, login_throttled
+
+LOGIN_THROTTLED = (
+    "Hubo demasiados intentos fallidos con este ID. usuario en poco tiempo. Espere un minuto "
+    "e intente de nuevo."
 )
 
 
@@ -55,6 +62,21 @@ class LoginForm(AuthenticationForm):
                 longest, message=f"El ID. usuario tiene como máximo {longest} caracteres."
             )
         )
+
+    def clean(self) -> dict[str, Any]:
+        # The per-ID throttle (services/login.py): while it holds, the password isn't checked
+        # (nor counted by axes), except from a browser this ID used before.
+        username = self.cleaned_data.get("username")
+        if username and self.cleaned_data.get("password"):
+            known = self.request is not None and known_device_for(self.request, username)
+            if not known and login_throttled(username=username):
+                raise ValidationError(LOGIN_THROTTLED, code="throttled")
+            try:
+                return super().clean()
+            except ValidationError:
+                login_failure_record(username=username)
+                raise
+        return super().clean()
 
 
 class StatusLookupForm(forms.Form):

@@ -13,7 +13,7 @@ def clear_activated_password_hashes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registration", "0011_link_status_access"),
+        ("registration", "0012_enum_live_code_index"),
     ]
 
     operations = [

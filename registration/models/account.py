@@ -67,6 +67,14 @@ class OneTimeCode(models.Model):
         indexes = [
             models.Index(fields=["purpose", "request"], name="code_purpose_request_idx"),
             models.Index(fields=["purpose", "user"], name="code_purpose_user_idx"),
+            # The owner's live code (selectors.live_codes, checked under a lock): one probe
+            # however many used or retired codes the user piled up, so a reset code check
+            # costs the same for every ID (issue 10 §3).
+            models.Index(
+                fields=["purpose", "user", "-created"],
+                condition=Q(used__isnull=True, retired__isnull=True),
+                name="code_live_user_idx",
+            ),
         ]
 
     def __str__(self) -> str:

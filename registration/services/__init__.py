@@ -17,6 +17,7 @@ from registration.services.codes import (
     CHECK_MESSAGES,
     CodeCheck,
     code_check,
+    code_check_unowned,
     code_issue,
     code_send,
     code_value,
@@ -71,7 +72,9 @@ from registration.services.recovery import (
     password_reset_code_verify,
     password_reset_complete,
     password_reset_request,
+    password_reset_request_start,
     user_id_lookup,
+    user_id_lookup_start,
 )
 from registration.services.reference import reference_data_load
 from registration.services.reverification import (
@@ -167,6 +170,7 @@ __all__ = [
     "certificate_verification_compute",
     "certificates_reverify",
     "code_check",
+    "code_check_unowned",
     "code_issue",
     "code_send",
     "code_value",
@@ -197,6 +201,7 @@ __all__ = [
     "password_reset_code_verify",
     "password_reset_complete",
     "password_reset_request",
+    "password_reset_request_start",
     "possession_challenge_for_form",
     "possession_challenge_for_request",
     "possession_problem",
@@ -229,5 +234,6 @@ __all__ = [
     "trust_anchors_import",
     "trust_store_load",
     "user_id_lookup",
+    "user_id_lookup_start",
     "verification_checks",
 ]

@@ -10,7 +10,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -188,6 +188,35 @@ def code_send(*, code_id: int) -> bool:
     )
 
 
+# Compared against when there is no live code, so every check computes one code value.
+_NO_CODE = OneTimeCode(pk=0, purpose=CodePurpose.PASSWORD_RESET, nonce="")
+
+
+def _pad_write() -> None:
+    """The UPDATE a check writes, on no row: every outcome costs the same statements."""
+    OneTimeCode.objects.filter(pk=0).update(attempts=F("attempts"))
+
+
+def _check_locked(live: OneTimeCode | None, code: str) -> CodeCheck:
+    # Every write is one queryset UPDATE (the pad too), so no outcome pays for save().
+    matches = constant_time_compare(code_value(live or _NO_CODE), "".join(code.split()))
+    if live is None:
+        _pad_write()
+        return CodeCheck.MISSING
+    if live.attempts >= settings.ECUAPASS_CODE_MAX_ATTEMPTS:
+        _pad_write()
+        return CodeCheck.EXHAUSTED
+    if matches:
+        live.used = timezone.now()
+        OneTimeCode.objects.filter(pk=live.pk).update(used=live.used)
+        return CodeCheck.OK
+    live.attempts += 1
+    OneTimeCode.objects.filter(pk=live.pk).update(attempts=live.attempts)
+    if live.attempts >= settings.ECUAPASS_CODE_MAX_ATTEMPTS:
+        return CodeCheck.EXHAUSTED
+    return CodeCheck.WRONG
+
+
 @transaction.atomic
 def code_check(
     *,
@@ -196,23 +225,34 @@ def code_check(
     request: RegistrationRequest | None = None,
     user: User | None = None,
 ) -> tuple[CodeCheck, OneTimeCode | None]:
-    """Compare `code` with the owner's live code, under a lock; a match uses it up."""
+    """Compare `code` with the owner's live code, under a lock; a match uses it up.
+
+    Whatever the outcome (no live code, exhausted, wrong, right) it runs the
+    same statements, so the time taken says nothing about the owner's codes.
+    """
     _owner_filter(request, user)  # exactly one owner
     live = (
         selectors.live_codes(purpose=purpose, request=request, user=user)
         .select_for_update()
         .first()
     )
-    if live is None:
-        return CodeCheck.MISSING, None
-    if live.attempts >= settings.ECUAPASS_CODE_MAX_ATTEMPTS:
-        return CodeCheck.EXHAUSTED, live
-    if constant_time_compare(code_value(live), "".join(code.split())):
-        live.used = timezone.now()
-        live.save(update_fields=["used"])
-        return CodeCheck.OK, live
-    live.attempts += 1
-    live.save(update_fields=["attempts"])
-    if live.attempts >= settings.ECUAPASS_CODE_MAX_ATTEMPTS:
-        return CodeCheck.EXHAUSTED, live
-    return CodeCheck.WRONG, live
+    return _check_locked(live, code), live
+
+
+@transaction.atomic
+def code_check_unowned(*, purpose: CodePurpose, code: str) -> CodeCheck:
+    """A check for a subject with no account (an unknown ID. usuario): always MISSING.
+
+    It runs what `code_check` runs (the locking read, one code value, one
+    UPDATE), so an unknown subject answers as slowly as a registered one.
+    """
+    live = (
+        OneTimeCode.objects.filter(
+            purpose=purpose, used__isnull=True, retired__isnull=True, user__isnull=True
+        )
+        .filter(pk=0)
+        .order_by("-created", "-id")
+        .select_for_update()
+        .first()
+    )
+    return _check_locked(live, code)

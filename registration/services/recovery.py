@@ -10,9 +10,11 @@ after the code, for a bounded number of wrong answers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -25,12 +27,22 @@ from registration.models import (
     AccountEvent,
     CodePurpose,
     OneTimeCode,
+    User,
 )
 from registration.services.account import SUPPORT_PHONE
-from registration.services.codes import CodeCheck, code_check, code_issue, mask_email
+from registration.services.codes import (
+    CodeCheck,
+    code_check,
+    code_check_unowned,
+    code_issue,
+    codes_issued_last_hour,
+    mask_email,
+)
 from registration.services.common import local_time_text
 from registration.services.notices import account_event_record, account_notice_queue
 from registration.services.secrets import normalize_security_answer
+
+logger = logging.getLogger(__name__)
 
 # The outcome that counts a wrong set of answers against the verified code.
 ANSWERS_WRONG = "respuestas incorrectas"
@@ -66,6 +78,37 @@ class ResetResult:
 # --- Buscar ID ----------------------------------------------------------------------
 
 
+def _run_as_job(task: Any, body: Callable[[], None], *args: object) -> None:
+    """Send the work to a worker after commit; if the broker is down, do it here instead.
+
+    Buscar ID and Reinicio de clave (step 1) hand their work to a job whether or
+    not an account matches, so the page does the same work either way and its
+    answer time says nothing about who is registered.
+    """
+
+    def enqueue() -> None:
+        try:
+            task.apply_async(args=args)
+        except Exception:  # broker down: the applicant still gets the email (later)
+            logger.warning("Could not enqueue %s; running it in the request", task.name)
+            body()
+
+    transaction.on_commit(enqueue)
+
+
+def user_id_lookup_start(*, cedula: str, email: str, source_ip: str | None) -> None:
+    """Buscar ID from the page: `user_id_lookup` runs as a job, matched or not."""
+    from registration.tasks import lookup_user_id
+
+    _run_as_job(
+        lookup_user_id,
+        lambda: user_id_lookup(cedula=cedula, email=email, source_ip=source_ip),
+        cedula,
+        email,
+        source_ip,
+    )
+
+
 @transaction.atomic
 def user_id_lookup(*, cedula: str, email: str, source_ip: str | None) -> None:
     """Email the ID. usuario to the registered address if cédula and email match an active user."""
@@ -89,18 +132,47 @@ def user_id_lookup(*, cedula: str, email: str, source_ip: str | None) -> None:
 # --- Reinicio de clave --------------------------------------------------------------
 
 
+def password_reset_request_start(*, username: str, source_ip: str | None) -> None:
+    """Reinicio de clave step 1 from the page: `password_reset_request` runs as a job."""
+    from registration.tasks import request_password_reset
+
+    _run_as_job(
+        request_password_reset,
+        lambda: password_reset_request(username=username, source_ip=source_ip),
+        username,
+        source_ip,
+    )
+
+
 @transaction.atomic
 def password_reset_request(*, username: str, source_ip: str | None) -> None:
-    """Send a reset code to the registered email of this ID. usuario, if it can reset online."""
+    """Send a reset code to the registered email of this ID. usuario, if it can reset online.
+
+    At most ECUAPASS_CODES_PER_HOUR codes an hour reach one user, however many
+    clients ask (the per-client rate limit alone lets rotating clients flood a mailbox).
+    """
     user = selectors.user_for_password_reset(username=username)
+    if user is not None:  # one job at a time per user: concurrent ones can't both pass the cap
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+    capped = (
+        user is not None
+        and codes_issued_last_hour(purpose=CodePurpose.PASSWORD_RESET, user=user)
+        >= settings.ECUAPASS_CODES_PER_HOUR
+    )
+    if user is None:
+        outcome = "sin coincidencia"
+    elif capped:
+        outcome = "límite de códigos por hora: no se envió"
+    else:
+        outcome = f"código enviado a {mask_email(user.email)}"
     account_event_record(
         action=AccountAction.RESET_REQUESTED,
         user=user,
         subject=f"ID. usuario {username}",
-        outcome=f"código enviado a {mask_email(user.email)}" if user else "sin coincidencia",
+        outcome=outcome,
         source_ip=source_ip,
     )
-    if user is not None:
+    if user is not None and not capped:
         code_issue(purpose=CodePurpose.PASSWORD_RESET, email=user.email, user=user)
 
 
@@ -113,7 +185,8 @@ def password_reset_code_verify(*, username: str, code: str, source_ip: str | Non
     user = selectors.user_for_password_reset(username=username)
     row: OneTimeCode | None = None
     if user is None:
-        result = CodeCheck.MISSING
+        # The same statements as a check against a real owner's codes (see code_check).
+        result = code_check_unowned(purpose=CodePurpose.PASSWORD_RESET, code=code)
     else:
         result, row = code_check(purpose=CodePurpose.PASSWORD_RESET, code=code, user=user)
     if result == CodeCheck.OK and row is not None:

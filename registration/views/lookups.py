@@ -16,7 +16,7 @@ from registration.certificates.possession import CHALLENGE_FILENAME
 from registration.company_registry import company_registry
 from registration.forms import StagedDeleteForm, StagedRemovalForm, read_certificate_upload
 from registration.models import ID_USUARIO_VALIDATOR, PossessionChallenge
-from registration.ratelimit import TOO_MANY_LOOKUPS, rate_limited
+from registration.ratelimit import TOO_MANY_LOOKUPS, client_address, rate_limited, window_count
 
 
 def session_key(request: HttpRequest) -> str:
@@ -67,6 +67,12 @@ AVAILABLE = {
 }
 
 
+SUBJECT_ASKED_TOO_OFTEN = (
+    "Este valor se consultó demasiadas veces en la última hora. Continúe con el formulario: "
+    "al registrar la solicitud se comprueba de nuevo."
+)
+
+
 def _check_shape(field: str, value: str) -> str:
     if field == "id_usuario":
         ID_USUARIO_VALIDATOR(value)
@@ -83,7 +89,12 @@ def availability(request: HttpRequest) -> JsonResponse:
     field = request.GET.get("campo", "")
     if field not in AVAILABLE:
         raise Http404("Campo desconocido")
-    if rate_limited(request, scope="availability"):
+    # The one answer that says whether someone is registered (README, "Comprobar
+    # disponibilidad"): bounded per client (a minute and an hour) and per value asked about.
+    if rate_limited(request, scope="availability") or (
+        window_count(scope="availability-ip", key=client_address(request), seconds=3600)
+        > settings.ECUAPASS_AVAILABILITY_PER_IP_PER_HOUR
+    ):
         return JsonResponse({"available": False, "message": TOO_MANY_LOOKUPS}, status=429)
     value = request.GET.get("valor", "").strip()
     if not value:
@@ -97,6 +108,12 @@ def availability(request: HttpRequest) -> JsonResponse:
             " ".join(exc.messages) if field != "email" else "Escriba un correo electrónico válido."
         )
         return JsonResponse({"available": False, "message": message}, status=400)
+    subject = f"{field}:{value.lower()}"
+    if (
+        window_count(scope="availability-subject", key=subject, seconds=3600)
+        > settings.ECUAPASS_AVAILABILITY_PER_SUBJECT_PER_HOUR
+    ):
+        return JsonResponse({"available": False, "message": SUBJECT_ASKED_TOO_OFTEN}, status=429)
     errors = services.availability_errors(**{field: value})
     if field in errors:
         return JsonResponse({"available": False, "message": errors[field]})

@@ -15,6 +15,7 @@ from approvals.two_factor import STAFF_PERMISSIONS
 from registration import selectors, services, validators
 from registration.company_registry import company_registry
 from registration.forms import LoginForm
+from registration.known_device import known_device_remember
 from registration.models import RequestKind
 from registration.ratelimit import TOO_MANY_LOOKUPS, rate_limited
 from registration.views import account
@@ -71,6 +72,12 @@ class LoginView(auth_views.LoginView):
         if not self.get_redirect_url() and any(user.has_perm(p) for p in STAFF_PERMISSIONS):
             return reverse("approvals:queue")
         return super().get_success_url()
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_valid(form)
+        # This browser now passes the per-ID login throttle for this ID (known_device.py).
+        known_device_remember(response, form.get_user().get_username())
+        return response
 
 
 @never_cache

@@ -23,6 +23,7 @@ from registration.forms import (
     PasswordResetForm,
     PasswordResetRequestForm,
 )
+from registration.known_device import known_device_remember
 from registration.ratelimit import TOO_MANY_TRIES, client_address, rate_limited
 
 SESSION_KEY = "password_reset"
@@ -94,7 +95,7 @@ def buscar_id(request: HttpRequest) -> HttpResponse:
         return _start_page(request, lookup_form=form, error=TOO_MANY_TRIES, status=429)
     if not form.is_valid():
         return _start_page(request, lookup_form=form)
-    services.user_id_lookup(
+    services.user_id_lookup_start(
         cedula=form.cleaned_data["cedula"],
         email=form.cleaned_data["email"],
         source_ip=client_address(request),
@@ -114,7 +115,7 @@ def reset_request(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _start_page(request, reset_form=form)
     username = form.cleaned_data["id_usuario"]
-    services.password_reset_request(username=username, source_ip=client_address(request))
+    services.password_reset_request_start(username=username, source_ip=client_address(request))
     request.session[SESSION_KEY] = {"username": username, "wrong_codes": 0}
     messages.success(
         request,
@@ -193,7 +194,10 @@ def reset_password(request: HttpRequest) -> HttpResponse:
             if outcome in (services.ResetOutcome.DONE, services.ResetOutcome.ALREADY_DONE):
                 request.session.pop(SESSION_KEY, None)
                 messages.success(request, RESET_DONE_MESSAGE)
-                return redirect("registration:login")
+                response = redirect("registration:login")
+                # The owner proved it (code and answers): past the per-ID login throttle here.
+                known_device_remember(response, code.user.username)
+                return response
             if outcome == services.ResetOutcome.LOCKED:
                 return _reset_end(request, ANSWERS_LOCKED)
             if outcome == services.ResetOutcome.EXPIRED:

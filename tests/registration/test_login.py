@@ -16,16 +16,18 @@ def attempt(client: Client, username: str, password: str) -> tuple[int, str]:
     return response.status_code, response.content.decode()
 
 
-def test_three_wrong_passwords_lock_the_id_for_an_hour(reference_data: None) -> None:
+def test_three_wrong_passwords_lock_the_id_for_an_hour_from_that_client(
+    reference_data: None,
+) -> None:
     User.objects.create_user(username="jperez01", password=PASSWORD)
-    client = Client()
+    client = Client(REMOTE_ADDR="10.1.1.1")
     for _ in range(2):
         status, body = attempt(client, "jperez01", "equivocada")
         assert status == 200 and "ID. usuario o contraseña incorrectos." in body
     status, body = attempt(client, "jperez01", "equivocada")
     assert status == 429 and "bloqueado por una hora" in body
-    # Even the right password is refused now, from any browser.
-    status, body = attempt(Client(), "jperez01", PASSWORD)
+    # Even the right password is refused now from that address, in any browser.
+    status, body = attempt(Client(REMOTE_ADDR="10.1.1.1"), "jperez01", PASSWORD)
     assert status == 429 and "bloqueado" in body
 
 

@@ -28,7 +28,12 @@ from registration.models import (
     SecurityQuestion,
     User,
 )
-from registration.tasks import send_account_notice, send_one_time_code
+from registration.tasks import (
+    lookup_user_id,
+    request_password_reset,
+    send_account_notice,
+    send_one_time_code,
+)
 from tests.conftest import PASSWORD, run_pending_jobs
 from tests.support import pki
 
@@ -93,6 +98,12 @@ def jobs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, tuple[Any, ...]]]:
             task,
             "apply_async",
             lambda args, _task=task, **kwargs: queued.append((_task, tuple(args))),
+        )
+    # Buscar ID and Reinicio step 1 are jobs for every submission: run them as a worker
+    # would, at once; the emails they queue are kept above.
+    for task in (lookup_user_id, request_password_reset):
+        monkeypatch.setattr(
+            task, "apply_async", lambda args, _task=task, **kwargs: _task.run(*args)
         )
     return queued
 
@@ -241,15 +252,16 @@ def test_an_id_reminder_queued_while_the_broker_is_down_is_sent_by_the_sweep(
 
 
 def test_every_lookup_is_audited_with_the_email_masked_and_the_source_ip(
-    reference_data: None, jobs: list[Any]
+    reference_data: None, jobs: list[Any], django_capture_on_commit_callbacks: Capture
 ) -> None:
     user = active_user()
-    Client(REMOTE_ADDR="10.9.9.9").post(
-        "/buscar-id/", {"cedula": pki.DEFAULT_CEDULA, "email": EMAIL}
-    )
-    Client(REMOTE_ADDR="10.9.9.8").post(
-        "/buscar-id/", {"cedula": OTHER_CEDULA, "email": "nadie@example.com"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the lookup job audits it
+        Client(REMOTE_ADDR="10.9.9.9").post(
+            "/buscar-id/", {"cedula": pki.DEFAULT_CEDULA, "email": EMAIL}
+        )
+        Client(REMOTE_ADDR="10.9.9.8").post(
+            "/buscar-id/", {"cedula": OTHER_CEDULA, "email": "nadie@example.com"}
+        )
     events = list(
         AccountEvent.objects.filter(action=AccountAction.ID_LOOKUP)
         .order_by("id")
@@ -282,6 +294,7 @@ def test_recovery_is_rate_limited_per_client(
     jobs: list[Any],
     settings: Any,
     monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Capture,
 ) -> None:
     # One fixed minute, so the count can't restart mid-test at a minute boundary.
     monkeypatch.setattr("registration.ratelimit.time.time", lambda: 1_800_000_000.0)
@@ -289,7 +302,8 @@ def test_recovery_is_rate_limited_per_client(
     active_user()
     client = Client(REMOTE_ADDR="10.7.7.7")
     data = {"cedula": pki.DEFAULT_CEDULA, "email": EMAIL}
-    statuses = [client.post("/buscar-id/", data).status_code for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):  # the lookup jobs audit them
+        statuses = [client.post("/buscar-id/", data).status_code for _ in range(3)]
     assert statuses == [302, 302, 429]
     refused = client.post("/buscar-id/", data)
     assert "Demasiados intentos seguidos" in refused.content.decode()
