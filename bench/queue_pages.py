@@ -98,6 +98,9 @@ def configure_environment() -> None:
     os.environ.setdefault("ECUAPASS_OTP_KEYS", "YmVuY2gtb3RwLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24=")
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
     os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
+    # In-process requests over plain HTTP (the test client), as in the test suite.
+    os.environ.setdefault("DJANGO_SSL_REDIRECT", "false")
+    os.environ.setdefault("DJANGO_HSTS_SECONDS", "0")
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
 
 
