@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 from django.core.validators import RegexValidator
 from django.http import QueryDict
 
+from approvals import two_factor_codes
 from approvals.models import RejectionReason
 from approvals.selectors import QUEUES, SORTS, QueueFilters
 from approvals.services import Decision
@@ -207,3 +209,69 @@ class QueueFilterForm(forms.Form):
             if name != "pagina" and value not in (None, ""):
                 query[name] = str(value)
         return query.urlencode()
+
+
+# --- The second factor -------------------------------------------------------------
+
+
+class SixDigitCodeField(forms.CharField):
+    """A six-digit code read off an app or an email: spaces dropped, ASCII digits (0-9) only."""
+
+    def __init__(self, *, invalid: str, attrs: dict[str, Any] | None = None, **kwargs: Any):
+        kwargs.setdefault("max_length", 12)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "autocomplete": "one-time-code",
+                    "inputmode": "numeric",
+                    "size": 8,
+                    **(attrs or {}),
+                }
+            ),
+        )
+        super().__init__(**kwargs)
+        self.invalid = invalid
+
+    def clean(self, value: Any) -> str:
+        code = re.sub(r"\s", "", super().clean(value))
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise forms.ValidationError(self.invalid)
+        return code
+
+
+class TokenForm(forms.Form):
+    otp_token = SixDigitCodeField(
+        label="Código de verificación",
+        help_text="Los 6 dígitos que muestra su aplicación de autenticación.",
+        error_messages={"required": "Escriba el código que muestra su aplicación."},
+        invalid="El código tiene 6 dígitos, sin letras.",
+        attrs={"autofocus": True},
+    )
+
+
+class EnrollmentCodeForm(forms.Form):
+    enrollment_code = SixDigitCodeField(
+        label="Código de activación",
+        help_text="Los 6 dígitos del correo «código para activar la verificación en dos pasos».",
+        error_messages={"required": "Escriba el código que le enviamos por correo."},
+        invalid="El código de activación tiene 6 dígitos, sin letras.",
+    )
+
+
+class RecoveryCodeForm(forms.Form):
+    recovery_code = forms.CharField(
+        label="Código de recuperación",
+        help_text="Uno de los 10 códigos de 8 caracteres que guardó al activar la verificación.",
+        max_length=20,
+        error_messages={"required": "Escriba uno de sus códigos de recuperación."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "size": 12}),
+    )
+
+    def clean_recovery_code(self) -> str:
+        code = two_factor_codes.normalize_recovery_code(self.cleaned_data["recovery_code"])
+        if not re.fullmatch(r"[a-z2-7]{8}", code):
+            raise forms.ValidationError(
+                "Un código de recuperación tiene 8 caracteres (letras y números del 2 al 7)."
+            )
+        return code

@@ -20,7 +20,6 @@ The admin site behind this factor and its reset live in `approvals.staff_access`
 from __future__ import annotations
 
 import math
-import re
 from base64 import b32encode
 from collections.abc import Callable
 from datetime import datetime
@@ -29,7 +28,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import segno
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -51,6 +49,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from approvals import two_factor_codes
+from approvals.forms import EnrollmentCodeForm, RecoveryCodeForm, TokenForm
 from approvals.models import StaffTOTPDevice
 from approvals.otp_secrets import secret_rotate
 from registration import services as registration_services
@@ -75,68 +74,6 @@ NO_DEVICE = "Su cuenta no tiene una aplicación de autenticación activada."
 WRONG_RECOVERY_CODE = (
     "El código de recuperación no es correcto o ya fue usado. Cada código sirve una sola vez."
 )
-
-
-# --- Form -------------------------------------------------------------------------
-
-
-class TokenForm(forms.Form):
-    otp_token = forms.CharField(
-        label="Código de verificación",
-        help_text="Los 6 dígitos que muestra su aplicación de autenticación.",
-        max_length=12,
-        error_messages={"required": "Escriba el código que muestra su aplicación."},
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "autofocus": True,
-                "size": 8,
-            }
-        ),
-    )
-
-    def clean_otp_token(self) -> str:
-        token = re.sub(r"\s", "", self.cleaned_data["otp_token"])
-        if not re.fullmatch(r"[0-9]{6}", token):
-            raise forms.ValidationError("El código tiene 6 dígitos, sin letras.")
-        return token
-
-
-class EnrollmentCodeForm(forms.Form):
-    enrollment_code = forms.CharField(
-        label="Código de activación",
-        help_text="Los 6 dígitos del correo «código para activar la verificación en dos pasos».",
-        max_length=12,
-        error_messages={"required": "Escriba el código que le enviamos por correo."},
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}
-        ),
-    )
-
-    def clean_enrollment_code(self) -> str:
-        code = re.sub(r"\s", "", self.cleaned_data["enrollment_code"])
-        if not re.fullmatch(r"[0-9]{6}", code):
-            raise forms.ValidationError("El código de activación tiene 6 dígitos, sin letras.")
-        return code
-
-
-class RecoveryCodeForm(forms.Form):
-    recovery_code = forms.CharField(
-        label="Código de recuperación",
-        help_text="Uno de los 10 códigos de 8 caracteres que guardó al activar la verificación.",
-        max_length=20,
-        error_messages={"required": "Escriba uno de sus códigos de recuperación."},
-        widget=forms.TextInput(attrs={"autocomplete": "off", "size": 12}),
-    )
-
-    def clean_recovery_code(self) -> str:
-        code = two_factor_codes.normalize_recovery_code(self.cleaned_data["recovery_code"])
-        if not re.fullmatch(r"[a-z2-7]{8}", code):
-            raise forms.ValidationError(
-                "Un código de recuperación tiene 8 caracteres (letras y números del 2 al 7)."
-            )
-        return code
 
 
 # --- Services ---------------------------------------------------------------------

@@ -30,7 +30,7 @@ class EmailCodeForm(forms.Form):
 
     codigo = forms.RegexField(
         label="Código de confirmación",
-        regex=r"^\s*\d{6}\s*$",
+        regex=r"^\s*[0-9]{6}\s*$",
         max_length=12,
         error_messages={
             "required": "Ingrese el código de 6 dígitos que le enviamos.",
