@@ -16,6 +16,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from registration import selectors
 from registration.models import CodePurpose, OneTimeCode, RegistrationRequest, User
+from registration.services.common import TransitionNotAllowed
 from registration.services.delivery import deliver_once, undelivered
 from registration.services.secrets import request_status_link
 
@@ -112,6 +113,16 @@ def codes_issued_last_hour(
 
 
 @transaction.atomic
+def request_code_send(*, purpose: CodePurpose, request: RegistrationRequest) -> None:
+    """Email the request's current address a new code, within ECUAPASS_CODES_PER_HOUR."""
+    if codes_issued_last_hour(purpose=purpose, request=request) >= settings.ECUAPASS_CODES_PER_HOUR:
+        raise TransitionNotAllowed(
+            "Ya enviamos varios códigos a este correo en la última hora. "
+            "Revise su bandeja de entrada y la carpeta de correo no deseado, o intente más tarde."
+        )
+    code_issue(purpose=purpose, email=request.email, request=request)
+
+
 def code_issue(
     *,
     purpose: CodePurpose,

@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from registration.models import (
@@ -21,8 +20,8 @@ from registration.services.codes import (
     CodeCheck,
     code_check,
     code_issue,
-    codes_issued_last_hour,
     mask_email,
+    request_code_send,
 )
 from registration.services.common import (
     APPLICANT_ACTOR,
@@ -230,13 +229,7 @@ def correction_code_send(*, request: RegistrationRequest) -> None:
     """Email a code to the request's current address: whoever opens the correction must hold it."""
     if not request.is_correctable:
         raise TransitionNotAllowed("Esta solicitud no está abierta a correcciones.")
-    recent = codes_issued_last_hour(purpose=CodePurpose.CORRECTION, request=request)
-    if recent >= settings.ECUAPASS_CODES_PER_HOUR:
-        raise TransitionNotAllowed(
-            "Ya enviamos varios códigos a este correo en la última hora. "
-            "Revise su bandeja de entrada y la carpeta de correo no deseado, o intente más tarde."
-        )
-    code_issue(purpose=CodePurpose.CORRECTION, email=request.email, request=request)
+    request_code_send(purpose=CodePurpose.CORRECTION, request=request)
 
 
 def correction_code_check(*, request: RegistrationRequest, code: str) -> CodeCheck:

@@ -20,7 +20,7 @@ from registration.models import (
     RegistrationRequest,
     RequestStatus,
 )
-from registration.services.codes import CodeCheck, code_check, code_issue, codes_issued_last_hour
+from registration.services.codes import CodeCheck, code_check, request_code_send
 from registration.services.common import (
     APPLICANT_ACTOR,
     SYSTEM_ACTOR,
@@ -48,13 +48,7 @@ def email_confirmation_send(*, request: RegistrationRequest) -> None:
     """Email a new confirmation code to the request's address (earlier codes stop working)."""
     if not email_confirmation_pending(request):
         raise TransitionNotAllowed(email_not_pending_message(request))
-    recent = codes_issued_last_hour(purpose=CodePurpose.EMAIL_CONFIRM, request=request)
-    if recent >= settings.ECUAPASS_CODES_PER_HOUR:
-        raise TransitionNotAllowed(
-            "Ya enviamos varios códigos a este correo en la última hora. "
-            "Revise su bandeja de entrada y la carpeta de correo no deseado, o intente más tarde."
-        )
-    code_issue(purpose=CodePurpose.EMAIL_CONFIRM, email=request.email, request=request)
+    request_code_send(purpose=CodePurpose.EMAIL_CONFIRM, request=request)
 
 
 def email_code_check(*, request: RegistrationRequest, code: str) -> CodeCheck:
