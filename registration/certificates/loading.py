@@ -149,20 +149,35 @@ def _looks_like_pkcs7(data: bytes) -> bool:
     return tag == 0x30 and oid.tag == 0x06 and oid.value.startswith(_PKCS7_OID_PREFIX)
 
 
-def _is_ca(cert: x509.Certificate) -> bool:
-    """A CA by its basic constraints; without them, by key usage or being self-issued (old roots)."""
+def can_sign_certificates(cert: x509.Certificate) -> bool:
+    """basicConstraints cA=TRUE or keyUsage keyCertSign: never a person's signing certificate.
+
+    One rule for the loader's CA test and the chain's ``chain.leaf_is_ca`` finding
+    (RFC 5280 §4.2.1.3: keyCertSign without cA is itself an error, so it counts as CA).
+    Raises ValueError on unreadable extensions.
+    """
+    extensions = cert.extensions
     try:
-        extensions = cert.extensions
+        if extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return True
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        return extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    """A CA if it can sign certificates; without basic constraints, if self-issued (old roots)."""
+    try:
+        if can_sign_certificates(cert):
+            return True
         try:
-            return extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+            cert.extensions.get_extension_for_class(x509.BasicConstraints)
         except x509.ExtensionNotFound:
-            pass
-        try:
-            if extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign:
-                return True
-        except x509.ExtensionNotFound:
-            pass
-        return cert.subject == cert.issuer
+            return cert.subject == cert.issuer
+        return False
     except Exception:
         return False  # unreadable extensions: left to the checks, which report them
 

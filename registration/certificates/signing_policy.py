@@ -15,6 +15,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from registration.certificates.loading import can_sign_certificates
 from registration.certificates.paths import CandidateCert, CandidatePath
 from registration.certificates.verification import Finding
 
@@ -128,8 +129,7 @@ def _key_usage_names(usage: x509.KeyUsage) -> list[str]:
 def leaf_findings(leaf: CandidateCert, at: datetime) -> list[Finding]:
     """What makes the holder's certificate unfit by itself, whatever its chain."""
     findings = _validity(leaf, at, is_leaf=True)
-    constraints = _extension(leaf.cert, x509.BasicConstraints)
-    if isinstance(constraints, x509.BasicConstraints) and constraints.ca:
+    if can_sign_certificates(leaf.cert):
         message = (
             "El certificado subido es el de una autoridad de certificación, no el de una "
             "persona. Suba su propio certificado de firma electrónica."

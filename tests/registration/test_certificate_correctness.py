@@ -1,0 +1,80 @@
+"""Issue 11, correctness: RFC 5280 cases the verifier got wrong (x509-limbo and built chains)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from cryptography import x509
+
+from registration.certificates import CertificateFileError, Finding, VerificationContext
+from registration.certificates.chain import ChainOfTrustCheck
+from registration.certificates.loading import load_certificate_bundle
+from registration.certificates.revocation import RevocationPolicy
+from tests.support.limbo import findings_for, limbo_case
+from tests.support.pki_chain import Issued, make_intermediate, make_root, make_signing_leaf
+
+
+def failed(findings: list[Finding]) -> set[str]:
+    return {finding.code for finding in findings if not finding.ok}
+
+
+def context(*intermediates: x509.Certificate) -> VerificationContext:
+    return VerificationContext(
+        expected_cedula="1714307103",
+        expected_ruc="1790011674001",
+        at=datetime.now(UTC),
+        intermediates=intermediates,
+    )
+
+
+def checker(root: Issued) -> ChainOfTrustCheck:
+    return ChainOfTrustCheck(
+        trust_anchors=[root.cert], revocation=RevocationPolicy(mode="disabled"), crl_source=None
+    )
+
+
+@pytest.fixture(scope="module")
+def root() -> Issued:
+    return make_root("Autoridad Raíz de Pruebas")
+
+
+@pytest.fixture(scope="module")
+def sub_ca(root: Issued) -> Issued:
+    return make_intermediate(root, "Autoridad Subordinada de Pruebas")
+
+
+# --- A certificate that can sign certificates is not a holder's -------------------------
+
+
+def test_the_loader_refuses_a_holder_with_key_cert_sign_and_ca_false(sub_ca: Issued) -> None:
+    holder = make_signing_leaf(sub_ca, usage=("digital_signature", "key_cert_sign"))
+
+    with pytest.raises(CertificateFileError) as error:
+        load_certificate_bundle(holder.der)
+
+    assert error.value.code == "ca_certificate"
+
+
+def test_the_chain_refuses_a_holder_with_key_cert_sign_and_ca_false(
+    root: Issued, sub_ca: Issued
+) -> None:
+    holder = make_signing_leaf(sub_ca, usage=("digital_signature", "key_cert_sign"))
+
+    findings = checker(root).run(holder.cert, context(sub_ca.cert))
+
+    assert "chain.leaf_is_ca" in failed(findings)
+    assert "chain.ok" not in {finding.code for finding in findings}
+
+
+def test_limbo_leaf_ku_keycertsign_is_refused_as_holder() -> None:
+    findings = findings_for(limbo_case("rfc5280::leaf-ku-keycertsign"))
+
+    assert "chain.leaf_is_ca" in failed(findings)
+
+
+def test_a_plain_signing_holder_is_still_accepted(root: Issued, sub_ca: Issued) -> None:
+    holder = make_signing_leaf(sub_ca)
+
+    assert failed(checker(root).run(holder.cert, context(sub_ca.cert))) == set()
+    assert load_certificate_bundle(holder.der).leaf == holder.cert
