@@ -82,8 +82,40 @@ def _name_label(name: x509.Name) -> str:
     return str(names[0].value) if names else name.rfc4514_string()
 
 
-async def _pkix_problem(leaf: CandidateCert, path: CandidatePath, at: datetime) -> str | None:
-    """pyhanko's RFC 5280 verdict on one path (no revocation): None when valid."""
+def _constrains_other_names(path: CandidatePath) -> bool:
+    """Whether a CA on the path has name constraints on otherName (which pyhanko can't hash)."""
+    for cert in (*path.intermediates, path.anchor):
+        try:
+            constraints = cert.cert.extensions.get_extension_for_class(x509.NameConstraints).value
+        except (x509.ExtensionNotFound, ValueError):
+            continue
+        subtrees = [*(constraints.permitted_subtrees or ()), *(constraints.excluded_subtrees or ())]
+        if any(isinstance(name, x509.OtherName) for name in subtrees):
+            return True
+    return False
+
+
+def _unverifiable(path: CandidatePath, error: Exception) -> Finding:
+    """pyhanko failed on a path it should have judged: refuse (fail closed), saying why."""
+    if _constrains_other_names(path):
+        reason = (
+            "una autoridad de la cadena restringe nombres de tipo otherName "
+            "(nameConstraints), que el verificador no puede evaluar"
+        )
+    else:
+        reason = f"el verificador no pudo evaluarla (detalle técnico: {type(error).__name__})"
+    message = (
+        f"La cadena de certificación no se pudo verificar: {reason}. Por seguridad, el "
+        "certificado no se acepta; consulte con su entidad certificadora."
+    )
+    return Finding("chain.unverifiable", message, ok=False)
+
+
+async def _pkix_problem(leaf: CandidateCert, path: CandidatePath, at: datetime) -> Finding | None:
+    """pyhanko's RFC 5280 verdict on one path (no revocation): None when valid.
+
+    Any exception pyhanko raises is a refusal, never an error (it fails closed).
+    """
     anchor = CertTrustAnchor(to_asn1(path.anchor.cert))
     top_down = [to_asn1(cert.cert) for cert in reversed(path.intermediates)]
     context = ValidationContext(
@@ -95,10 +127,17 @@ async def _pkix_problem(leaf: CandidateCert, path: CandidatePath, at: datetime) 
     try:
         await async_validate_path(context, ValidationPath(anchor, top_down, to_asn1(leaf.cert)))
     except PathValidationError as error:
-        return str(error)
+        detail = str(error)
     except ValueError as error:  # malformed extensions and the like
-        return f"{type(error).__name__}: {error}"
-    return None
+        detail = f"{type(error).__name__}: {error}"
+    except Exception as error:  # a library bug, e.g. TypeError in its name-constraint code
+        logger.warning("RFC 5280 validation raised %r; path refused", error, exc_info=True)
+        return _unverifiable(path, error)
+    else:
+        return None
+    logger.info("Path rejected by RFC 5280 validation: %s", detail)
+    message = f"La cadena de certificación no es válida según RFC 5280 (detalle técnico: {detail})."
+    return Finding("chain.invalid", message, ok=False)
 
 
 class ChainOfTrustCheck:
@@ -170,14 +209,9 @@ class ChainOfTrustCheck:
         for path in search.paths:
             problems = authority_findings(path, at)
             if not problems and leaf_ok:
-                detail = run_coroutine(partial(_pkix_problem, leaf, path, at))
-                if detail is not None:
-                    logger.info("Path rejected by RFC 5280 validation: %s", detail)
-                    message = (
-                        "La cadena de certificación no es válida según RFC 5280 "
-                        f"(detalle técnico: {detail})."
-                    )
-                    problems = [Finding("chain.invalid", message, ok=False)]
+                problem = run_coroutine(partial(_pkix_problem, leaf, path, at))
+                if problem is not None:
+                    problems = [problem]
             if not problems:
                 return path, []
             if first_problems is None:

@@ -78,3 +78,17 @@ def test_a_plain_signing_holder_is_still_accepted(root: Issued, sub_ca: Issued) 
 
     assert failed(checker(root).run(holder.cert, context(sub_ca.cert))) == set()
     assert load_certificate_bundle(holder.der).leaf == holder.cert
+
+
+# --- No input ends in an exception ---------------------------------------------------------
+
+
+def test_limbo_othername_name_constraint_fails_closed_with_a_specific_reason() -> None:
+    # pyhanko raises TypeError hashing an otherName subtree; that must not be chain.error.
+    findings = findings_for(limbo_case("rfc5280::nc::nc-forbids-othername-noop"))
+
+    assert "chain.error" not in failed(findings)
+    unverifiable = [f for f in findings if f.code == "chain.unverifiable"]
+    assert unverifiable and not unverifiable[0].ok
+    assert "otherName" in unverifiable[0].message
+    assert "chain.ok" not in {finding.code for finding in findings}
