@@ -17,6 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from registration.certificates.loading import can_sign_certificates
 from registration.certificates.paths import CandidateCert, CandidatePath
+from registration.certificates.revocation import to_asn1
 from registration.certificates.verification import Finding
 
 MIN_RSA_BITS = 2048
@@ -74,6 +75,16 @@ def _validity(cert: CandidateCert, at: datetime, *, is_leaf: bool) -> list[Findi
     return []
 
 
+def _has_explicit_curve(cert: x509.Certificate) -> bool:
+    """An EC key given by explicit (or inherited) domain parameters; RFC 5480 allows named only.
+
+    cryptography maps well-known explicit parameters to a named curve, so the
+    SubjectPublicKeyInfo is read as it was encoded.
+    """
+    spki = to_asn1(cert)["tbs_certificate"]["subject_public_key_info"]["algorithm"]
+    return spki["algorithm"].native == "ec" and spki["parameters"].name != "named"
+
+
 def _weakness(cert: CandidateCert, *, is_leaf: bool, check_signature: bool = True) -> list[Finding]:
     role = _role(cert, is_leaf=is_leaf)
     findings = []
@@ -96,6 +107,12 @@ def _weakness(cert: CandidateCert, *, is_leaf: bool, check_signature: bool = Tru
         message = f"{role} usa un tipo de clave no admitido."
         return [*findings, Finding("chain.weak_algorithm", message, ok=False)]
     weak = ""
+    if isinstance(key, ec.EllipticCurvePublicKey) and _has_explicit_curve(cert.cert):
+        message = (
+            f"{role} usa una clave de curva elíptica con parámetros explícitos; solo se "
+            "admiten curvas con nombre (RFC 5480)."
+        )
+        return [*findings, Finding("chain.weak_algorithm", message, ok=False)]
     if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
         weak = f"RSA de {key.key_size} bits; se exige al menos {MIN_RSA_BITS}"
     elif isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < MIN_EC_BITS:

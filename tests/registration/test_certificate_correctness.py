@@ -92,3 +92,51 @@ def test_limbo_othername_name_constraint_fails_closed_with_a_specific_reason() -
     assert unverifiable and not unverifiable[0].ok
     assert "otherName" in unverifiable[0].message
     assert "chain.ok" not in {finding.code for finding in findings}
+
+
+# --- RFC 5480: named curves only ---------------------------------------------------------
+
+
+def test_limbo_explicit_curve_keys_are_refused() -> None:
+    # cryptography silently maps these explicit parameters to P-256.
+    findings = findings_for(limbo_case("webpki::explicit-curve"))
+
+    weak = [f for f in findings if f.code == "chain.weak_algorithm"]
+    assert weak and not weak[0].ok
+    assert "parámetros explícitos" in weak[0].message
+    assert "chain.ok" not in {finding.code for finding in findings}
+
+
+def test_an_ecuadorian_holder_with_an_explicit_curve_key_is_refused(
+    root: Issued, sub_ca: Issued
+) -> None:
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from tests.support.limbo import leaf
+
+    explicit = leaf(limbo_case("webpki::explicit-curve"))
+    holder = make_signing_leaf(sub_ca)
+    parsed = asn1_x509.Certificate.load(holder.cert.public_bytes(serialization.Encoding.DER))
+    tbs = parsed["tbs_certificate"]
+    tbs["subject_public_key_info"] = asn1_x509.Certificate.load(
+        explicit.public_bytes(serialization.Encoding.DER)
+    )["tbs_certificate"]["subject_public_key_info"]
+    data = tbs.dump(force=True)
+    assert isinstance(sub_ca.key, ec.EllipticCurvePrivateKey)
+    signature = sub_ca.key.sign(data, ec.ECDSA(hashes.SHA256()))
+    rebuilt = x509.load_der_x509_certificate(
+        asn1_x509.Certificate(
+            {
+                "tbs_certificate": tbs,
+                "signature_algorithm": parsed["signature_algorithm"],
+                "signature_value": signature,
+            }
+        ).dump()
+    )
+
+    findings = checker(root).run(rebuilt, context(sub_ca.cert))
+
+    assert "chain.weak_algorithm" in failed(findings)
+    assert "chain.ok" not in {finding.code for finding in findings}
