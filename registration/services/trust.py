@@ -134,6 +134,14 @@ def crl_import(*, data: bytes) -> CachedCrl:
         )
     except ValueError as exc:
         raise TrustStoreError("El archivo no es una CRL válida (DER o PEM).") from exc
+    next_update = crl.next_update_utc
+    if next_update is not None and next_update <= timezone.now():
+        shown = timezone.localtime(next_update).strftime("%d/%m/%Y %H:%M")
+        raise TrustStoreError(
+            f"La CRL está vencida: su próxima actualización era el {shown} (hora de Ecuador) "
+            "y no sirve para comprobar revocaciones. Descargue la CRL vigente de la entidad "
+            "certificadora."
+        )
     store = trust_store_load()
     issuer = next(
         (

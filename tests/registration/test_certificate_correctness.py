@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from pathlib import Path
 
 import pytest
 from cryptography import x509
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from registration.certificates import CertificateFileError, Finding, VerificationContext
 from registration.certificates.chain import ChainOfTrustCheck
 from registration.certificates.loading import load_certificate_bundle
 from registration.certificates.revocation import RevocationPolicy
+from tests.support import pki
 from tests.support.limbo import findings_for, limbo_case
 from tests.support.pki_chain import Issued, make_intermediate, make_root, make_signing_leaf
 
@@ -140,3 +145,33 @@ def test_an_ecuadorian_holder_with_an_explicit_curve_key_is_refused(
 
     assert "chain.weak_algorithm" in failed(findings)
     assert "chain.ok" not in {finding.code for finding in findings}
+
+
+# --- import_crl ----------------------------------------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_import_crl_refuses_an_expired_crl_and_stores_nothing(
+    reference_data: None, test_ca: pki.CertificateAndKey, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    from registration.models import CachedCrl
+
+    now = datetime.now(UTC)
+    ca_cert, ca_key = test_ca
+    expired = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(now - timedelta(days=10))
+        .next_update(now - timedelta(days=3))
+        .sign(ca_key, hashes.SHA256())
+    )
+    crl_file = tmp_path / "vencida.crl"
+    crl_file.write_bytes(expired.public_bytes(serialization.Encoding.DER))
+
+    with pytest.raises(CommandError, match="La CRL está vencida"):
+        call_command("import_crl", str(crl_file), stdout=StringIO())
+
+    assert not CachedCrl.objects.exists()
