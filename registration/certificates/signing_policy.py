@@ -132,6 +132,19 @@ def _extension(cert: x509.Certificate, kind: type[x509.ExtensionType]) -> x509.E
         return None
 
 
+def _malformed(cert: CandidateCert, *, is_leaf: bool) -> Finding | None:
+    """Extensions that don't parse (bad DER, a repeated extension, empty sequences)."""
+    try:
+        cert.cert.extensions  # noqa: B018 - parsing is the check
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as error:
+        message = (
+            f"{_role(cert, is_leaf=is_leaf)} tiene extensiones mal formadas o repetidas, "
+            f"así que no puede aceptarse (detalle técnico: {error})."
+        )
+        return Finding("chain.malformed", message, ok=False)
+    return None
+
+
 def _key_usage_names(usage: x509.KeyUsage) -> list[str]:
     names = []
     for attribute, label in _KEY_USAGE_NAMES.items():
@@ -146,6 +159,9 @@ def _key_usage_names(usage: x509.KeyUsage) -> list[str]:
 def leaf_findings(leaf: CandidateCert, at: datetime) -> list[Finding]:
     """What makes the holder's certificate unfit by itself, whatever its chain."""
     findings = _validity(leaf, at, is_leaf=True)
+    malformed = _malformed(leaf, is_leaf=True)
+    if malformed is not None:
+        return [*findings, malformed, *_weakness(leaf, is_leaf=True)]
     if can_sign_certificates(leaf.cert):
         message = (
             "El certificado subido es el de una autoridad de certificación, no el de una "
@@ -182,6 +198,10 @@ def authority_findings(path: CandidatePath, at: datetime) -> list[Finding]:
     findings: list[Finding] = []
     for cert in path.intermediates:
         findings.extend(_validity(cert, at, is_leaf=False))
+        malformed = _malformed(cert, is_leaf=False)
+        if malformed is not None:
+            findings += [malformed, *_weakness(cert, is_leaf=False)]
+            continue
         constraints = _extension(cert.cert, x509.BasicConstraints)
         usage = _extension(cert.cert, x509.KeyUsage)
         if not (isinstance(constraints, x509.BasicConstraints) and constraints.ca):

@@ -175,3 +175,23 @@ def test_import_crl_refuses_an_expired_crl_and_stores_nothing(
         call_command("import_crl", str(crl_file), stdout=StringIO())
 
     assert not CachedCrl.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "case_id",
+    [
+        "rfc5280::eku::ee-eku-empty",
+        "rfc5280::san::malformed",
+        "rfc5280::duplicate-extensions",
+        "webpki::malformed-aia",
+        "webpki::nc::intermediate-permitted-excluded-subtrees-both-null",
+        "webpki::nc::intermediate-permitted-excluded-subtrees-both-empty-sequences",
+    ],
+)
+def test_limbo_malformed_extensions_are_refused_not_an_error(case_id: str) -> None:
+    case = limbo_case(case_id)
+    findings = findings_for(case)
+
+    assert case["expected_result"] == "FAILURE"
+    assert "chain.error" not in failed(findings)
+    assert "chain.malformed" in failed(findings)
