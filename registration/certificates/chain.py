@@ -16,13 +16,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from pyhanko_certvalidator.authority import CertTrustAnchor
+from pyhanko_certvalidator.authority import CertTrustAnchor, TrustQualifiers
 from pyhanko_certvalidator.context import ValidationContext
 from pyhanko_certvalidator.errors import PathValidationError
+from pyhanko_certvalidator.name_trees import (
+    default_excluded_subtrees,
+    default_permitted_subtrees,
+    process_general_subtrees,
+)
 from pyhanko_certvalidator.path import ValidationPath
-from pyhanko_certvalidator.policy_decl import NO_REVOCATION, CertRevTrustPolicy
+from pyhanko_certvalidator.policy_decl import (
+    NO_REVOCATION,
+    CertRevTrustPolicy,
+    PKIXValidationParams,
+)
 from pyhanko_certvalidator.validate import async_validate_path
 
 from registration.certificates.paths import (
@@ -87,7 +97,7 @@ def _constrains_other_names(path: CandidatePath) -> bool:
     for cert in (*path.intermediates, path.anchor):
         try:
             constraints = cert.cert.extensions.get_extension_for_class(x509.NameConstraints).value
-        except (x509.ExtensionNotFound, ValueError):
+        except (x509.ExtensionNotFound, ValueError, TypeError):  # absent or malformed
             continue
         subtrees = [*(constraints.permitted_subtrees or ()), *(constraints.excluded_subtrees or ())]
         if any(isinstance(name, x509.OtherName) for name in subtrees):
@@ -111,20 +121,50 @@ def _unverifiable(path: CandidatePath, error: Exception) -> Finding:
     return Finding("chain.unverifiable", message, ok=False)
 
 
+def _trust_anchor(cert: asn1_x509.Certificate) -> CertTrustAnchor:
+    """The anchor with its own name constraints and path length applied (RFC 5280 §6.1.1(d)).
+
+    pyhanko's default anchor is name and key only, so a root that excludes C=EC
+    would still validate an Ecuadorian holder. Its certificate policies are not
+    turned into an initial policy set (that would refuse chains whose policies a
+    root merely lists).
+    """
+    permitted = excluded = None
+    constraints = cert.name_constraints_value
+    if constraints is not None:
+        # Name types the root doesn't constrain stay unbounded (pyhanko reads a missing
+        # type as "nothing permitted").
+        if isinstance(constraints["permitted_subtrees"], asn1_x509.GeneralSubtrees):
+            permitted = {
+                **default_permitted_subtrees(),
+                **process_general_subtrees(constraints["permitted_subtrees"]),
+            }
+        if isinstance(constraints["excluded_subtrees"], asn1_x509.GeneralSubtrees):
+            excluded = {
+                **default_excluded_subtrees(),
+                **process_general_subtrees(constraints["excluded_subtrees"]),
+            }
+    params = PKIXValidationParams(
+        initial_permitted_subtrees=permitted, initial_excluded_subtrees=excluded
+    )
+    quals = TrustQualifiers(standard_parameters=params, max_path_length=cert.max_path_length)
+    return CertTrustAnchor(cert, quals=quals)
+
+
 async def _pkix_problem(leaf: CandidateCert, path: CandidatePath, at: datetime) -> Finding | None:
     """pyhanko's RFC 5280 verdict on one path (no revocation): None when valid.
 
     Any exception pyhanko raises is a refusal, never an error (it fails closed).
     """
-    anchor = CertTrustAnchor(to_asn1(path.anchor.cert))
     top_down = [to_asn1(cert.cert) for cert in reversed(path.intermediates)]
-    context = ValidationContext(
-        trust_roots=[anchor],
-        other_certs=top_down,
-        moment=at,
-        revinfo_policy=CertRevTrustPolicy(NO_REVOCATION),
-    )
     try:
+        anchor = _trust_anchor(to_asn1(path.anchor.cert))
+        context = ValidationContext(
+            trust_roots=[anchor],
+            other_certs=top_down,
+            moment=at,
+            revinfo_policy=CertRevTrustPolicy(NO_REVOCATION),
+        )
         await async_validate_path(context, ValidationPath(anchor, top_down, to_asn1(leaf.cert)))
     except PathValidationError as error:
         detail = str(error)

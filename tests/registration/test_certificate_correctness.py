@@ -195,3 +195,68 @@ def test_limbo_malformed_extensions_are_refused_not_an_error(case_id: str) -> No
     assert case["expected_result"] == "FAILURE"
     assert "chain.error" not in failed(findings)
     assert "chain.malformed" in failed(findings)
+
+
+# --- The trust anchor's own name constraints count (RFC 5280 §6.1.1(d)) -----------------
+
+
+def _root_excluding_ecuador() -> Issued:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    from tests.support.pki_chain import key_usage, new_key
+
+    key = new_key()
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "EC"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Raíz que excluye C=EC"),
+        ]
+    )
+    now = datetime.now(UTC)
+    excluded = x509.DirectoryName(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "EC")]))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=30))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(key_usage("key_cert_sign", "crl_sign"), critical=True)
+        .add_extension(
+            x509.NameConstraints(permitted_subtrees=None, excluded_subtrees=[excluded]),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return Issued(cert, key)
+
+
+def test_a_root_that_excludes_c_ec_does_not_validate_an_ecuadorian_holder() -> None:
+    root = _root_excluding_ecuador()
+    sub_ca = make_intermediate(root, "Autoridad Subordinada Excluida")
+    holder = make_signing_leaf(sub_ca)
+
+    findings = checker(root).run(holder.cert, context(sub_ca.cert))
+
+    assert "chain.invalid" in failed(findings)
+    assert "chain.ok" not in {finding.code for finding in findings}
+
+
+@pytest.mark.parametrize(
+    ("case_id", "accepted"),
+    [
+        ("rfc5280::nc::permitted-dns-mismatch", False),
+        ("rfc5280::nc::excluded-dn-match", False),
+        ("rfc5280::nc::permitted-dns-match", True),
+        ("rfc5280::nc::permitted-dn-match", True),
+    ],
+)
+def test_limbo_root_name_constraints_apply(case_id: str, accepted: bool) -> None:
+    case = limbo_case(case_id)
+    findings = findings_for(case)
+
+    assert (case["expected_result"] == "SUCCESS") is accepted
+    assert (not failed(findings)) is accepted, failed(findings)
