@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from registration.certificates.loading import can_sign_certificates
 from registration.certificates.paths import CandidateCert, CandidatePath
@@ -136,7 +136,12 @@ def _malformed(cert: CandidateCert, *, is_leaf: bool) -> Finding | None:
     """Extensions that don't parse (bad DER, a repeated extension, empty sequences)."""
     try:
         cert.cert.extensions  # noqa: B018 - parsing is the check
-    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as error:
+    except (
+        ValueError,
+        TypeError,  # e.g. an IP name constraint that is not address + mask
+        x509.DuplicateExtension,
+        x509.UnsupportedGeneralNameType,
+    ) as error:
         message = (
             f"{_role(cert, is_leaf=is_leaf)} tiene extensiones mal formadas o repetidas, "
             f"así que no puede aceptarse (detalle técnico: {error})."
@@ -193,8 +198,76 @@ def leaf_findings(leaf: CandidateCert, at: datetime) -> list[Finding]:
     return findings
 
 
+# Extensions an anchor may mark critical: those RFC 5280 path validation processes.
+_KNOWN_CRITICAL = frozenset(
+    {
+        ExtensionOID.BASIC_CONSTRAINTS,
+        ExtensionOID.KEY_USAGE,
+        ExtensionOID.NAME_CONSTRAINTS,
+        ExtensionOID.POLICY_CONSTRAINTS,
+        ExtensionOID.POLICY_MAPPINGS,
+        ExtensionOID.INHIBIT_ANY_POLICY,
+        ExtensionOID.CERTIFICATE_POLICIES,
+        ExtensionOID.EXTENDED_KEY_USAGE,
+        ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
+        ExtensionOID.SUBJECT_KEY_IDENTIFIER,
+        ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
+    }
+)
+
+
+def _ca_rights(cert: CandidateCert, *, is_anchor: bool) -> list[Finding]:
+    """basicConstraints cA=TRUE, keyCertSign if keyUsage is present, and a non-empty subject."""
+    who = f"La raíz de confianza «{cert.label}»" if is_anchor else f"El certificado «{cert.label}»"
+    constraints = _extension(cert.cert, x509.BasicConstraints)
+    usage = _extension(cert.cert, x509.KeyUsage)
+    findings = []
+    if not (isinstance(constraints, x509.BasicConstraints) and constraints.ca):
+        message = (
+            f"{who} de la cadena no es de una autoridad de certificación (basicConstraints "
+            "sin CA), así que no puede emitir certificados."
+        )
+        findings.append(Finding("chain.not_ca", message, ok=False))
+    elif isinstance(usage, x509.KeyUsage) and not usage.key_cert_sign:
+        message = (
+            f"{who} no está autorizada a firmar certificados (su uso de clave no incluye "
+            "keyCertSign)."
+        )
+        findings.append(Finding("chain.not_ca", message, ok=False))
+    if not len(cert.cert.subject):
+        message = (
+            "Un certificado de autoridad de la cadena tiene el nombre (subject) vacío, lo que "
+            "RFC 5280 prohíbe para una autoridad de certificación."
+        )
+        findings.append(Finding("chain.invalid", message, ok=False))
+    return findings
+
+
+def _anchor_findings(anchor: CandidateCert, at: datetime) -> list[Finding]:
+    """The anchor's own profile counts (RFC 5280 §6.1.1(d), as pyca and webpki apply it)."""
+    findings = _validity(anchor, at, is_leaf=False)
+    malformed = _malformed(anchor, is_leaf=False)
+    if malformed is not None:
+        return [*findings, malformed]
+    findings.extend(_ca_rights(anchor, is_anchor=True))
+    unknown = [
+        extension.oid.dotted_string
+        for extension in anchor.cert.extensions
+        if extension.critical and extension.oid not in _KNOWN_CRITICAL
+    ]
+    if unknown:
+        message = (
+            f"La raíz de confianza «{anchor.label}» tiene extensiones críticas que el "
+            f"verificador no reconoce ({', '.join(unknown)}), así que no puede usarse."
+        )
+        findings.append(Finding("chain.invalid", message, ok=False))
+    # The anchor's self-signature proves nothing; its key strength matters.
+    findings.extend(_weakness(anchor, is_leaf=False, check_signature=False))
+    return findings
+
+
 def authority_findings(path: CandidatePath, at: datetime) -> list[Finding]:
-    """Problems of the CA certificates on one candidate path."""
+    """Problems of the CA certificates on one candidate path, the trust anchor included."""
     findings: list[Finding] = []
     for cert in path.intermediates:
         findings.extend(_validity(cert, at, is_leaf=False))
@@ -202,22 +275,7 @@ def authority_findings(path: CandidatePath, at: datetime) -> list[Finding]:
         if malformed is not None:
             findings += [malformed, *_weakness(cert, is_leaf=False)]
             continue
-        constraints = _extension(cert.cert, x509.BasicConstraints)
-        usage = _extension(cert.cert, x509.KeyUsage)
-        if not (isinstance(constraints, x509.BasicConstraints) and constraints.ca):
-            message = (
-                f"El certificado «{cert.label}» de la cadena no es de una autoridad de "
-                "certificación (basicConstraints sin CA), así que no puede emitir certificados."
-            )
-            findings.append(Finding("chain.not_ca", message, ok=False))
-        elif isinstance(usage, x509.KeyUsage) and not usage.key_cert_sign:
-            message = (
-                f"La autoridad de certificación «{cert.label}» no está autorizada a firmar "
-                "certificados (su uso de clave no incluye keyCertSign)."
-            )
-            findings.append(Finding("chain.not_ca", message, ok=False))
+        findings.extend(_ca_rights(cert, is_anchor=False))
         findings.extend(_weakness(cert, is_leaf=False))
-    findings.extend(_validity(path.anchor, at, is_leaf=False))
-    # The anchor's self-signature proves nothing; its key strength matters.
-    findings.extend(_weakness(path.anchor, is_leaf=False, check_signature=False))
+    findings.extend(_anchor_findings(path.anchor, at))
     return findings

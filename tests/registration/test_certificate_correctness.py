@@ -260,3 +260,22 @@ def test_limbo_root_name_constraints_apply(case_id: str, accepted: bool) -> None
 
     assert (case["expected_result"] == "SUCCESS") is accepted
     assert (not failed(findings)) is accepted, failed(findings)
+
+
+@pytest.mark.parametrize(
+    ("case_id", "code"),
+    [
+        ("rfc5280::unknown-critical-extension-root", "chain.invalid"),
+        ("rfc5280::root-missing-basic-constraints", "chain.not_ca"),
+        ("rfc5280::root-inconsistent-ca-extensions", "chain.not_ca"),
+        ("rfc5280::ca-empty-subject", "chain.invalid"),
+        ("rfc5280::nc::invalid-ipv4-address", "chain.malformed"),
+    ],
+)
+def test_limbo_the_trust_anchors_own_profile_counts(case_id: str, code: str) -> None:
+    case = limbo_case(case_id)
+    findings = findings_for(case)
+
+    assert case["expected_result"] == "FAILURE"
+    assert code in failed(findings)
+    assert "chain.error" not in failed(findings)
