@@ -116,8 +116,8 @@ def _panel(request: RegistrationRequest, result: dict[str, Any]) -> CertificateP
         sha256=str(result.get("sha256_fingerprint", "")),
         not_before=_moment(result.get("not_before")),
         not_after=_moment(result.get("not_after")),
-        # Older records name only the CA the identity extensions belong to.
-        anchor_name=anchor.get("name") or identity.get("ca_name") or "",
+        # Not the identity extensions' CA (ca_name): a demo CA can issue under any arc.
+        anchor_name=anchor.get("name") or "",
         anchor_is_demo=bool(anchor.get("is_demo")),
         policy=identity.get("policy") or "",
         has_identity=bool(identity),

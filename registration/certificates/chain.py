@@ -67,7 +67,8 @@ def _refused_anchor(path: CandidatePath) -> Finding:
         f"«{path.anchor.label}» (NO CONFIABLE); esta instalación no acepta certificados "
         "de demostración."
     )
-    return Finding("chain.demo_anchor_refused", message, ok=False)
+    detail = {"anchor_sha256": path.anchor.fingerprint.hex()}
+    return Finding("chain.demo_anchor_refused", message, ok=False, detail=detail)
 
 
 def _untrusted(search: PathSearch) -> Finding:

@@ -178,7 +178,7 @@ def _record_trust_anchors(results: list[dict[str, Any]]) -> None:
         r["file_id"]: f["detail"]["anchor_sha256"]
         for r in results
         for f in r["findings"]
-        if f["code"] == "chain.path" and f.get("detail", {}).get("anchor_sha256")
+        if f.get("detail", {}).get("anchor_sha256")
     }
     labels = trust_anchor_labels(sha256=list(used.values()))
     for r in results:

@@ -86,7 +86,7 @@ def test_ca_politica_names_the_trust_anchor_actually_used(
     assert request.verification["results"][0]["identity"]["ca_name"] == "Banco Central del Ecuador"
     page = review_page(request, reviewer)
     assert "<dt>CA / política</dt><dd>CA de pruebas ECUAPASS</dd>" in page
-    assert "NO CONFIABLE — demostración" not in page
+    assert "NO CONFIABLE — demostración" not in page and "Banco Central" not in page
 
 
 @pytest.fixture
@@ -126,6 +126,8 @@ def test_demo_anchors_are_refused_with_a_spanish_reason_when_not_allowed(
     assert len(refused) == 1 and not refused[0]["ok"]
     assert "no acepta certificados de demostración" in refused[0]["message"]
     assert not any(f["code"] == "chain.ok" for f in result["findings"])
+    # The record still names the anchor the path ended at.
+    assert result["trust_anchor"]["is_demo"] is True
 
 
 @pytest.mark.parametrize(("debug", "allowed"), [("true", "True"), ("false", "False")])
