@@ -108,6 +108,7 @@ def _render_review(
             "req": req,
             "events": registration_selectors.request_events(request=req),
             "reasons": registration_selectors.request_verification_reasons(request=req),
+            "certificate_panels": selectors.certificate_panels(request=req),
             "registry": company_registry().lookup(req.ruc),
             "related": selectors.related_to_request(request=req),
             "changes": selectors.request_changes(request=req),

@@ -331,6 +331,8 @@ CERTIFICATE_MAX_BYTES = env_int("ECUAPASS_CERTIFICATE_MAX_BYTES", 64 * 1024)
 CERTIFICATE_MAX_TOTAL_BYTES = env_int("ECUAPASS_CERTIFICATE_MAX_TOTAL_BYTES", 256 * 1024)
 # Certificate verification (docs/certificate-validation.md)
 ECUAPASS_REVOCATION_MODE = os.environ.get("ECUAPASS_REVOCATION_MODE", "soft-fail")
+# Demonstration trust anchors (setup_demo_ca) vouch for holders only in development.
+ECUAPASS_ALLOW_DEMO_ANCHORS = env_bool("ECUAPASS_ALLOW_DEMO_ANCHORS", DEBUG)
 if ECUAPASS_REVOCATION_MODE not in {"hard-fail", "soft-fail", "disabled"}:
     raise ImproperlyConfigured("ECUAPASS_REVOCATION_MODE must be hard-fail, soft-fail or disabled.")
 ECUAPASS_CRL_TIMEOUT = float(os.environ.get("ECUAPASS_CRL_TIMEOUT", "5"))

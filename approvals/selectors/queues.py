@@ -74,6 +74,7 @@ class QueueRow:
     owner: str
     decided: datetime | None
     request_status: str
+    verification_warning: bool = False
 
 
 @dataclass
@@ -213,6 +214,7 @@ def _row(task: Task, now: datetime, days: int, holidays: frozenset[date]) -> Que
         owner=task.owner.username if task.owner else "",
         decided=task.finished,
         request_status=request.get_status_display(),
+        verification_warning=request.verification_outcome == "advertencias",
     )
 
 

@@ -17,6 +17,8 @@ from registration.certificates.identity import (
     SUBJECT_PASSPORT_PREFIX,
     SUBJECT_RUC_PREFIX,
     CertificateIdentity,
+    holder_fields,
+    person_names_differ,
     read_identity,
 )
 from registration.certificates.loading import (
@@ -73,9 +75,11 @@ __all__ = [
     "challenge_text",
     "decode_der_string",
     "default_checks",
+    "holder_fields",
     "load_certificate",
     "load_certificate_bundle",
     "openssl_command",
+    "person_names_differ",
     "read_identity",
     "verify_certificate",
     "verify_possession",

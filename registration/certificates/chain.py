@@ -67,7 +67,18 @@ def _path_description(leaf: CandidateCert, path: CandidatePath) -> Finding:
     names += [f"«{cert.label}»" for cert in reversed(path.intermediates)]
     names.append(f"«{leaf.label}» (titular)")
     message = "Cadena de certificación: " + " → ".join(names) + "."
-    return Finding("chain.path", message, ok=True)
+    detail = {"anchor_sha256": path.anchor.fingerprint.hex()}
+    return Finding("chain.path", message, ok=True, detail=detail)
+
+
+def _refused_anchor(path: CandidatePath) -> Finding:
+    message = (
+        f"El certificado proviene de la autoridad de certificación de demostración "
+        f"«{path.anchor.label}» (NO CONFIABLE); esta instalación no acepta certificados "
+        "de demostración."
+    )
+    detail = {"anchor_sha256": path.anchor.fingerprint.hex()}
+    return Finding("chain.demo_anchor_refused", message, ok=False, detail=detail)
 
 
 def _untrusted(search: PathSearch) -> Finding:
@@ -190,8 +201,11 @@ class ChainOfTrustCheck:
         extra_intermediates: Sequence[x509.Certificate] = (),
         revocation: RevocationPolicy,
         crl_source: CrlSource | None,
+        refused_anchors: Sequence[x509.Certificate] = (),
     ) -> None:
         self.anchors = [CandidateCert(cert) for cert in _unique(trust_anchors)]
+        # Anchors that complete a path but may not vouch for a holder (demonstration CAs).
+        self.refused = frozenset(cert.fingerprint(hashes.SHA256()) for cert in refused_anchors)
         self.extra_intermediates = [CandidateCert(cert) for cert in _unique(extra_intermediates)]
         self.revocation = revocation
         self.crl_source = crl_source
@@ -224,6 +238,8 @@ class ChainOfTrustCheck:
         search = PathFinder(self.anchors, pool).search(leaf)
         chosen, path_findings = self._choose(leaf, search, context.at, leaf_ok=not findings)
         findings.extend(path_findings)
+        if chosen is not None and chosen.anchor.fingerprint in self.refused:
+            findings.append(_refused_anchor(chosen))
         if chosen is None or any(not finding.ok for finding in findings):
             return [*findings, revocation_not_checked(disabled=False)]
         message = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -291,3 +292,34 @@ def read_identity(cert: x509.Certificate) -> CertificateIdentity:
         institution=first("institution"),
         policy=_policy(cert),
     )
+
+
+def _name_words(name: str) -> list[str]:
+    """Upper-case words without accents: «Pérez  Gómez» and «PEREZ GOMEZ» are one name."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return sorted(plain.upper().split())
+
+
+def person_names_differ(certificate_name: str, form_name: str) -> bool:
+    """The holder's name in the certificate is not the form's, ignoring case, accents and order.
+
+    False when the certificate carries no name: there is nothing to compare.
+    """
+    words = _name_words(certificate_name)
+    return bool(words) and words != _name_words(form_name)
+
+
+def holder_fields(identity: dict[str, str | None]) -> list[tuple[str, str]]:
+    """The holder as labelled fields (Spanish labels), from a stored identity, omitting empties."""
+    name = " ".join(v for v in (identity.get("given_names"), identity.get("surnames")) if v)
+    fields = [
+        ("Nombre", name),
+        ("Cédula", identity.get("cedula") or ""),
+        ("Pasaporte", identity.get("passport") or ""),
+        ("Cargo", identity.get("cargo") or ""),
+        ("Organización", identity.get("razon_social") or identity.get("institution") or ""),
+        ("Identificador de organización", f"RUC {identity['ruc']}" if identity.get("ruc") else ""),
+        ("País", identity.get("country") or ""),
+    ]
+    return [(label, value) for label, value in fields if value]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
@@ -31,9 +31,14 @@ class Finding:
     code: str
     message: str
     ok: bool
+    # Machine-readable facts behind the message (e.g. the trust anchor's SHA-256), for the record.
+    detail: Mapping[str, str] = field(default_factory=dict, compare=False)
 
-    def to_dict(self) -> dict[str, str | bool]:
-        return {"code": self.code, "message": self.message, "ok": self.ok}
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"code": self.code, "message": self.message, "ok": self.ok}
+        if self.detail:
+            data["detail"] = dict(self.detail)
+        return data
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,7 @@ from registration.services.trust import (
     trust_store_load,
 )
 from registration.services.verification import (
+    WARNING_CODES,
     certificate_verification_compute,
     possession_challenge_for_form,
     possession_challenge_for_request,
@@ -144,6 +145,7 @@ __all__ = [
     "FILE_ITEM_PREFIX",
     "OCES_ITEM",
     "SYSTEM_ACTOR",
+    "WARNING_CODES",
     "AccessLinkExpired",
     "AccountResult",
     "ActivationConflict",

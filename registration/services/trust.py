@@ -97,18 +97,37 @@ def trust_anchors_import(
 class TrustStore:
     anchors: tuple[x509.Certificate, ...]
     intermediates: tuple[x509.Certificate, ...]
+    # Roots marked as demonstration anchors (setup_demo_ca).
+    demo_anchors: tuple[x509.Certificate, ...] = ()
 
 
 def trust_store_load() -> TrustStore:
     """The active roots (anchors) and stored intermediates."""
     anchors: list[x509.Certificate] = []
     intermediates: list[x509.Certificate] = []
-    for der, is_root in TrustAnchor.objects.filter(active=True).values_list(
-        "certificate", "is_root"
+    demo: list[x509.Certificate] = []
+    for der, is_root, is_demo in TrustAnchor.objects.filter(active=True).values_list(
+        "certificate", "is_root", "is_demo"
     ):
         cert = x509.load_der_x509_certificate(bytes(der))
         (anchors if is_root else intermediates).append(cert)
-    return TrustStore(anchors=tuple(anchors), intermediates=tuple(intermediates))
+        if is_root and is_demo:
+            demo.append(cert)
+    return TrustStore(
+        anchors=tuple(anchors), intermediates=tuple(intermediates), demo_anchors=tuple(demo)
+    )
+
+
+@dataclass(frozen=True)
+class AnchorLabel:
+    name: str
+    is_demo: bool
+
+
+def trust_anchor_labels(*, sha256: list[str]) -> dict[str, AnchorLabel]:
+    """Name and demo flag of stored anchors by SHA-256 (hex), for the verification record."""
+    rows = TrustAnchor.objects.filter(sha256__in=sha256).values_list("sha256", "name", "is_demo")
+    return {fp: AnchorLabel(name=name, is_demo=demo) for fp, name, demo in rows}
 
 
 class DatabaseCrlCache:

@@ -24,7 +24,12 @@ from registration.models import (
     RequestStatus,
 )
 from registration.services.common import locked_request, transition
-from registration.services.trust import DatabaseCrlCache, offline_crls, trust_store_load
+from registration.services.trust import (
+    DatabaseCrlCache,
+    offline_crls,
+    trust_anchor_labels,
+    trust_store_load,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,10 +105,14 @@ def chain_check(
     intermediates: Sequence[x509.Certificate] = (),
     policy: RevocationPolicy | None = None,
 ) -> ChainOfTrustCheck:
-    """Path validation to the trust store (or to `anchors`), with CRLs online and offline."""
+    """Path validation to the trust store (or to `anchors`), with CRLs online and offline.
+
+    Demonstration anchors complete a path but are refused unless ECUAPASS_ALLOW_DEMO_ANCHORS.
+    """
     store = trust_store_load()
     policy = policy or revocation_policy()
     return ChainOfTrustCheck(
+        refused_anchors=() if settings.ECUAPASS_ALLOW_DEMO_ANCHORS else store.demo_anchors,
         trust_anchors=store.anchors if anchors is None else anchors,
         extra_intermediates=[*store.intermediates, *intermediates],
         revocation=policy,
@@ -159,7 +168,26 @@ def certificate_verification_compute(*, request_id: int) -> dict[str, Any]:
         results.append(
             {"file": cert_file.original_name, "file_id": cert_file.pk, **result.to_dict()}
         )
+    _record_trust_anchors(results)
     return {"checked_at": timezone.now().isoformat(), "results": results}
+
+
+def _record_trust_anchors(results: list[dict[str, Any]]) -> None:
+    """Name the trust anchor each path ended at (and whether it is a demo) in the record."""
+    used = {
+        r["file_id"]: f["detail"]["anchor_sha256"]
+        for r in results
+        for f in r["findings"]
+        if f.get("detail", {}).get("anchor_sha256")
+    }
+    labels = trust_anchor_labels(sha256=list(used.values()))
+    for r in results:
+        label = labels.get(used.get(r["file_id"], ""))
+        r["trust_anchor"] = (
+            {"name": label.name, "is_demo": label.is_demo, "sha256": used[r["file_id"]]}
+            if label
+            else None
+        )
 
 
 def request_record_verification(*, request_id: int, outcome: dict[str, Any]) -> None:
@@ -207,10 +235,12 @@ def _outcome_label(request: RegistrationRequest, passed: list[dict[str, Any]]) -
     result = passed[0]
     identity = result.get("identity") or {}
     razon = (identity.get("razon_social") or "").strip().upper()
+    holder = " ".join(v for v in (identity.get("given_names"), identity.get("surnames")) if v)
     if (
         request.ruc_warnings
         or any(f["code"] in WARNING_CODES for f in result.get("findings", []))
         or (razon and razon != request.razon_social.strip().upper())
+        or certificates.person_names_differ(holder, request.nombre_usuario)
     ):
         return "advertencias"
     return "verificada"

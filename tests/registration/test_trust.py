@@ -112,6 +112,21 @@ def test_admin_adds_a_ca_by_upload_and_refuses_a_leaf(reference_data: None) -> N
     assert "no es una autoridad de certificación" in refused.content.decode()
 
 
+def test_setup_demo_ca_says_its_certificates_are_refused_when_demo_anchors_are_not_allowed(
+    tmp_path: Path, settings: object
+) -> None:
+    settings.VAR_DIR = tmp_path  # type: ignore[attr-defined]
+    settings.DEBUG = False  # type: ignore[attr-defined]
+    settings.ECUAPASS_ALLOW_DEMO_ANCHORS = False  # type: ignore[attr-defined]
+    out = StringIO()
+    call_command("setup_demo_ca", "--force", stdout=out)
+    assert "ECUAPASS_ALLOW_DEMO_ANCHORS está apagado" in out.getvalue()
+    settings.ECUAPASS_ALLOW_DEMO_ANCHORS = True  # type: ignore[attr-defined]
+    out = StringIO()
+    call_command("setup_demo_ca", "--force", stdout=out)
+    assert "ECUAPASS_ALLOW_DEMO_ANCHORS" not in out.getvalue()
+
+
 def test_demo_ca_is_marked_as_demo_and_issues_the_demo_certificate(
     tmp_path: Path, settings: object
 ) -> None:

@@ -24,3 +24,10 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.WARNING(f"CA de demostración en el almacén: {cert.subject.rfc4514_string()}")
         )
+        if not settings.ECUAPASS_ALLOW_DEMO_ANCHORS:
+            self.stdout.write(
+                self.style.WARNING(
+                    "ECUAPASS_ALLOW_DEMO_ANCHORS está apagado: los certificados emitidos por esta "
+                    "CA se rechazarán al verificarse."
+                )
+            )
