@@ -257,7 +257,7 @@ def test_verify_possession_never_raises_on_odd_certificates(data: st.DataObject)
     cert_der = data.draw(mutated(to_der(cert)))
     try:
         odd = x509.load_der_x509_certificate(cert_der)
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):  # a mutated version field is not a certificate
         return
     _check_possession(signature, odd)
 
