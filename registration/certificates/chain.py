@@ -1,12 +1,14 @@
 """Chain of trust: a path from the holder's certificate to a trust anchor, checked for signing use.
 
-``ChainOfTrustCheck`` builds candidate paths itself (paths.py, bounded:
-pathological uploads must answer in well under a second), runs its own checks
-with precise Spanish findings (signing_policy.py: validity of every
-certificate, CA rights, key usage and extended key usage of the holder, weak
-algorithms), then hands the chosen path to pyhanko-certvalidator for the full
-RFC 5280 validation and, when the path is valid, for revocation
-(revocation.py). See docs/certificate-validation.md.
+``ChainOfTrustCheck`` runs its own checks of the holder's certificate with
+precise Spanish findings (signing_policy.py: validity, CA rights, key usage and
+extended key usage, weak algorithms), then asks cryptography's verifier
+(``cryptography.x509.verification``, Rust) to build and validate a path to a
+trust anchor under RFC 5280 with our signing profile (pkix.py). When that
+succeeds, the path's CA certificates go through the same signing policy and,
+when all is well, revocation is checked (revocation.py). When it fails, our
+own bounded path search (paths.py) finds the nearest path to explain the
+refusal in Spanish. See docs/certificate-validation.md.
 """
 
 from __future__ import annotations
@@ -14,26 +16,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from pyhanko_certvalidator.authority import CertTrustAnchor, TrustQualifiers
-from pyhanko_certvalidator.context import ValidationContext
-from pyhanko_certvalidator.errors import PathValidationError
-from pyhanko_certvalidator.name_trees import (
-    default_excluded_subtrees,
-    default_permitted_subtrees,
-    process_general_subtrees,
-)
-from pyhanko_certvalidator.path import ValidationPath
-from pyhanko_certvalidator.policy_decl import (
-    NO_REVOCATION,
-    CertRevTrustPolicy,
-    PKIXValidationParams,
-)
-from pyhanko_certvalidator.validate import async_validate_path
+from cryptography.x509.verification import VerificationError
 
 from registration.certificates.paths import (
     MAX_PATH_INTERMEDIATES,
@@ -43,6 +29,11 @@ from registration.certificates.paths import (
     PathFinder,
     PathSearch,
 )
+from registration.certificates.pkix import PathValidator, pkix_refusal
+from registration.certificates.pkix_fallback import (
+    directory_name_problem,
+    needs_directory_name_check,
+)
 from registration.certificates.revocation import (
     CrlSource,
     RevocationPolicy,
@@ -50,8 +41,6 @@ from registration.certificates.revocation import (
     assess_revocation,
     revocation_finding,
     revocation_not_checked,
-    run_coroutine,
-    to_asn1,
 )
 from registration.certificates.signing_policy import authority_findings, leaf_findings
 from registration.certificates.verification import Finding, VerificationContext
@@ -103,94 +92,6 @@ def _name_label(name: x509.Name) -> str:
     return str(names[0].value) if names else name.rfc4514_string()
 
 
-def _constrains_other_names(path: CandidatePath) -> bool:
-    """Whether a CA on the path has name constraints on otherName (which pyhanko can't hash)."""
-    for cert in (*path.intermediates, path.anchor):
-        try:
-            constraints = cert.cert.extensions.get_extension_for_class(x509.NameConstraints).value
-        except (x509.ExtensionNotFound, ValueError, TypeError):  # absent or malformed
-            continue
-        subtrees = [*(constraints.permitted_subtrees or ()), *(constraints.excluded_subtrees or ())]
-        if any(isinstance(name, x509.OtherName) for name in subtrees):
-            return True
-    return False
-
-
-def _unverifiable(path: CandidatePath, error: Exception) -> Finding:
-    """pyhanko failed on a path it should have judged: refuse (fail closed), saying why."""
-    if _constrains_other_names(path):
-        reason = (
-            "una autoridad de la cadena restringe nombres de tipo otherName "
-            "(nameConstraints), que el verificador no puede evaluar"
-        )
-    else:
-        reason = f"el verificador no pudo evaluarla (detalle técnico: {type(error).__name__})"
-    message = (
-        f"La cadena de certificación no se pudo verificar: {reason}. Por seguridad, el "
-        "certificado no se acepta; consulte con su entidad certificadora."
-    )
-    return Finding("chain.unverifiable", message, ok=False)
-
-
-def _trust_anchor(cert: asn1_x509.Certificate) -> CertTrustAnchor:
-    """The anchor with its own name constraints and path length applied (RFC 5280 §6.1.1(d)).
-
-    pyhanko's default anchor is name and key only, so a root that excludes C=EC
-    would still validate an Ecuadorian holder. Its certificate policies are not
-    turned into an initial policy set (that would refuse chains whose policies a
-    root merely lists).
-    """
-    permitted = excluded = None
-    constraints = cert.name_constraints_value
-    if constraints is not None:
-        # Name types the root doesn't constrain stay unbounded (pyhanko reads a missing
-        # type as "nothing permitted").
-        if isinstance(constraints["permitted_subtrees"], asn1_x509.GeneralSubtrees):
-            permitted = {
-                **default_permitted_subtrees(),
-                **process_general_subtrees(constraints["permitted_subtrees"]),
-            }
-        if isinstance(constraints["excluded_subtrees"], asn1_x509.GeneralSubtrees):
-            excluded = {
-                **default_excluded_subtrees(),
-                **process_general_subtrees(constraints["excluded_subtrees"]),
-            }
-    params = PKIXValidationParams(
-        initial_permitted_subtrees=permitted, initial_excluded_subtrees=excluded
-    )
-    quals = TrustQualifiers(standard_parameters=params, max_path_length=cert.max_path_length)
-    return CertTrustAnchor(cert, quals=quals)
-
-
-async def _pkix_problem(leaf: CandidateCert, path: CandidatePath, at: datetime) -> Finding | None:
-    """pyhanko's RFC 5280 verdict on one path (no revocation): None when valid.
-
-    Any exception pyhanko raises is a refusal, never an error (it fails closed).
-    """
-    top_down = [to_asn1(cert.cert) for cert in reversed(path.intermediates)]
-    try:
-        anchor = _trust_anchor(to_asn1(path.anchor.cert))
-        context = ValidationContext(
-            trust_roots=[anchor],
-            other_certs=top_down,
-            moment=at,
-            revinfo_policy=CertRevTrustPolicy(NO_REVOCATION),
-        )
-        await async_validate_path(context, ValidationPath(anchor, top_down, to_asn1(leaf.cert)))
-    except PathValidationError as error:
-        detail = str(error)
-    except ValueError as error:  # malformed extensions and the like
-        detail = f"{type(error).__name__}: {error}"
-    except Exception as error:  # a library bug, e.g. TypeError in its name-constraint code
-        logger.warning("RFC 5280 validation raised %r; path refused", error, exc_info=True)
-        return _unverifiable(path, error)
-    else:
-        return None
-    logger.info("Path rejected by RFC 5280 validation: %s", detail)
-    message = f"La cadena de certificación no es válida según RFC 5280 (detalle técnico: {detail})."
-    return Finding("chain.invalid", message, ok=False)
-
-
 class ChainOfTrustCheck:
     """The certificate chains to a trust anchor, is fit for signing and (per policy) not revoked."""
 
@@ -202,13 +103,19 @@ class ChainOfTrustCheck:
         revocation: RevocationPolicy,
         crl_source: CrlSource | None,
         refused_anchors: Sequence[x509.Certificate] = (),
+        max_intermediates: int = MAX_PATH_INTERMEDIATES,
     ) -> None:
         self.anchors = [CandidateCert(cert) for cert in _unique(trust_anchors)]
+        self._anchors_by_print = {anchor.fingerprint: anchor for anchor in self.anchors}
         # Anchors that complete a path but may not vouch for a holder (demonstration CAs).
         self.refused = frozenset(cert.fingerprint(hashes.SHA256()) for cert in refused_anchors)
         self.extra_intermediates = [CandidateCert(cert) for cert in _unique(extra_intermediates)]
         self.revocation = revocation
         self.crl_source = crl_source
+        self.max_intermediates = max_intermediates
+        self._validator = PathValidator(
+            [anchor.cert for anchor in self.anchors], max_intermediates=max_intermediates
+        )
 
     def run(self, cert: x509.Certificate, context: VerificationContext) -> list[Finding]:
         try:
@@ -235,9 +142,19 @@ class ChainOfTrustCheck:
             uploaded = uploaded[:MAX_UPLOADED_INTERMEDIATES]
         findings.extend(leaf_findings(leaf, context.at))
         pool = [CandidateCert(c) for c in uploaded] + self.extra_intermediates
-        search = PathFinder(self.anchors, pool).search(leaf)
-        chosen, path_findings = self._choose(leaf, search, context.at, leaf_ok=not findings)
-        findings.extend(path_findings)
+        chosen: CandidatePath | None = None
+        refusal: Exception | None = None
+        if not findings:
+            try:
+                validated = self._validator.validate(cert, [c.cert for c in pool], context.at)
+            except (VerificationError, ValueError) as error:
+                refusal = error
+            else:
+                chosen = self._validated_path(validated, pool)
+                findings.extend(authority_findings(chosen, context.at))
+        if chosen is None:
+            chosen, problems = self._explain(leaf, pool, context.at, refusal)
+            findings.extend(problems)
         if chosen is not None and chosen.anchor.fingerprint in self.refused:
             findings.append(_refused_anchor(chosen))
         if chosen is None or any(not finding.ok for finding in findings):
@@ -249,30 +166,63 @@ class ChainOfTrustCheck:
         findings += [Finding("chain.ok", message, ok=True), _path_description(leaf, chosen)]
         return [*findings, self._revocation(leaf, chosen, context.at)]
 
-    def _choose(
-        self, leaf: CandidateCert, search: PathSearch, at: datetime, *, leaf_ok: bool
+    def _validated_path(
+        self, validated: Sequence[x509.Certificate], pool: Sequence[CandidateCert]
+    ) -> CandidatePath:
+        """The verifier's path (holder first, anchor last) as our candidate certificates."""
+        by_print = {candidate.fingerprint: candidate for candidate in pool}
+        intermediates = []
+        for cert in validated[1:-1]:
+            fingerprint = cert.fingerprint(hashes.SHA256())
+            intermediates.append(by_print.get(fingerprint) or CandidateCert(cert))
+        anchor_print = validated[-1].fingerprint(hashes.SHA256())
+        anchor = self._anchors_by_print.get(anchor_print) or CandidateCert(validated[-1])
+        return CandidatePath(tuple(intermediates), anchor)
+
+    def _explain(
+        self,
+        leaf: CandidateCert,
+        pool: Sequence[CandidateCert],
+        at: datetime,
+        refusal: Exception | None,
     ) -> tuple[CandidatePath | None, list[Finding]]:
-        """The first candidate path without problems, else the first path's problems."""
+        """Why there is no valid path, in Spanish: our bounded search finds the nearest one.
+
+        ``refusal`` is the verifier's error when the holder's certificate passed our own
+        checks (None when it did not, and the verifier was not asked).
+        """
+        search = PathFinder(self.anchors, pool, max_intermediates=self.max_intermediates).search(
+            leaf
+        )
         if not search.paths:
             if search.too_long or search.steps >= MAX_SEARCH_STEPS:
                 message = (
                     "La cadena de certificados es demasiado larga o compleja para verificarse "
-                    f"(más de {MAX_PATH_INTERMEDIATES} autoridades intermedias)."
+                    f"(más de {self.max_intermediates} autoridades intermedias)."
                 )
                 return None, [Finding("chain.too_long", message, ok=False)]
             return None, [_untrusted(search)]
-        first_problems: list[Finding] | None = None
+        first: tuple[CandidatePath, list[Finding]] | None = None
         for path in search.paths:
             problems = authority_findings(path, at)
-            if not problems and leaf_ok:
-                problem = run_coroutine(partial(_pkix_problem, leaf, path, at))
-                if problem is not None:
-                    problems = [problem]
-            if not problems:
+            if not problems and refusal is not None:
+                problems = self._second_opinion(leaf, path, at, refusal)
+            if not problems:  # valid, or the holder's own findings explain the refusal
                 return path, []
-            if first_problems is None:
-                first_problems = problems
-        return search.paths[0], first_problems or []
+            first = first or (path, problems)
+        assert first is not None
+        return first
+
+    @staticmethod
+    def _second_opinion(
+        leaf: CandidateCert, path: CandidatePath, at: datetime, refusal: Exception
+    ) -> list[Finding]:
+        """The verifier's refusal, unless it is only about directoryName constraints it can't
+        evaluate: then pyhanko judges the path (pkix_fallback.py)."""
+        if not needs_directory_name_check(refusal):
+            return [pkix_refusal(refusal)]
+        problem = directory_name_problem(leaf, path, at)
+        return [] if problem is None else [problem]
 
     def _revocation(self, leaf: CandidateCert, path: CandidatePath, at: datetime) -> Finding:
         if self.revocation.mode == "disabled":

@@ -106,7 +106,14 @@ class PathSearch:
 class PathFinder:
     """Depth-first search for paths to an anchor, bounded in depth, count and steps."""
 
-    def __init__(self, anchors: Sequence[CandidateCert], pool: Sequence[CandidateCert]) -> None:
+    def __init__(
+        self,
+        anchors: Sequence[CandidateCert],
+        pool: Sequence[CandidateCert],
+        *,
+        max_intermediates: int = MAX_PATH_INTERMEDIATES,
+    ) -> None:
+        self.max_intermediates = max_intermediates
         anchor_prints = {anchor.fingerprint for anchor in anchors}
         self.anchors: dict[NameKey, list[CandidateCert]] = {}
         for anchor in anchors:
@@ -149,7 +156,7 @@ class PathFinder:
             if candidate.fingerprint in seen or not self._issued(node, candidate):
                 continue
             issuers += 1
-            if len(chain) >= MAX_PATH_INTERMEDIATES:
+            if len(chain) >= self.max_intermediates:
                 found.too_long = True
                 continue
             seen.add(candidate.fingerprint)

@@ -2,22 +2,24 @@
 
 Validity of every certificate, CA rights of the intermediates, key usage and
 extended key usage of the holder, weak signature hashes and keys. Used by
-``ChainOfTrustCheck`` (chain.py) before pyhanko's RFC 5280 verdict. See
+``ChainOfTrustCheck`` (chain.py) with cryptography's RFC 5280 verdict (pkix.py). See
 docs/certificate-validation.md.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from registration.certificates.loading import can_sign_certificates
 from registration.certificates.paths import CandidateCert, CandidatePath
-from registration.certificates.revocation import to_asn1
 from registration.certificates.verification import Finding
 
 MIN_RSA_BITS = 2048
@@ -65,6 +67,8 @@ def _role(cert: CandidateCert, *, is_leaf: bool) -> str:
 
 def _validity(cert: CandidateCert, at: datetime, *, is_leaf: bool) -> list[Finding]:
     role = _role(cert, is_leaf=is_leaf)
+    # Certificate times have whole seconds (RFC 5280 §4.1.2.5); cryptography drops any fraction.
+    at = at.replace(microsecond=0)
     not_before, not_after = cert.cert.not_valid_before_utc, cert.cert.not_valid_after_utc
     if at < not_before:
         message = f"{role} aún no es válido: su vigencia empieza el {_format_moment(not_before)}."
@@ -81,7 +85,10 @@ def _has_explicit_curve(cert: x509.Certificate) -> bool:
     cryptography maps well-known explicit parameters to a named curve, so the
     SubjectPublicKeyInfo is read as it was encoded.
     """
-    spki = to_asn1(cert)["tbs_certificate"]["subject_public_key_info"]["algorithm"]
+    der = cert.public_bytes(serialization.Encoding.DER)
+    spki = asn1_x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"][
+        "algorithm"
+    ]
     return spki["algorithm"].native == "ec" and spki["parameters"].name != "named"
 
 
@@ -150,6 +157,54 @@ def _malformed(cert: CandidateCert, *, is_leaf: bool) -> Finding | None:
     return None
 
 
+# RFC 1034 §3.5 preferred name syntax as modified by RFC 1123 §2.1: letters, digits, hyphens.
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def _is_hostname(name: str, *, wildcard: bool = False) -> bool:
+    if wildcard and name.startswith("*."):
+        name = name[2:]
+    labels = name.split(".")
+    return (
+        len(name) <= 253
+        and all(_LABEL.fullmatch(label) for label in labels)
+        and not labels[-1].isdigit()  # an IP address is not a domain name
+    )
+
+
+def _is_mailbox(name: str) -> bool:
+    local, at, domain = name.partition("@")
+    return bool(local and at) and "@" not in domain and _is_hostname(domain)
+
+
+def _malformed_names(leaf: CandidateCert) -> Finding | None:
+    """A holder without a name, or whose subjectAltName values break RFC 5280 §4.2.1.6.
+
+    Such values could otherwise slip past a CA's name constraints.
+    """
+    if not len(leaf.cert.subject):
+        message = (
+            "El certificado no identifica a su titular: su nombre (subject) está vacío. Un "
+            "certificado de firma electrónica debe nombrar a la persona."
+        )
+        return Finding("chain.no_subject", message, ok=False)
+    names = _extension(leaf.cert, x509.SubjectAlternativeName)
+    if not isinstance(names, x509.SubjectAlternativeName):
+        return None
+    bad = [
+        value
+        for value in names.get_values_for_type(x509.DNSName)
+        if not _is_hostname(value, wildcard=True)
+    ] + [value for value in names.get_values_for_type(x509.RFC822Name) if not _is_mailbox(value)]
+    if not bad:
+        return None
+    message = (
+        "El certificado tiene nombres alternativos (subjectAltName) mal formados "
+        f"({', '.join(bad[:3])}), así que no puede aceptarse."
+    )
+    return Finding("chain.malformed", message, ok=False)
+
+
 def _key_usage_names(usage: x509.KeyUsage) -> list[str]:
     names = []
     for attribute, label in _KEY_USAGE_NAMES.items():
@@ -167,6 +222,9 @@ def leaf_findings(leaf: CandidateCert, at: datetime) -> list[Finding]:
     malformed = _malformed(leaf, is_leaf=True)
     if malformed is not None:
         return [*findings, malformed, *_weakness(leaf, is_leaf=True)]
+    names = _malformed_names(leaf)
+    if names is not None:
+        findings.append(names)
     if can_sign_certificates(leaf.cert):
         message = (
             "El certificado subido es el de una autoridad de certificación, no el de una "

@@ -59,12 +59,16 @@ def findings_for(case: dict[str, Any]) -> list[Any]:
     def without_eku(*args: Any, **kwargs: Any) -> list[Any]:
         return [f for f in real(*args, **kwargs) if f.code != "chain.eku"]
 
+    depth = {}
+    if case["max_chain_depth"] is not None:
+        depth["max_intermediates"] = case["max_chain_depth"]
     check = chain_module.ChainOfTrustCheck(
         trust_anchors=certs(case["trusted_certs"]),
         revocation=RevocationPolicy(
             mode="hard-fail" if case["crls"] else "disabled", use_ocsp=False
         ),
         crl_source=StaticCrlSource([_crl_der(pem) for pem in case["crls"]]),
+        **depth,
     )
     context = VerificationContext(
         expected_cedula="",
