@@ -106,7 +106,6 @@ class ChainOfTrustCheck:
         max_intermediates: int = MAX_PATH_INTERMEDIATES,
     ) -> None:
         self.anchors = [CandidateCert(cert) for cert in _unique(trust_anchors)]
-        self._anchors_by_print = {anchor.fingerprint: anchor for anchor in self.anchors}
         # Anchors that complete a path but may not vouch for a holder (demonstration CAs).
         self.refused = frozenset(cert.fingerprint(hashes.SHA256()) for cert in refused_anchors)
         self.extra_intermediates = [CandidateCert(cert) for cert in _unique(extra_intermediates)]
@@ -170,13 +169,15 @@ class ChainOfTrustCheck:
         self, validated: Sequence[x509.Certificate], pool: Sequence[CandidateCert]
     ) -> CandidatePath:
         """The verifier's path (holder first, anchor last) as our candidate certificates."""
-        by_print = {candidate.fingerprint: candidate for candidate in pool}
-        intermediates = []
-        for cert in validated[1:-1]:
-            fingerprint = cert.fingerprint(hashes.SHA256())
-            intermediates.append(by_print.get(fingerprint) or CandidateCert(cert))
-        anchor_print = validated[-1].fingerprint(hashes.SHA256())
-        anchor = self._anchors_by_print.get(anchor_print) or CandidateCert(validated[-1])
+        # Certificates compare by their DER; no hashing needed.
+        intermediates = [
+            next((candidate for candidate in pool if candidate.cert == cert), None)
+            or CandidateCert(cert)
+            for cert in validated[1:-1]
+        ]
+        anchor = next(
+            (candidate for candidate in self.anchors if candidate.cert == validated[-1]), None
+        ) or CandidateCert(validated[-1])
         return CandidatePath(tuple(intermediates), anchor)
 
     def _explain(

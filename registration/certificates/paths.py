@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -74,17 +75,23 @@ def _signed_by(child: x509.Certificate, issuer: x509.Certificate) -> bool | None
 
 @dataclass(eq=False)
 class CandidateCert:
+    """A certificate with what path building compares, computed once and only when asked."""
+
     cert: x509.Certificate
-    fingerprint: bytes = field(init=False)
-    subject: NameKey = field(init=False)
-    issuer: NameKey = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.fingerprint = self.cert.fingerprint(hashes.SHA256())
-        self.subject = _name_key(self.cert.subject)
-        self.issuer = _name_key(self.cert.issuer)
+    @cached_property
+    def fingerprint(self) -> bytes:
+        return self.cert.fingerprint(hashes.SHA256())
 
-    @property
+    @cached_property
+    def subject(self) -> NameKey:
+        return _name_key(self.cert.subject)
+
+    @cached_property
+    def issuer(self) -> NameKey:
+        return _name_key(self.cert.issuer)
+
+    @cached_property
     def label(self) -> str:
         return certificate_label(self.cert)
 

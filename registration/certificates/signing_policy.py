@@ -66,14 +66,15 @@ def _role(cert: CandidateCert, *, is_leaf: bool) -> str:
 
 
 def _validity(cert: CandidateCert, at: datetime, *, is_leaf: bool) -> list[Finding]:
-    role = _role(cert, is_leaf=is_leaf)
     # Certificate times have whole seconds (RFC 5280 §4.1.2.5); cryptography drops any fraction.
     at = at.replace(microsecond=0)
     not_before, not_after = cert.cert.not_valid_before_utc, cert.cert.not_valid_after_utc
     if at < not_before:
+        role = _role(cert, is_leaf=is_leaf)
         message = f"{role} aún no es válido: su vigencia empieza el {_format_moment(not_before)}."
         return [Finding("chain.not_yet_valid", message, ok=False)]
     if at > not_after:
+        role = _role(cert, is_leaf=is_leaf)
         message = f"{role} venció el {_format_moment(not_after)}."
         return [Finding("chain.expired", message, ok=False)]
     return []
