@@ -155,10 +155,11 @@ def make_root(
     name: str = "Autoridad Raíz de Pruebas",
     *,
     key_kind: KeyKind = "ec256",
+    key: PrivateKey | None = None,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
 ) -> Issued:
-    key = new_key(key_kind)
+    key = key or new_key(key_kind)
     now = datetime.now(UTC)
     builder = (
         x509.CertificateBuilder()
@@ -187,8 +188,12 @@ def make_intermediate(
     not_before: datetime | None = None,
     not_after: datetime | None = None,
     hash_name: HashName = "sha256",
+    authority_key_id: bool = False,
 ) -> Issued:
-    """A sub-CA; ``ca=False`` makes one without CA rights (basicConstraints CA=false)."""
+    """A sub-CA; ``ca=False`` makes one without CA rights (basicConstraints CA=false).
+
+    ``authority_key_id`` adds an AKI naming the issuer's key, as real sub-CAs carry.
+    """
     key = key or new_key(key_kind)
     now = datetime.now(UTC)
     usage = key_usage("key_cert_sign", "crl_sign") if ca else key_usage("digital_signature")
@@ -204,6 +209,11 @@ def make_intermediate(
         .add_extension(usage, critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
+    if authority_key_id:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
+            critical=False,
+        )
     builder = _revocation_pointers(builder, crl_urls, None)
     return Issued(_sign(builder, issuer.key, hash_name), key)
 
@@ -218,6 +228,7 @@ def make_signing_leaf(
     crl_urls: Sequence[str] = (),
     ocsp_url: str | None = None,
     key_kind: KeyKind = "ec256",
+    key: PrivateKey | None = None,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
     hash_name: HashName = "sha256",
@@ -226,7 +237,7 @@ def make_signing_leaf(
 
     ``usage=None`` or ``eku=None`` leave the extension out.
     """
-    key = new_key(key_kind)
+    key = key or new_key(key_kind)
     now = datetime.now(UTC)
     subject = x509.Name(
         [
