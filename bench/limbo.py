@@ -120,10 +120,13 @@ def main() -> int:
     right = {"ours": 0, "pyca": 0}
     errors: list[str] = []
     disagreements: list[str] = []
+    durations: list[tuple[float, str]] = []
     started = time.perf_counter()
     for case in cases:
         expected = case["expected_result"] == "SUCCESS"
+        case_started = time.perf_counter()
         accepted, failed = ours(case)
+        durations.append((time.perf_counter() - case_started, case["id"]))
         ours_right = accepted == expected
         if not ours_right and expected and failed and failed <= ACCEPTABLE_REFUSALS:
             ours_right = True
@@ -153,7 +156,9 @@ def main() -> int:
     for line in disagreements:
         print("  " + line)
     met = right["ours"] >= right["pyca"] and not errors
-    print(f"\n{elapsed:.1f} s in all")
+    print(f"\n{elapsed:.1f} s in all; slowest cases for the project:")
+    for seconds, case_id in sorted(durations, reverse=True)[:3]:
+        print(f"  {seconds * 1000:8.1f} ms  {case_id}")
     print(
         "Target (issue 11: agreement >= pyca's, no .error): "
         + ("met" if met else f"NOT met ({right['pyca'] - right['ours']} short of pyca)")
