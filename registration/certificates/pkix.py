@@ -23,7 +23,7 @@ See docs/certificate-validation.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from cryptography import x509
@@ -51,7 +51,9 @@ def _ca_key_usage(_policy: Policy, _cert: x509.Certificate, usage: x509.KeyUsage
         raise ProfileError("keyUsage.keyCertSign must be asserted in a CA certificate")
 
 
-def _basic_constraints_check(anchors: frozenset[bytes]):  # type: ignore[no-untyped-def]
+def _basic_constraints_check(
+    anchors: frozenset[bytes],
+) -> Callable[[Policy, x509.Certificate, x509.BasicConstraints], None]:
     def check(_policy: Policy, cert: x509.Certificate, constraints: x509.BasicConstraints) -> None:
         if not constraints.ca:
             raise ProfileError("basicConstraints.cA must be asserted in a CA certificate")
