@@ -27,7 +27,7 @@ MAX_SEARCH_STEPS = 200
 NameKey = tuple[tuple[tuple[str, str], ...], ...]
 
 
-def _name_key(name: x509.Name) -> NameKey:
+def name_key(name: x509.Name) -> NameKey:
     """Names compared as RFC 5280 asks, roughly: per attribute, case and spacing folded."""
     return tuple(
         tuple(
@@ -85,11 +85,11 @@ class CandidateCert:
 
     @cached_property
     def subject(self) -> NameKey:
-        return _name_key(self.cert.subject)
+        return name_key(self.cert.subject)
 
     @cached_property
     def issuer(self) -> NameKey:
-        return _name_key(self.cert.issuer)
+        return name_key(self.cert.issuer)
 
     @cached_property
     def label(self) -> str:

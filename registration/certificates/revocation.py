@@ -264,6 +264,9 @@ def assess_revocation(
     Each certificate is checked on its own (so an unreachable root CRL does not hide
     a revoked holder). Revoked wins over unknown, unknown over good.
     """
+    path = [leaf, *intermediates]
+    if not policy.use_ocsp or not any(_ocsp_urls(cert) for cert in path):
+        return _assess_by_crl(path, anchor, at, crl_source)
     asn1_anchor = CertTrustAnchor(to_asn1(anchor))
     top_down = [to_asn1(cert) for cert in reversed(intermediates)]
     subjects: list[_Subject] = []
@@ -324,6 +327,65 @@ def assess_revocation(
         return unknown or RevocationStatus("good")
 
     return run_coroutine(assess)
+
+
+def _ocsp_urls(cert: x509.Certificate) -> list[str]:
+    try:
+        access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except (x509.ExtensionNotFound, ValueError):
+        return []
+    return [
+        str(item.access_location.value)
+        for item in access
+        if item.access_method == x509.AuthorityInformationAccessOID.OCSP
+    ]
+
+
+def _assess_by_crl(
+    path: Sequence[x509.Certificate],
+    anchor: x509.Certificate,
+    at: datetime,
+    crl_source: CrlSource | None,
+) -> RevocationStatus:
+    """CRLs only (crl_status.py, cryptography): the path's certificates, holder first."""
+    # Imported here: crl_status needs paths.py, which imports this module.
+    from registration.certificates.crl_status import crl_verdict
+
+    unknown: RevocationStatus | None = None
+    for index, cert in enumerate(path):
+        is_leaf = index == 0
+        if not is_leaf and not distribution_point_urls(cert):
+            continue  # a CA may publish no status (checked only if declared)
+        issuer = path[index + 1] if index + 1 < len(path) else anchor
+        found = _raw_crls(crl_source, cert)
+        verdict = crl_verdict(cert, issuer, found, at)
+        if verdict.outcome == "revoked":
+            return RevocationStatus(
+                "revoked", cert, is_leaf, revoked_at=verdict.revoked_at, reason=verdict.reason
+            )
+        if verdict.outcome == "unknown" and unknown is None:
+            detail = _unknown_crl_detail(cert, crls_obtained=len(found))
+            unknown = RevocationStatus("unknown", cert, is_leaf, detail=detail)
+    return unknown or RevocationStatus("good")
+
+
+def _raw_crls(source: CrlSource | None, cert: x509.Certificate) -> list[bytes]:
+    """The source's CRLs for ``cert`` as given (parsed once, in crl_status's cache)."""
+    if source is None:
+        return []
+    try:
+        return list(source.crls_for(cert))
+    except Exception:
+        logger.warning("CRL source failed for %s", cert.subject.rfc4514_string(), exc_info=True)
+        return []
+
+
+def _unknown_crl_detail(cert: x509.Certificate, *, crls_obtained: int) -> str:
+    if not distribution_point_urls(cert) and not _ocsp_urls(cert):
+        return "no indica dónde consultar su estado de revocación"
+    if crls_obtained:
+        return "la lista de revocación (CRL) obtenida no es válida, no corresponde o está desactualizada"
+    return "no se pudo obtener la lista de revocación (CRL) de su emisor"
 
 
 # --- Findings ----------------------------------------------------------------------
