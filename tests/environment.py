@@ -48,6 +48,9 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "workflow.settings"
 os.environ["DJANGO_DEBUG"] = "false"
 os.environ["DJANGO_SECRET_KEY"] = "test-secret-key-not-for-production"
 os.environ["ECUAPASS_OTP_KEYS"] = "dGVzdC1vdHAta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
+# The database is emptied between tests while worker processes live on: no per-process CRL memo
+# (tests/registration/test_crl_memo.py turns it on).
+os.environ["ECUAPASS_CRL_MEMO_SECONDS"] = "0"
 os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
 os.environ["DJANGO_SECURE_COOKIES"] = "false"
 # Production settings but plain HTTP (the test client and the browser tests' live server).

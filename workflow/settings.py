@@ -336,6 +336,8 @@ ECUAPASS_ALLOW_DEMO_ANCHORS = env_bool("ECUAPASS_ALLOW_DEMO_ANCHORS", DEBUG)
 if ECUAPASS_REVOCATION_MODE not in {"hard-fail", "soft-fail", "disabled"}:
     raise ImproperlyConfigured("ECUAPASS_REVOCATION_MODE must be hard-fail, soft-fail or disabled.")
 ECUAPASS_CRL_TIMEOUT = float(os.environ.get("ECUAPASS_CRL_TIMEOUT", "5"))
+# Seconds a worker process reuses a CRL read from the database cache (0: read it every time).
+ECUAPASS_CRL_MEMO_SECONDS = float(os.environ.get("ECUAPASS_CRL_MEMO_SECONDS", "60"))
 ECUAPASS_REQUIRE_POSSESSION = env_bool("ECUAPASS_REQUIRE_POSSESSION", True)
 ECUAPASS_CHALLENGE_TTL = env_int("ECUAPASS_CHALLENGE_TTL", 24 * 3600)
 ECUAPASS_CERT_EXPIRY_WARNING_DAYS = env_int("ECUAPASS_CERT_EXPIRY_WARNING_DAYS", 30)

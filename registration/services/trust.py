@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime
 import logging
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -130,19 +134,47 @@ def trust_anchor_labels(*, sha256: list[str]) -> dict[str, AnchorLabel]:
     return {fp: AnchorLabel(name=name, is_demo=demo) for fp, name, demo in rows}
 
 
+# A worker process reuses a CRL it read from the database for ECUAPASS_CRL_MEMO_SECONDS.
+# The database stays the shared cache; this only saves a query per certificate and call.
+_CRL_MEMO_SIZE = 256
+_crl_memo: OrderedDict[str, tuple[bytes, datetime.datetime | None, float]] = OrderedDict()
+_crl_memo_lock = threading.Lock()
+
+
+def _memo_put(url: str, der: bytes, next_update: datetime.datetime | None) -> None:
+    with _crl_memo_lock:
+        _crl_memo[url] = (der, next_update, time.monotonic() + settings.ECUAPASS_CRL_MEMO_SECONDS)
+        _crl_memo.move_to_end(url)
+        while len(_crl_memo) > _CRL_MEMO_SIZE:
+            _crl_memo.popitem(last=False)
+
+
 class DatabaseCrlCache:
-    """CRLs kept in the database until their nextUpdate, shared by every worker."""
+    """CRLs kept in the database until their nextUpdate, shared by every worker.
+
+    Each process reuses what it read for up to ECUAPASS_CRL_MEMO_SECONDS (never past
+    nextUpdate).
+    """
 
     def get(self, url: str) -> bytes | None:
-        row = CachedCrl.objects.filter(url=url).first()
-        if row is None or (row.next_update is not None and row.next_update <= timezone.now()):
+        with _crl_memo_lock:
+            memo = _crl_memo.get(url)
+        now = timezone.now()
+        if memo is not None:
+            der, next_update, until = memo
+            if time.monotonic() < until and (next_update is None or next_update > now):
+                return der
+        row = CachedCrl.objects.filter(url=url).values_list("der", "next_update").first()
+        if row is None or (row[1] is not None and row[1] <= now):
             return None
-        return bytes(row.der)
+        _memo_put(url, bytes(row[0]), row[1])
+        return bytes(row[0])
 
     def put(self, url: str, der: bytes, next_update: datetime.datetime | None) -> None:
         CachedCrl.objects.update_or_create(
             url=url, defaults={"der": der, "next_update": next_update, "fetched": timezone.now()}
         )
+        _memo_put(url, der, next_update)
 
 
 def crl_import(*, data: bytes) -> CachedCrl:
