@@ -264,9 +264,9 @@ def assess_revocation(
     Each certificate is checked on its own (so an unreachable root CRL does not hide
     a revoked holder). Revoked wins over unknown, unknown over good.
     """
-    path = [leaf, *intermediates]
-    if not policy.use_ocsp or not any(_ocsp_urls(cert) for cert in path):
-        return _assess_by_crl(path, anchor, at, crl_source)
+    certs = [leaf, *intermediates]
+    if not policy.use_ocsp or not any(_ocsp_urls(cert) for cert in certs):
+        return _assess_by_crl(certs, anchor, at, crl_source)
     asn1_anchor = CertTrustAnchor(to_asn1(anchor))
     top_down = [to_asn1(cert) for cert in reversed(intermediates)]
     subjects: list[_Subject] = []
