@@ -13,13 +13,9 @@ chains. See docs/certificate-validation.md.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -41,11 +37,11 @@ from pyhanko_certvalidator.policy_decl import (
 from pyhanko_certvalidator.validate import async_validate_path
 
 from registration.certificates.paths import CandidateCert, CandidatePath
+from registration.certificates.revocation import run_coroutine
 from registration.certificates.verification import Finding
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 # cryptography's refusal that sends a path here.
 UNSUPPORTED_DIRECTORY_NAME = "unsupported directoryName constraint"
@@ -59,7 +55,7 @@ def directory_name_problem(
     leaf: CandidateCert, path: CandidatePath, at: datetime
 ) -> Finding | None:
     """pyhanko's RFC 5280 verdict on one path (no revocation): None when valid."""
-    return _run_coroutine(partial(_pkix_problem, leaf, path, at))
+    return run_coroutine(partial(_pkix_problem, leaf, path, at))
 
 
 def _to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
@@ -152,25 +148,3 @@ async def _pkix_problem(leaf: CandidateCert, path: CandidatePath, at: datetime) 
     logger.info("Path rejected by RFC 5280 validation: %s", detail)
     message = f"La cadena de certificación no es válida según RFC 5280 (detalle técnico: {detail})."
     return Finding("chain.invalid", message, ok=False)
-
-
-def _run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine to completion from synchronous code, on a loop of its own.
-
-    The calling thread (a Celery worker, a Django request thread) normally has no
-    running loop: a private loop runs the coroutine and is closed afterwards,
-    without touching the thread's current loop (unlike ``asyncio.run``, which
-    resets it). If a loop is running (sync code called from async code), a
-    private thread does the same.
-    """
-
-    def run_privately() -> T:
-        with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
-            return runner.run(factory())
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return run_privately()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="certificate-validation") as pool:
-        return pool.submit(run_privately).result()
