@@ -63,19 +63,21 @@ class _ParsedCrls:
     """Parsed CRLs and signature results by SHA-256 of the bytes: bounded, thread-safe."""
 
     def __init__(self) -> None:
-        # CRL (None: not a CRL) and whether every entry's critical extensions are known.
+        # By SHA-256 of the bytes: the CRL (None: not a CRL) and whether every entry's
+        # critical extensions are known.
         self._crls: OrderedDict[bytes, tuple[x509.CertificateRevocationList | None, bool]] = (
             OrderedDict()
         )
         self._signatures: OrderedDict[tuple[bytes, bytes], bool] = OrderedDict()
         self._lock = threading.Lock()
 
-    def parse(self, data: bytes) -> tuple[x509.CertificateRevocationList | None, bool]:
+    def parse(self, data: bytes) -> tuple[bytes, x509.CertificateRevocationList | None, bool]:
+        """(SHA-256 of ``data``, the CRL or None, entries' critical extensions all known)."""
         key = hashlib.sha256(data).digest()
         with self._lock:
             if key in self._crls:
                 self._crls.move_to_end(key)
-                return self._crls[key]
+                return (key, *self._crls[key])
         try:
             crl: x509.CertificateRevocationList | None = load_crl(data)
             entries_known = all(_entry_extensions_known(entry) for entry in crl)  # type: ignore[union-attr]
@@ -85,10 +87,13 @@ class _ParsedCrls:
             self._crls[key] = (crl, entries_known)
             while len(self._crls) > _CACHE_SIZE:
                 self._crls.popitem(last=False)
-        return crl, entries_known
+        return key, crl, entries_known
 
-    def signed_by(self, crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
-        key = (crl.fingerprint(hashes.SHA256()), issuer.fingerprint(hashes.SHA256()))
+    def signed_by(
+        self, digest: bytes, crl: x509.CertificateRevocationList, issuer: x509.Certificate
+    ) -> bool:
+        """Whether ``issuer`` signed ``crl`` (whose bytes hash to ``digest``), checked once."""
+        key = (digest, issuer.fingerprint(hashes.SHA256()))
         with self._lock:
             if key in self._signatures:
                 return self._signatures[key]
@@ -176,10 +181,10 @@ def crl_verdict(
     may_sign = _may_sign_crls(issuer)
     good = False
     for data in crls:
-        crl, entries_known = PARSED.parse(data)
+        digest, crl, entries_known = PARSED.parse(data)
         if crl is None or name_key(crl.issuer) != issuer_name:
             continue
-        if not may_sign or not PARSED.signed_by(crl, issuer):
+        if not may_sign or not PARSED.signed_by(digest, crl, issuer):
             continue
         try:
             entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)

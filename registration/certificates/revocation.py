@@ -218,14 +218,13 @@ def _rule(*, is_leaf: bool, use_ocsp: bool) -> RevocationCheckingRule:
     return RevocationCheckingRule.CRL_REQUIRED
 
 
-def _unknown_detail(subject: _Subject) -> str:
-    cert = subject.cert
-    has_ocsp = bool(get_ocsp_urls(to_asn1(cert)))
+def _unknown_detail(cert: x509.Certificate, *, crls_obtained: int, ocsp_asked: bool) -> str:
+    has_ocsp = bool(_ocsp_urls(cert))
     if not distribution_point_urls(cert) and not has_ocsp:
         return "no indica dónde consultar su estado de revocación"
-    if subject.crls_obtained:
+    if crls_obtained:
         return "la lista de revocación (CRL) obtenida no es válida, no corresponde o está desactualizada"
-    if has_ocsp:
+    if has_ocsp and ocsp_asked:
         return (
             "no se obtuvo respuesta del servicio OCSP ni la lista de revocación (CRL) de su emisor"
         )
@@ -234,15 +233,8 @@ def _unknown_detail(subject: _Subject) -> str:
 
 def _collect_crls(source: CrlSource | None, cert: x509.Certificate) -> list[bytes]:
     """The source's CRLs for ``cert``, re-encoded as DER; a failing source yields none."""
-    if source is None:
-        return []
-    try:
-        raw = list(source.crls_for(cert))
-    except Exception:
-        logger.warning("CRL source failed for %s", cert.subject.rfc4514_string(), exc_info=True)
-        return []
     found = []
-    for data in raw:
+    for data in _raw_crls(source, cert):
         try:
             found.append(load_crl(data).public_bytes(serialization.Encoding.DER))
         except ValueError:
@@ -322,7 +314,12 @@ def assess_revocation(
             except (InsufficientRevinfoError, PathValidationError, ValueError) as error:
                 logger.info("Revocation unknown for %s: %s", subject.cert.subject, error)
                 unknown = unknown or RevocationStatus(
-                    "unknown", subject.cert, subject.is_leaf, detail=_unknown_detail(subject)
+                    "unknown",
+                    subject.cert,
+                    subject.is_leaf,
+                    detail=_unknown_detail(
+                        subject.cert, crls_obtained=subject.crls_obtained, ocsp_asked=True
+                    ),
                 )
         return unknown or RevocationStatus("good")
 
@@ -364,7 +361,7 @@ def _assess_by_crl(
                 "revoked", cert, is_leaf, revoked_at=verdict.revoked_at, reason=verdict.reason
             )
         if verdict.outcome == "unknown" and unknown is None:
-            detail = _unknown_crl_detail(cert, crls_obtained=len(found))
+            detail = _unknown_detail(cert, crls_obtained=len(found), ocsp_asked=False)
             unknown = RevocationStatus("unknown", cert, is_leaf, detail=detail)
     return unknown or RevocationStatus("good")
 
@@ -378,14 +375,6 @@ def _raw_crls(source: CrlSource | None, cert: x509.Certificate) -> list[bytes]:
     except Exception:
         logger.warning("CRL source failed for %s", cert.subject.rfc4514_string(), exc_info=True)
         return []
-
-
-def _unknown_crl_detail(cert: x509.Certificate, *, crls_obtained: int) -> str:
-    if not distribution_point_urls(cert) and not _ocsp_urls(cert):
-        return "no indica dónde consultar su estado de revocación"
-    if crls_obtained:
-        return "la lista de revocación (CRL) obtenida no es válida, no corresponde o está desactualizada"
-    return "no se pudo obtener la lista de revocación (CRL) de su emisor"
 
 
 # --- Findings ----------------------------------------------------------------------
