@@ -2,8 +2,9 @@
 
 Used by revocation.py when no OCSP is to be asked (the policy turns OCSP off, or no
 certificate on the path declares an OCSP URL): the common case of CRLs from the
-database cache. No event loop and no Python ASN.1 parsing; parsed CRLs and their
-signature checks are kept in a small per-process cache keyed by the CRL's SHA-256.
+database cache. No event loop and no Python ASN.1 parsing; parsed CRLs with their
+certificate-independent facts, and their signature checks, are kept in a small
+per-process cache keyed by the CRL's SHA-256 (``PARSED``).
 
 A CRL counts for a certificate when its issuer name is the certificate's issuer
 (names compared the RFC 5280 way), its signature verifies with the issuer's key
@@ -27,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -34,7 +36,7 @@ from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
 from registration.certificates.crl import REVOCATION_CLOCK_SKEW, load_crl
 from registration.certificates.loading import can_sign_certificates
-from registration.certificates.paths import name_key
+from registration.certificates.paths import NameKey, name_key
 
 # CRL extensions this module processes (anything else critical makes the CRL incomplete).
 _KNOWN_CRL_EXTENSIONS = frozenset(
@@ -59,53 +61,124 @@ class CrlVerdict:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class ParsedCrl:
+    """A CRL and what about it holds whatever certificate it is asked about."""
+
+    digest: bytes  # SHA-256 of the bytes as given
+    crl: x509.CertificateRevocationList
+    issuer: NameKey
+    this_update: datetime
+    next_update: datetime | None
+    # Complete as a base CRL: CRL number present and non-critical, no delta indicator,
+    # no unknown critical extension in the CRL or in any entry.
+    complete: bool
+    scope: x509.IssuingDistributionPoint | None
+
+
 class _ParsedCrls:
-    """Parsed CRLs and signature results by SHA-256 of the bytes: bounded, thread-safe."""
+    """Parsed CRLs and signature results by SHA-256 of the bytes: bounded, thread-safe.
+
+    The bytes' digest is itself remembered for the last bytes objects seen (the
+    database cache's memo hands back the same object), so a multi-megabyte CRL is not
+    hashed again on every certificate checked against it.
+    """
 
     def __init__(self) -> None:
-        # By SHA-256 of the bytes: the CRL (None: not a CRL) and whether every entry's
-        # critical extensions are known.
-        self._crls: OrderedDict[bytes, tuple[x509.CertificateRevocationList | None, bool]] = (
-            OrderedDict()
-        )
+        self._crls: OrderedDict[bytes, ParsedCrl | None] = OrderedDict()  # None: not a CRL
+        self._digests: OrderedDict[int, tuple[bytes, bytes]] = OrderedDict()  # id → (data, digest)
         self._signatures: OrderedDict[tuple[bytes, bytes], bool] = OrderedDict()
+        self._fingerprints: OrderedDict[int, tuple[x509.Certificate, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def parse(self, data: bytes) -> tuple[bytes, x509.CertificateRevocationList | None, bool]:
-        """(SHA-256 of ``data``, the CRL or None, entries' critical extensions all known)."""
-        key = hashlib.sha256(data).digest()
+    def parse(self, data: bytes) -> ParsedCrl | None:
+        """The CRL in ``data`` with its certificate-independent facts; None if not a CRL."""
+        key = self._digest(data)
         with self._lock:
             if key in self._crls:
                 self._crls.move_to_end(key)
-                return (key, *self._crls[key])
-        try:
-            crl: x509.CertificateRevocationList | None = load_crl(data)
-            entries_known = all(_entry_extensions_known(entry) for entry in crl)  # type: ignore[union-attr]
-        except ValueError:
-            crl, entries_known = None, False
+                return self._crls[key]
+        parsed = _parse(key, data)
         with self._lock:
-            self._crls[key] = (crl, entries_known)
-            while len(self._crls) > _CACHE_SIZE:
-                self._crls.popitem(last=False)
-        return key, crl, entries_known
+            self._crls[key] = parsed
+            _trim(self._crls)
+        return parsed
 
-    def signed_by(
-        self, digest: bytes, crl: x509.CertificateRevocationList, issuer: x509.Certificate
-    ) -> bool:
-        """Whether ``issuer`` signed ``crl`` (whose bytes hash to ``digest``), checked once."""
-        key = (digest, issuer.fingerprint(hashes.SHA256()))
+    def signed_by(self, parsed: ParsedCrl, issuer: x509.Certificate) -> bool:
+        """Whether ``issuer`` signed the CRL, checked once per CRL and issuer."""
+        key = (parsed.digest, self._fingerprint(issuer))
         with self._lock:
             if key in self._signatures:
                 return self._signatures[key]
         try:
-            valid = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+            valid = parsed.crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
         except (TypeError, ValueError):  # a key type CRLs can't be signed with
             valid = False
         with self._lock:
             self._signatures[key] = valid
-            while len(self._signatures) > _CACHE_SIZE:
-                self._signatures.popitem(last=False)
+            _trim(self._signatures)
         return valid
+
+    def _digest(self, data: bytes) -> bytes:
+        # Keyed by identity; the entry holds ``data``, so its id can't be reused meanwhile.
+        with self._lock:
+            seen = self._digests.get(id(data))
+            if seen is not None and seen[0] is data:
+                return seen[1]
+        digest = hashlib.sha256(data).digest()
+        with self._lock:
+            self._digests[id(data)] = (data, digest)
+            _trim(self._digests)
+        return digest
+
+    def _fingerprint(self, cert: x509.Certificate) -> bytes:
+        # Trust anchors and the store's intermediates are long-lived objects: hash them once.
+        with self._lock:
+            seen = self._fingerprints.get(id(cert))
+            if seen is not None and seen[0] is cert:
+                return seen[1]
+        fingerprint = cert.fingerprint(hashes.SHA256())
+        with self._lock:
+            self._fingerprints[id(cert)] = (cert, fingerprint)
+            _trim(self._fingerprints)
+        return fingerprint
+
+
+def _trim(cache: OrderedDict[Any, Any]) -> None:
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def _parse(digest: bytes, data: bytes) -> ParsedCrl | None:
+    try:
+        crl = load_crl(data)
+        issuer = name_key(crl.issuer)
+        entries_known = all(_entry_extensions_known(entry) for entry in crl)
+    except ValueError:  # not a CRL, or a malformed entry: it proves nothing
+        return None
+    try:
+        extensions = crl.extensions
+        number = _extension(extensions, x509.CRLNumber)
+        point = _extension(extensions, x509.IssuingDistributionPoint)
+    except ValueError:  # a malformed CRL extension: it can prove a revocation, not its absence
+        complete, scope = False, None
+    else:
+        complete = (
+            entries_known
+            and number is not None
+            and not number.critical
+            and not any(ext.critical and ext.oid not in _KNOWN_CRL_EXTENSIONS for ext in extensions)
+        )
+        scope = point.value if point is not None else None
+    return ParsedCrl(
+        digest=digest,
+        crl=crl,
+        issuer=issuer,
+        this_update=crl.last_update_utc,
+        next_update=crl.next_update_utc,
+        complete=complete,
+        scope=scope,  # type: ignore[arg-type]
+    )
 
 
 PARSED = _ParsedCrls()
@@ -138,23 +211,21 @@ def _point_names(cert: x509.Certificate) -> set[x509.GeneralName]:
     return {name for point in points.value for name in (point.full_name or ())}  # type: ignore[attr-defined]
 
 
-def _in_scope(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> bool:
+def _in_scope(parsed: ParsedCrl, cert: x509.Certificate) -> bool:
     """Whether the CRL is complete for this certificate (RFC 5280 §6.3.3 (b), (d))."""
-    extensions = crl.extensions
-    if any(ext.critical and ext.oid not in _KNOWN_CRL_EXTENSIONS for ext in extensions):
+    scope = parsed.scope
+    if not parsed.complete:
         return False
-    number = _extension(extensions, x509.CRLNumber)
-    if number is None or number.critical:
-        return False
-    point = _extension(extensions, x509.IssuingDistributionPoint)
-    if point is None:
+    if scope is None:
         return True
-    scope: x509.IssuingDistributionPoint = point.value  # type: ignore[assignment]
-    is_ca = can_sign_certificates(cert)
     if scope.indirect_crl or scope.only_some_reasons or scope.only_contains_attribute_certs:
         return False
-    if (scope.only_contains_user_certs and is_ca) or (scope.only_contains_ca_certs and not is_ca):
-        return False
+    if scope.only_contains_user_certs or scope.only_contains_ca_certs:
+        is_ca = can_sign_certificates(cert)
+        if (scope.only_contains_user_certs and is_ca) or (
+            scope.only_contains_ca_certs and not is_ca
+        ):
+            return False
     if scope.full_name:
         names = _point_names(cert)
         if names and not names & set(scope.full_name):
@@ -181,13 +252,13 @@ def crl_verdict(
     may_sign = _may_sign_crls(issuer)
     good = False
     for data in crls:
-        digest, crl, entries_known = PARSED.parse(data)
-        if crl is None or name_key(crl.issuer) != issuer_name:
+        parsed = PARSED.parse(data)
+        if parsed is None or parsed.issuer != issuer_name:
             continue
-        if not may_sign or not PARSED.signed_by(digest, crl, issuer):
+        if not may_sign or not PARSED.signed_by(parsed, issuer):
             continue
         try:
-            entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+            entry = parsed.crl.get_revoked_certificate_by_serial_number(cert.serial_number)
             reason = _reason(entry) if entry is not None else ""
         except ValueError:  # a malformed entry: this CRL proves nothing
             continue
@@ -198,15 +269,13 @@ def crl_verdict(
             and entry.revocation_date_utc <= at + REVOCATION_CLOCK_SKEW
         ):
             return CrlVerdict("revoked", revoked_at=entry.revocation_date_utc, reason=reason)
-        next_update = crl.next_update_utc
         current = (
-            crl.last_update_utc <= at + REVOCATION_CLOCK_SKEW
-            and next_update is not None
-            and next_update >= at - REVOCATION_CLOCK_SKEW
+            parsed.this_update <= at + REVOCATION_CLOCK_SKEW
+            and parsed.next_update is not None
+            and parsed.next_update >= at - REVOCATION_CLOCK_SKEW
         )
         try:
-            complete = _in_scope(crl, cert)
+            good = good or (current and _in_scope(parsed, cert))
         except ValueError:
             continue
-        good = good or (current and complete and entries_known)
     return CrlVerdict("good") if good else CrlVerdict("unknown")

@@ -137,6 +137,9 @@ def test_a_trust_anchor_with_non_critical_basic_constraints_is_tolerated() -> No
         ("rfc5280::san::ip-in-dns", "chain.malformed"),
         ("rfc5280::san::noncritical-with-empty-subject", "chain.no_subject"),
         ("cve::cve-2024-0567", "chain.no_subject"),
+        # Issue 11: a malformed value must not satisfy a name constraint.
+        ("rfc5280::nc::nc-permits-invalid-email-san", "chain.malformed"),
+        ("rfc5280::nc::invalid-dnsname-leading-period", "chain.invalid"),
     ],
 )
 def test_limbo_holders_with_malformed_names_are_refused(case_id: str, code: str) -> None:
