@@ -1,4 +1,4 @@
-"""Reviewer-side data: the viewflow process that carries each request, staff authenticators."""
+"""Reviewer-side data: rejection reasons, staff authenticators."""
 
 from __future__ import annotations
 
@@ -11,26 +11,8 @@ from django.conf import settings
 from django.db import models
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
-from viewflow.workflow.models import Process
 
 from approvals.otp_secrets import new_encrypted_secret, secret_decrypt
-
-
-class RegistrationProcess(Process):
-    """The process of one registration request through verification and approval."""
-
-    request = models.OneToOneField(
-        "registration.RegistrationRequest",
-        on_delete=models.PROTECT,
-        related_name="process",
-    )
-
-    class Meta:
-        verbose_name = "proceso de solicitud"
-        verbose_name_plural = "procesos de solicitud"
-        permissions = [
-            ("review_registration", "Puede revisar y decidir solicitudes del uso"),
-        ]
 
 
 class RejectionReason(models.Model):

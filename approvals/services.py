@@ -1,39 +1,30 @@
-"""Every write of the reviewer side and of the process: jobs, takes, decisions."""
+"""Every write of SENAE's review workspace: takes, releases, reassignments, decisions, roles."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from django.conf import settings
-from django.db.models import Q
-from django.utils import timezone
-from viewflow.fsm import TransitionNotAllowed as ViewflowTransitionNotAllowed
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from approvals.flows import RepresentanteFlow
-from approvals.models import RegistrationProcess, RejectionReason
-from approvals.nodes import CeleryJob, enqueue_job
-from approvals.selectors.staff import (
-    REVIEW_PERMISSION,
-    REVIEWER_GROUP,
-    SUPERVISOR_GROUP,
-    is_own_request,
-)
-from registration import selectors as registration_selectors
+from approvals.models import RejectionReason
+from approvals.selectors.staff import REVIEWER_GROUP, SUPERVISOR_GROUP
 from registration import services as registration_services
-from registration.models import RegistrationRequest, User
+from registration.models import User
+from workflow.flows import review_nodes
+from workflow.models import RegistrationProcess
+from workflow.selectors import MANAGE_PERMISSION, REVIEW_PERMISSION, is_own_request
+from workflow.services import ProcessError
 
 logger = logging.getLogger(__name__)
 
 
-class ReviewError(Exception):
+class ReviewError(ProcessError):
     """A reviewer action that can't be done; the message is for the reviewer."""
 
 
@@ -43,94 +34,11 @@ class Decision(StrEnum):
     REJECT = "reject"
 
 
-def process_start(*, request: RegistrationRequest) -> RegistrationProcess:
-    """Start the request's process; its first job is sent after commit."""
-    process: RegistrationProcess = RepresentanteFlow.start.run(request=request)
-    return process
-
-
-# --- Jobs ---------------------------------------------------------------------
-
-
-def flow_job_run(*, task_pk: int) -> bool:
-    """Run one job task and complete its node, in one transaction under the flow lock.
-
-    Returns False when there was nothing to do (already done, cancelled,
-    failed): a redelivered or duplicated message changes nothing.
-    """
-    task = Task._default_manager.filter(pk=task_pk).first()
-    if task is None or task.status not in (STATUS.SCHEDULED, STATUS.STARTED):
-        return False
-    node = task.flow_task
-    if not isinstance(node, CeleryJob):
-        raise TypeError(f"Task {task_pk} is not a Celery job node")
-    prepared = node.prepare(task.process.coerced)  # outside the transaction: may be slow
-    with task.activation() as activation:
-        if not activation.start.can_proceed():
-            return False
-        activation.start()
-        node.run_job(activation, prepared)
-        activation.execute()
-    return True
-
-
-def flow_job_fail(*, task_pk: int, error: BaseException) -> None:
-    """Route a job that can't succeed to a visible ERROR state, noted on the request."""
-    task = Task._default_manager.filter(pk=task_pk).first()
-    if task is None:
-        return
-    with task.activation() as activation:
-        if activation.start.can_proceed():
-            activation.start()
-        if not activation.error.can_proceed():
-            return
-        activation.error(error)
-    process = RegistrationProcess.objects.get(pk=task.process_id)
-    registration_services.request_record_job_failure(
-        request_id=process.request_id,
-        step=task.flow_task.name,
-        error=str(error) or type(error).__name__,
-    )
-
-
-def flow_job_retry(*, task_pk: int, actor: User) -> Task:
-    """A supervisor's retry of a failed job: a fresh task, sent after commit."""
-    task = Task._default_manager.get(pk=task_pk)
-    with task.activation() as activation:
-        if not activation.revive.can_proceed() or not activation.revive.has_perm(actor):
-            raise ReviewError("Este trabajo no se puede reintentar.")
-        new_task: Task = activation.revive()
-    return new_task
-
-
-def flow_jobs_resend_stalled() -> int:
-    """Re-send every job that should have run but is still waiting.
-
-    A job never sent (broker down at submission) waits with `scheduled` empty;
-    a job sent long ago and not done lost its message. Duplicates are harmless:
-    `flow_job_run` checks the task's state first.
-    """
-    now = timezone.now()
-    unsent = Q(
-        scheduled__isnull=True,
-        created__lte=now - timedelta(seconds=settings.ECUAPASS_JOB_UNSENT_AFTER),
-    )
-    stale = Q(scheduled__lte=now - timedelta(seconds=settings.ECUAPASS_JOB_STALE_AFTER))
-    stalled = Task._default_manager.filter(
-        flow_task_type="JOB", status__in=[STATUS.SCHEDULED, STATUS.STARTED]
-    ).filter(unsent | stale)
-    sent = 0
-    for task_pk in stalled.values_list("pk", flat=True):
-        if enqueue_job(task_pk):
-            sent += 1
-    return sent
-
-
 # --- Human review -----------------------------------------------------------------
 
 
 def _review_task(task_pk: int) -> Task:
-    task = Task._default_manager.filter(pk=task_pk, flow_task=RepresentanteFlow.review).first()
+    task = Task._default_manager.filter(pk=task_pk, flow_task__in=review_nodes()).first()
     if task is None:
         raise ReviewError("La tarea no existe.")
     return task
@@ -195,7 +103,7 @@ def review_reassign(*, task_pk: int, actor: User, to: User, source_ip: str | Non
     if not to.has_perm(REVIEW_PERMISSION):
         raise ReviewError(f"{to.username} no es revisor.")
     with _review_activation(task) as activation:
-        if not RepresentanteFlow.instance.has_manage_permission(actor):
+        if not actor.has_perm(MANAGE_PERMISSION):
             raise ReviewError("Solo un supervisor puede reasignar.")
         if task.status not in (STATUS.NEW, STATUS.ASSIGNED):
             raise ReviewError("Esta solicitud ya no está pendiente de revisión.")
@@ -257,111 +165,6 @@ def review_decide(
         activation.execute()
 
 
-# --- Waiting for the applicant: email code, correction, expiry ----------------
-
-
-def _applicant_task(request: RegistrationRequest, node: Any) -> Task | None:
-    process = RegistrationProcess.objects.filter(request=request).first()
-    if process is None:
-        return None
-    task: Task | None = Task._default_manager.filter(
-        process=process, flow_task=node, status=STATUS.NEW
-    ).first()
-    return task
-
-
-def _applicant_step_run(task: Task, node: Any, apply: Any) -> None:
-    """Complete a waiting task under the flow lock; a task someone else just completed is refused."""
-    try:
-        node.run(task, apply=apply)
-    except FlowLockFailed as exc:
-        raise registration_services.TransitionNotAllowed(
-            "La solicitud se está actualizando en este momento. Intente de nuevo."
-        ) from exc
-    except ViewflowTransitionNotAllowed as exc:
-        raise registration_services.TransitionNotAllowed(
-            "La solicitud ya no está esperando esta acción. Recargue la página."
-        ) from exc
-
-
-def correction_submit(
-    *, request: RegistrationRequest, data: registration_services.CorrectionData
-) -> None:
-    """Apply the applicant's corrections and send the request back to verification."""
-    node = RepresentanteFlow.await_correction
-    task = _applicant_task(request, node)
-    if task is None:
-        raise registration_services.TransitionNotAllowed(
-            "Esta solicitud no está abierta a correcciones."
-        )
-    _applicant_step_run(
-        task,
-        node,
-        lambda request_id: registration_services.request_resubmit(request_id=request_id, data=data),
-    )
-
-
-def email_confirm_submit(
-    *, request: RegistrationRequest, code: str, source_ip: str | None = None
-) -> registration_services.CodeCheck:
-    """The applicant's code: a good one lets the process go on to certificate verification.
-
-    The code is checked (and a wrong attempt counted) before the flow lock is taken.
-    """
-    node = RepresentanteFlow.confirm_email
-    task = _applicant_task(request, node)
-    if task is None:
-        return registration_services.CodeCheck.MISSING
-    outcome = registration_services.email_code_check(request=request, code=code)
-    if outcome is registration_services.CodeCheck.OK:
-        _applicant_step_run(
-            task,
-            node,
-            lambda request_id: registration_services.request_email_confirm(
-                request_id=request_id, source_ip=source_ip
-            ),
-        )
-    return outcome
-
-
-def waiting_request_expire(*, request: RegistrationRequest) -> bool:
-    """End a request that waited too long for the applicant; False if it moved on meanwhile."""
-    for node in (RepresentanteFlow.confirm_email, RepresentanteFlow.await_correction):
-        task = _applicant_task(request, node)
-        if task is None:
-            continue
-        try:
-            _applicant_step_run(
-                task,
-                node,
-                lambda request_id: registration_services.request_expire(request_id=request_id),
-            )
-        except registration_services.TransitionNotAllowed:
-            return False
-        return True
-    return False
-
-
-def waiting_sweep() -> dict[str, int]:
-    """Beat: remind once, then expire, requests waiting for their applicant.
-
-    Each request is handled on its own, so one failure doesn't stop the rest,
-    and a second sweep (or two beats at once) changes nothing more.
-    """
-    reminded = expired = 0
-    now = timezone.now()
-    for request in registration_selectors.requests_waiting_for_applicant(now=now):
-        deadline = registration_services.expiry_deadline(request)
-        try:
-            if deadline is not None and deadline <= now:
-                expired += waiting_request_expire(request=request)
-            elif registration_services.request_remind(request_id=request.pk):
-                reminded += 1
-        except Exception:
-            logger.exception("Waiting sweep failed for request %s", request.pk)
-    return {"reminded": reminded, "expired": expired}
-
-
 # --- Roles -------------------------------------------------------------------------
 
 
@@ -370,10 +173,10 @@ def roles_setup() -> None:
     from django.contrib.auth.models import Group, Permission
 
     review = Permission.objects.get(
-        content_type__app_label="approvals", codename="review_registration"
+        content_type__app_label="workflow", codename="review_registration"
     )
     manage = Permission.objects.get(
-        content_type__app_label="approvals", codename="manage_registrationprocess"
+        content_type__app_label="workflow", codename="manage_registrationprocess"
     )
     reviewers, _ = Group.objects.get_or_create(name=REVIEWER_GROUP)
     reviewers.permissions.add(review)

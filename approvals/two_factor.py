@@ -6,8 +6,8 @@ QR code, then ten recovery codes shown once. The secret is stored encrypted
 (`approvals.models.StaffTOTPDevice`). At verification a recovery code can
 replace the TOTP code, each one once.
 
-Reviewers and supervisors (whoever holds `approvals.review_registration` or
-`approvals.manage_registrationprocess`) reach the reviewer pages only with an
+Reviewers and supervisors (whoever holds `workflow.review_registration` or
+`workflow.manage_registrationprocess`) reach the reviewer pages only with an
 OTP-verified session: django-otp's `OTPMiddleware` puts `user.is_verified()`
 on the request and `django_otp.login` marks the session. Applicants are not
 affected. Wrong codes are throttled by the device itself (django-otp's
@@ -53,8 +53,8 @@ from approvals.forms import EnrollmentCodeForm, RecoveryCodeForm, TokenForm
 from approvals.models import StaffTOTPDevice
 from approvals.otp_secrets import secret_rotate
 from registration import services as registration_services
+from workflow.selectors import STAFF_PERMISSIONS
 
-STAFF_PERMISSIONS = ("approvals.review_registration", "approvals.manage_registrationprocess")
 DEVICE_NAME = "Aplicación de autenticación"
 # The unconfirmed device whose secret this session was shown (enrolment only).
 ENROLL_SESSION_KEY = "approvals_2fa_enroll_device"

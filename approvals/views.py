@@ -23,12 +23,13 @@ from approvals.forms import (
     ReassignForm,
     SecondFactorResetForm,
 )
-from approvals.selectors.staff import MANAGE_PERMISSION, REVIEW_PERMISSION
 from approvals.two_factor import staff_verified_required
 from registration import selectors as registration_selectors
 from registration.company_registry import company_registry
 from registration.models import User
 from registration.ratelimit import client_address
+from workflow import services as process_services
+from workflow.selectors import MANAGE_PERMISSION, REVIEW_PERMISSION
 
 
 def _requires(
@@ -264,8 +265,8 @@ def failed_jobs(request: HttpRequest) -> HttpResponse:
 @require_POST
 def job_retry(request: HttpRequest, task_pk: int) -> HttpResponse:
     try:
-        services.flow_job_retry(task_pk=task_pk, actor=_actor(request))
-    except services.ReviewError as exc:
+        process_services.flow_job_retry(task_pk=task_pk, actor=_actor(request))
+    except process_services.ProcessError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "El trabajo se reintentará.")

@@ -243,9 +243,9 @@ def seed_batch(
     from viewflow.workflow.models import Process, Task
     from viewflow.workflow.status import PROCESS, STATUS
 
-    from approvals.flows import RepresentanteFlow
-    from approvals.models import RegistrationProcess
     from registration.models import OceRow, RegistrationRequest, RequestKind, RequestStatus
+    from workflow.flows.representante import RepresentanteFlow
+    from workflow.models import RegistrationProcess
 
     requests = []
     for n in range(first, last):
@@ -297,13 +297,13 @@ def seed_batch(
         for n in range(first, last)
     ]
     # The review task as viewflow creates it; flow_task is stored as
-    # get_task_ref(RepresentanteFlow.review) == "approvals/flows.RepresentanteFlow.review".
+    # get_task_ref(RepresentanteFlow.review) == "workflow/flows.representante.RepresentanteFlow.review".
     tasks = [
         Task(
             flow_task=RepresentanteFlow.review,
             flow_task_type="HUMAN",
             status=STATUS.NEW,
-            owner_permission="approvals.review_registration",
+            owner_permission="workflow.review_registration",
             created=start + step * n + timedelta(seconds=5),
         )
         for n in range(first, last)
@@ -362,8 +362,8 @@ def seed_up_to(total: int, *, ref: Reference, year: int, start: datetime, step: 
     from django.db import connection, reset_queries
     from viewflow.workflow.models import Process, Task
 
-    from approvals.models import RegistrationProcess
     from registration.models import OceRow, RegistrationRequest, TrackingCounter
+    from workflow.models import RegistrationProcess
 
     done = seeded_count()
     began = time.perf_counter()

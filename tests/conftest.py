@@ -21,6 +21,7 @@ from registration import services as registration_services
 from registration.models import OceType, RegistrationRequest, SecurityQuestion, User
 from tests import environment
 from tests.support import pki
+from workflow import services as process_services
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Clave-Segura-2026"
@@ -242,7 +243,7 @@ def confirm_email(request: RegistrationRequest) -> None:
 
     code = request.codes.filter(purpose=CodePurpose.EMAIL_CONFIRM).first()
     assert code is not None, "no confirmation code was issued"
-    outcome = approval_services.email_confirm_submit(
+    outcome = process_services.email_confirm_submit(
         request=request, code=registration_services.code_value(code)
     )
     assert outcome == "ok", outcome
@@ -273,7 +274,7 @@ def run_pending_jobs(request: RegistrationRequest) -> None:
     for task in Task.objects.filter(
         process__registrationprocess__request=request, flow_task_type="JOB", status=STATUS.SCHEDULED
     ):
-        approval_services.flow_job_run(task_pk=task.pk)
+        process_services.flow_job_run(task_pk=task.pk)
     request.refresh_from_db()
 
 

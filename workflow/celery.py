@@ -35,12 +35,12 @@ app.conf.update(
     timezone="UTC",
     enable_utc=True,
 )
-app.autodiscover_tasks(["registration", "approvals"])
+app.autodiscover_tasks(["registration", "workflow"])
 
 # Periodic work, all of it, declared here.
 app.conf.beat_schedule = {
     "re-enqueue-stalled-jobs": {
-        "task": "approvals.tasks.sweep_stalled_jobs",
+        "task": "workflow.tasks.sweep_stalled_jobs",
         "schedule": float(os.environ.get("ECUAPASS_SWEEP_INTERVAL", "60")),
     },
     "reverify-active-certificates": {
@@ -52,7 +52,7 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
     },
     "remind-and-expire-waiting-requests": {
-        "task": "approvals.tasks.sweep_waiting_requests",
+        "task": "workflow.tasks.sweep_waiting_requests",
         "schedule": float(os.environ.get("ECUAPASS_WAITING_SWEEP_INTERVAL", "900")),
     },
     "purge-old-codes-and-notices": {

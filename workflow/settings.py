@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "viewflow",
     "viewflow.workflow",
     "registration",
+    "workflow",
     "approvals",
     "django_otp",
     "django_otp.plugins.otp_totp",  # only for migrating old clear devices (approvals 0005)

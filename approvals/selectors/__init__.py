@@ -24,7 +24,6 @@ from approvals.selectors.dashboard import (
     Dashboard,
     dashboard,
 )
-from approvals.selectors.deadlines import expected_decision, sla_cutoffs, sla_holidays
 from approvals.selectors.oversight import FailedJob, audit_events, failed_jobs
 from approvals.selectors.queues import (
     COUNT_CAP,
@@ -57,6 +56,7 @@ from approvals.selectors.staff import (
     reviewers,
     staff_members,
 )
+from workflow.deadlines import expected_decision, sla_cutoffs, sla_holidays
 
 __all__ = [
     "AGEING_BUCKETS",

@@ -11,10 +11,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
-from approvals import sla
-from approvals.selectors.deadlines import sla_cutoffs, sla_holidays
 from approvals.selectors.queues import _review_tasks
 from registration.models import RegistrationRequest, RequestEvent, RequestStatus
+from workflow import sla
+from workflow.deadlines import sla_cutoffs, sla_holidays
 
 DECISION_STATUSES = (RequestStatus.COMPANY_APPROVED, RequestStatus.OBSERVED, RequestStatus.REJECTED)
 AGEING_BUCKETS = (("< 1 día hábil", 1), ("1–2 días hábiles", 2), ("2–5 días hábiles", 5))

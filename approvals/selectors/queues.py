@@ -12,10 +12,10 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from approvals import sla
-from approvals.flows import RepresentanteFlow
-from approvals.selectors.deadlines import sla_cutoffs, sla_holidays
 from registration.models import OceRow, RegistrationRequest, User
+from workflow import sla
+from workflow.deadlines import sla_cutoffs, sla_holidays
+from workflow.flows import review_nodes
 
 QUEUE_PAGE_SIZE = 50
 # Queue counts stop here: "1000+" instead of a COUNT over the whole table.
@@ -90,12 +90,12 @@ class QueuePage:
 
 
 def _review_tasks() -> QuerySet[Task]:
-    return Task._default_manager.filter(flow_task=RepresentanteFlow.review)
+    return Task._default_manager.filter(flow_task__in=review_nodes())
 
 
 def _queue_base(queue: str, user: User) -> QuerySet[Task]:
     tasks = _review_tasks()
-    supervisor = user.has_perm("approvals.manage_registrationprocess")
+    supervisor = user.has_perm("workflow.manage_registrationprocess")
     if queue == "mias":
         return tasks.filter(status=STATUS.ASSIGNED, owner=user)
     if queue == "todas":

@@ -9,10 +9,11 @@ from typing import Any, Literal
 from django.db.models import Prefetch, Q, QuerySet
 from viewflow.workflow.models import Task
 
-from approvals.models import RegistrationProcess, RejectionReason
+from approvals.models import RejectionReason
 from registration import certificates
 from registration.models import OceRow, RegistrationRequest, User
 from registration.services import WARNING_CODES
+from workflow.models import RegistrationProcess
 
 
 def process_of_task(task: Task) -> RegistrationProcess:

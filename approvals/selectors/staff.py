@@ -1,4 +1,4 @@
-"""SENAE staff: who may review, who observed a request before, reviewers and supervisors listed."""
+"""SENAE staff: the role groups, reviewers and supervisors listed."""
 
 from __future__ import annotations
 
@@ -7,18 +7,17 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from registration.models import RegistrationRequest, User
+from registration.models import User
+from workflow.selectors import (  # noqa: F401  (re-exported for approvals)
+    MANAGE_PERMISSION,
+    REVIEW_PERMISSION,
+    is_own_request,
+    previous_reviewer,
+)
 
-REVIEW_PERMISSION = "approvals.review_registration"
-MANAGE_PERMISSION = "approvals.manage_registrationprocess"
 REVIEWER_GROUP = "SENAE revisor"
 SUPERVISOR_GROUP = "SENAE supervisor"
 STAFF_GROUPS = (REVIEWER_GROUP, SUPERVISOR_GROUP)
-
-
-def is_own_request(user: User, request: RegistrationRequest) -> bool:
-    """The user applied for this request, or it names their cédula: not theirs to review."""
-    return user.pk == request.user_id or bool(user.cedula and user.cedula == request.cedula)
 
 
 def reviewers() -> QuerySet[User]:
@@ -31,21 +30,6 @@ def reviewers() -> QuerySet[User]:
         .distinct()
         .order_by("username")
     )
-
-
-def previous_reviewer(*, request_id: int) -> User | None:
-    """The reviewer who observed this request, while still an active reviewer.
-
-    A corrected request goes back to them; if they left or lost the role it
-    waits in the shared queue.
-    """
-    request = RegistrationRequest.objects.select_related("decided_by").get(pk=request_id)
-    reviewer = request.decided_by
-    if reviewer is None or not reviewer.is_active:
-        return None
-    if not reviewer.has_perm(REVIEW_PERMISSION) or is_own_request(reviewer, request):
-        return None
-    return reviewer
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""Submitting a Representante request, and the files kept while a form has errors."""
+"""Writing a submitted Representante request, and the files kept while a form has errors.
+
+The whole submission, process start included, is one transaction in
+workflow.services.request_submit; this module writes the registration side of it.
+"""
 
 from __future__ import annotations
 
@@ -84,14 +88,52 @@ class RepresentanteData:
     oces: tuple[OceEntry, ...] = field(default_factory=tuple)
 
 
-def _tracking_number_next(now: datetime.datetime) -> str:
+# A request is written with this placeholder and numbered last (request_number_assign),
+# so the counter row is locked only for the end of the transaction.
+_UNNUMBERED = "PEND-"
+
+
+def _placeholder_number() -> str:
+    return _UNNUMBERED + uuid.uuid4().hex[:15]
+
+
+def request_number_assign(*, request: RegistrationRequest, now: datetime.datetime) -> str:
+    """Give a just-written request its tracking number, SOL-<year>-<n>.
+
+    Call it last in the submitting transaction: the year's counter row stays
+    locked until commit, so every other Registrar waits on it only that long.
+    """
     year = now.year
     TrackingCounter.objects.get_or_create(year=year)
-    counter = TrackingCounter.objects.select_for_update().get(year=year)
-    counter.last = F("last") + 1
-    counter.save(update_fields=["last"])
-    counter.refresh_from_db(fields=["last"])
-    return f"SOL-{year}-{counter.last:06d}"
+    updated = TrackingCounter.objects.filter(year=year).update(last=F("last") + 1)
+    assert updated == 1
+    last = TrackingCounter.objects.values_list("last", flat=True).get(year=year)
+    request.tracking_number = f"SOL-{year}-{last:06d}"
+    RegistrationRequest.objects.filter(pk=request.pk).update(
+        tracking_number=request.tracking_number
+    )
+    return request.tracking_number
+
+
+@dataclass(frozen=True)
+class PersonSecrets:
+    """The password and security answers as stored: Argon2 hashes, made before any lock."""
+
+    password_hash: str
+    answer1_hash: str
+    answer2_hash: str
+    answer3_hash: str
+
+
+def person_secrets_hash(*, password: str, answers: Sequence[str]) -> PersonSecrets:
+    """Hash once, outside any transaction (four Argon2 hashes take a noticeable time)."""
+    answer1, answer2, answer3 = answers
+    return PersonSecrets(
+        password_hash=make_password(password),
+        answer1_hash=hash_security_answer(answer1),
+        answer2_hash=hash_security_answer(answer2),
+        answer3_hash=hash_security_answer(answer3),
+    )
 
 
 def availability_errors(
@@ -124,7 +166,14 @@ def availability_errors(
     return errors
 
 
-def store_certificates(request: RegistrationRequest, files: Sequence[UploadedCertificate]) -> None:
+def store_certificates(
+    request: RegistrationRequest,
+    files: Sequence[UploadedCertificate],
+    *,
+    written: list[str] | None = None,
+) -> None:
+    """Save the request's certificate files; each storage name is added to ``written``
+    (so a rolled-back submission can delete them: see stored_files_delete)."""
     seen: set[str] = set()
     for upload in files:
         digest = hashlib.sha256(upload.content).hexdigest()
@@ -138,7 +187,19 @@ def store_certificates(request: RegistrationRequest, files: Sequence[UploadedCer
             sha256=digest,
         )
         record.file.save(f"{digest}.cer", ContentFile(upload.content), save=False)
+        if written is not None and record.file.name:
+            written.append(record.file.name)
         record.save()
+
+
+def stored_files_delete(*, names: Sequence[str]) -> None:
+    """Remove files a transaction wrote and then rolled back (their rows are gone)."""
+    storage = CertificateFile._meta.get_field("file").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.warning("Could not delete the orphaned file %s", name, exc_info=True)
 
 
 def staged_certificates_add(*, session_key: str, files: Sequence[UploadedCertificate]) -> None:
@@ -200,52 +261,28 @@ def oce_rows_create(request: RegistrationRequest, oces: Sequence[OceEntry]) -> N
     )
 
 
-def request_submit(
+def request_create(
     *,
     data: RepresentanteData,
+    secrets: PersonSecrets,
     files: Sequence[UploadedCertificate],
     submission_token: uuid.UUID,
     possession_challenge: str = "",
     possession_signature: bytes = b"",
     source_ip: str | None = None,
     submission_session: str = "",
-) -> RegistrationRequest:
-    """Save a Representante request and start its process; once per form.
-
-    A second submit of the same form (double click, retry) returns the first
-    request. The certificate job is sent only after commit; if the broker is
-    down the request is still saved and the sweep sends the job later.
-    """
-    request, _ = request_submit_created(
-        data=data,
-        files=files,
-        submission_token=submission_token,
-        possession_challenge=possession_challenge,
-        possession_signature=possession_signature,
-        source_ip=source_ip,
-        submission_session=submission_session,
-    )
-    return request
-
-
-def request_submit_created(
-    *,
-    data: RepresentanteData,
-    files: Sequence[UploadedCertificate],
-    submission_token: uuid.UUID,
-    possession_challenge: str = "",
-    possession_signature: bytes = b"",
-    source_ip: str | None = None,
-    submission_session: str = "",
+    written_files: list[str] | None = None,
 ) -> tuple[RegistrationRequest, bool]:
-    """request_submit, saying whether this call created the request (False: the form's
-    token was already used, so the caller must not treat the request as its own).
+    """Write a Representante request: its row, OCE rows, files, first version, history
+    and email code; say whether this call created it (False: the form's token was
+    already used, so the caller must not treat the request as its own).
 
-    `submission_session` names the browser that sent it (see views.access), so a
-    later submit of the same token is recognised as that browser's only.
+    Runs in the caller's transaction (workflow.services.request_submit, which also
+    starts the process and numbers the request last). `submission_session` names the
+    browser that sent it (see views.access), so a later submit of the same token is
+    recognised as that browser's only. The storage names of the files written are
+    added to ``written_files``.
     """
-    from approvals import services as approval_services
-
     existing = RegistrationRequest.objects.filter(submission_token=submission_token).first()
     if existing is not None:
         return existing, False
@@ -254,9 +291,9 @@ def request_submit_created(
         raise SubmissionConflict(errors)
     now = timezone.now()
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # a savepoint: a lost race is told, not a broken transaction
             request = RegistrationRequest.objects.create(
-                tracking_number=_tracking_number_next(now),
+                tracking_number=_placeholder_number(),
                 submission_token=submission_token,
                 submission_session=submission_session,
                 kind=RequestKind.REPRESENTANTE,
@@ -270,13 +307,13 @@ def request_submit_created(
                 id_usuario=data.id_usuario,
                 cedula=data.cedula,
                 nombre_usuario=data.nombre_usuario,
-                password_hash=make_password(data.password),
+                password_hash=secrets.password_hash,
                 question1_id=data.question1_id,
-                answer1_hash=hash_security_answer(data.answer1),
+                answer1_hash=secrets.answer1_hash,
                 question2_id=data.question2_id,
-                answer2_hash=hash_security_answer(data.answer2),
+                answer2_hash=secrets.answer2_hash,
                 question3_id=data.question3_id,
-                answer3_hash=hash_security_answer(data.answer3),
+                answer3_hash=secrets.answer3_hash,
                 province_id=data.province_id,
                 canton_id=data.canton_id,
                 direccion=data.direccion,
@@ -301,7 +338,7 @@ def request_submit_created(
             or {"id_usuario": "El ID. usuario ya está en uso. Elija otro."}
         ) from exc
     oce_rows_create(request, data.oces)
-    store_certificates(request, files)
+    store_certificates(request, files, written=written_files)
     request_version_record(request=request)
     record_event(
         request,
@@ -314,7 +351,6 @@ def request_submit_created(
     )
     # The process waits for this code before the certificate is verified.
     code_issue(purpose=CodePurpose.EMAIL_CONFIRM, email=request.email, request=request)
-    approval_services.process_start(request=request)
     return request, True
 
 

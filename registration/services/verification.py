@@ -193,7 +193,7 @@ def _record_trust_anchors(results: list[dict[str, Any]]) -> None:
 def request_record_verification(*, request_id: int, outcome: dict[str, Any]) -> None:
     """Record a computed verification; a no-op unless the request still waits for it.
 
-    Runs inside the flow lock's transaction (see approvals.nodes).
+    Runs inside the flow lock's transaction (see workflow.nodes).
     """
     request = locked_request(request_id)
     if request.status != RequestStatus.SUBMITTED:

@@ -9,13 +9,13 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from approvals import services as approval_services
 from registration import services
 from registration.forms import EmailCodeForm
 from registration.models import RegistrationRequest
 from registration.ratelimit import TOO_MANY_TRIES, client_address, rate_limited
 from registration.views import access
 from registration.views.status import status_page, status_url
+from workflow import services as process_services
 
 
 @never_cache
@@ -37,7 +37,7 @@ def email_confirm(request: HttpRequest, request_obj: RegistrationRequest) -> Htt
     if not form.is_valid():
         return status_page(request, request_obj, code_form=form, code_message="", status=400)
     try:
-        outcome = approval_services.email_confirm_submit(
+        outcome = process_services.email_confirm_submit(
             request=request_obj,
             code=form.cleaned_data["codigo"],
             source_ip=client_address(request),

@@ -35,6 +35,7 @@ from registration.views.lookups import (
 )
 from registration.views.solicitud import SIGNATURE_RETIRED, oce_entries, show_conflict
 from registration.views.status import status_url
+from workflow import services as process_services
 
 
 @never_cache
@@ -49,7 +50,6 @@ def request_correct(request: HttpRequest, request_obj: RegistrationRequest) -> H
     the browser must have entered the code sent to the request's current email
     (or be the applicant's login), see correction_access.
     """
-    from approvals import services as approval_services
 
     if not request_obj.is_correctable:
         return redirect(status_url(request_obj))
@@ -104,7 +104,7 @@ def request_correct(request: HttpRequest, request_obj: RegistrationRequest) -> H
             source_ip=client_address(request),
         )
         try:
-            approval_services.correction_submit(request=request_obj, data=data)
+            process_services.correction_submit(request=request_obj, data=data)
         except services.TransitionNotAllowed as exc:
             form.add_error(None, str(exc))
         except services.SubmissionConflict as exc:

@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from approvals.two_factor import STAFF_PERMISSIONS
 from registration import selectors, services, validators
 from registration.company_registry import company_registry
 from registration.forms import LoginForm
@@ -19,6 +18,7 @@ from registration.known_device import known_device_remember
 from registration.models import RequestKind
 from registration.ratelimit import TOO_MANY_LOOKUPS, rate_limited
 from registration.views import account
+from workflow.selectors import STAFF_PERMISSIONS
 
 
 @require_GET

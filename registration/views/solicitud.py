@@ -32,6 +32,7 @@ from registration.views.lookups import (
     staged_files_payload,
 )
 from registration.views.status import status_url
+from workflow import services as process_services
 
 
 def oce_entries(oce_formset: Any) -> tuple[services.OceEntry, ...]:
@@ -134,7 +135,7 @@ def representante_new(request: HttpRequest) -> HttpResponse:
         challenge, signature = _possession(request, key, form, staged)
     if valid and not form.errors:
         try:
-            request_obj, created = services.request_submit_created(
+            request_obj, created = process_services.request_submit(
                 data=_submission_data(form, oce_formset),
                 files=[services.UploadedCertificate(s.name, bytes(s.content)) for s in staged],
                 submission_token=form.cleaned_data["submission_token"],

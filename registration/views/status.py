@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from approvals import selectors as approval_selectors
 from registration import selectors, services
 from registration.forms import (
     EmailCodeForm,
@@ -20,6 +19,7 @@ from registration.forms import (
 from registration.models import RegistrationRequest, RequestStatus
 from registration.ratelimit import TOO_MANY_LOOKUPS, rate_limited
 from registration.views import access
+from workflow.deadlines import expected_decision
 
 STATUS_HELP = {
     RequestStatus.SUBMITTED: "Su solicitud fue registrada. Estamos verificando su certificado digital.",
@@ -129,9 +129,7 @@ def _expected_decision(request_obj: RegistrationRequest) -> Any:
         request_obj
     ):
         return None  # no date while the applicant still has to confirm the email
-    return approval_selectors.expected_decision(
-        start=request_obj.verified_at or request_obj.created
-    )
+    return expected_decision(start=request_obj.verified_at or request_obj.created)
 
 
 @never_cache

@@ -11,9 +11,10 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from approvals import services
-from approvals.flows import RepresentanteFlow
 from registration.models import RegistrationRequest, RequestStatus, User
 from tests.conftest import PASSWORD, state_changes
+from workflow import services as process_services
+from workflow.flows.representante import RepresentanteFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -33,20 +34,20 @@ def test_sweep_resends_jobs_never_sent_or_long_stalled_and_leaves_the_rest(
     job = job_of(submit(good_certificate))
     # In this test's transaction nothing was sent (on_commit never ran).
     assert job.scheduled is None
-    assert services.flow_jobs_resend_stalled() == 0  # too recent to call it unsent
+    assert process_services.flow_jobs_resend_stalled() == 0  # too recent to call it unsent
 
     Task.objects.filter(pk=job.pk).update(created=timezone.now() - timedelta(minutes=5))
-    assert services.flow_jobs_resend_stalled() == 1
+    assert process_services.flow_jobs_resend_stalled() == 1
     job.refresh_from_db()
     assert job.scheduled is not None
-    assert services.flow_jobs_resend_stalled() == 0  # just sent
+    assert process_services.flow_jobs_resend_stalled() == 0  # just sent
 
     Task.objects.filter(pk=job.pk).update(scheduled=timezone.now() - timedelta(hours=1))
-    assert services.flow_jobs_resend_stalled() == 1
+    assert process_services.flow_jobs_resend_stalled() == 1
 
-    services.flow_job_run(task_pk=job.pk)
+    process_services.flow_job_run(task_pk=job.pk)
     Task.objects.filter(pk=job.pk).update(scheduled=timezone.now() - timedelta(hours=1))
-    assert services.flow_jobs_resend_stalled() == 0  # done jobs are never resent
+    assert process_services.flow_jobs_resend_stalled() == 0  # done jobs are never resent
 
 
 def test_job_run_is_a_no_op_once_done(
@@ -54,9 +55,9 @@ def test_job_run_is_a_no_op_once_done(
 ) -> None:
     request = submit(good_certificate)
     job = job_of(request)
-    assert services.flow_job_run(task_pk=job.pk) is True
-    assert services.flow_job_run(task_pk=job.pk) is False
-    assert services.flow_job_run(task_pk=999_999) is False
+    assert process_services.flow_job_run(task_pk=job.pk) is True
+    assert process_services.flow_job_run(task_pk=job.pk) is False
+    assert process_services.flow_job_run(task_pk=999_999) is False
     assert state_changes(request) == ["submitted", "certificate_verified"]  # one verification
 
 
@@ -68,7 +69,7 @@ def test_activation_re_enables_the_same_persons_disabled_user(
     )
     # The same person's disabled account doesn't block their new request.
     request = submit(good_certificate)
-    services.flow_job_run(task_pk=job_of(request).pk)
+    process_services.flow_job_run(task_pk=job_of(request).pk)
     task = Task.objects.get(
         process__registrationprocess__request=request, flow_task=RepresentanteFlow.review
     )
@@ -77,7 +78,7 @@ def test_activation_re_enables_the_same_persons_disabled_user(
     activation = Task.objects.get(
         process__registrationprocess__request=request, flow_task=RepresentanteFlow.activate_user
     )
-    services.flow_job_run(task_pk=activation.pk)
+    process_services.flow_job_run(task_pk=activation.pk)
     request.refresh_from_db()
     old.refresh_from_db()
     assert request.status == RequestStatus.ACTIVE
@@ -88,7 +89,7 @@ def test_activation_re_enables_the_same_persons_disabled_user(
 
 
 def _approve_and_activate(request: RegistrationRequest, reviewer: User) -> None:
-    services.flow_job_run(task_pk=job_of(request).pk)
+    process_services.flow_job_run(task_pk=job_of(request).pk)
     task = Task.objects.get(
         process__registrationprocess__request=request, flow_task=RepresentanteFlow.review
     )
@@ -97,7 +98,7 @@ def _approve_and_activate(request: RegistrationRequest, reviewer: User) -> None:
     activation = Task.objects.get(
         process__registrationprocess__request=request, flow_task=RepresentanteFlow.activate_user
     )
-    services.flow_job_run(task_pk=activation.pk)
+    process_services.flow_job_run(task_pk=activation.pk)
     request.refresh_from_db()
 
 

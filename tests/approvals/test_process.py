@@ -14,9 +14,7 @@ from django.test import Client
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from approvals.flows import RepresentanteFlow
 from approvals.models import RejectionReason
-from approvals.tasks import run_flow_job
 from registration import selectors as registration_selectors
 from registration.models import RegistrationRequest, RequestStatus, User
 from tests.conftest import (
@@ -35,6 +33,8 @@ from tests.support.status_access import (
     status_client,
     status_path,
 )
+from workflow.flows.representante import RepresentanteFlow
+from workflow.tasks import run_flow_job
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

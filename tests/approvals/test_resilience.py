@@ -18,8 +18,6 @@ from django.test import Client
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from approvals.flows import RepresentanteFlow
-from approvals.tasks import sweep_stalled_jobs
 from registration.models import RegistrationRequest, RequestStatus
 from tests.conftest import (
     WorkerProcess,
@@ -32,6 +30,8 @@ from tests.conftest import (
 from tests.environment import CI, TEST_REDIS_URL
 from tests.support import pki
 from workflow.celery import app as celery_app
+from workflow.flows.representante import RepresentanteFlow
+from workflow.tasks import sweep_stalled_jobs
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -173,6 +173,6 @@ def test_broker_down_at_registrar_saves_request_and_sweep_sends_it_later(
                 wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED, timeout=60)
             finally:
                 worker.stop()
-    assert "approvals.tasks.sweep_stalled_jobs" in {
+    assert "workflow.tasks.sweep_stalled_jobs" in {
         e["task"] for e in celery_app.conf.beat_schedule.values()
     }

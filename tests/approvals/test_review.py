@@ -10,10 +10,10 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from approvals import services
-from approvals.flows import RepresentanteFlow
 from approvals.models import RejectionReason
 from registration.models import RegistrationRequest, RequestStatus, User
 from tests.conftest import PASSWORD, run_pending_jobs, verified_login
+from workflow.flows.representante import RepresentanteFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -197,7 +197,7 @@ def test_failed_job_is_visible_and_a_supervisor_retries_it(
         process__registrationprocess__request=verified_request,
         flow_task=RepresentanteFlow.activate_user,
     )
-    from approvals.tasks import run_flow_job
+    from workflow.tasks import run_flow_job
 
     run_flow_job.run(job.pk)  # the task body, as the worker runs it
     job.refresh_from_db()

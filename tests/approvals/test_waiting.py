@@ -12,11 +12,12 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from approvals import services as approval_services
-from approvals.flows import RepresentanteFlow
 from registration import services
 from registration.models import Notification, RegistrationRequest, RequestStatus, User
 from tests.conftest import run_pending_jobs, state_changes
 from tests.support.status_access import status_client, status_path
+from workflow import services as process_services
+from workflow.flows.representante import RepresentanteFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def _correct(request: RegistrationRequest) -> None:
     data = services.CorrectionData(
         **{name: getattr(request, name) for name in services.CORRECTABLE_FIELDS},
     )
-    approval_services.correction_submit(request=request, data=data)
+    process_services.correction_submit(request=request, data=data)
     request.refresh_from_db()
 
 
@@ -61,23 +62,23 @@ def test_an_unconfirmed_request_is_reminded_once_then_expires(
     submit: Callable[..., RegistrationRequest], good_certificate: bytes, settings: object
 ) -> None:
     request = submit(good_certificate, confirm=False)
-    assert approval_services.waiting_sweep() == {"reminded": 0, "expired": 0}  # too early
+    assert process_services.waiting_sweep() == {"reminded": 0, "expired": 0}  # too early
 
     _age(request, hours=settings.ECUAPASS_EMAIL_CONFIRM_REMINDER_HOURS + 1)  # type: ignore[attr-defined]
-    assert approval_services.waiting_sweep() == {"reminded": 1, "expired": 0}
-    assert approval_services.waiting_sweep() == {"reminded": 0, "expired": 0}  # once only
+    assert process_services.waiting_sweep() == {"reminded": 1, "expired": 0}
+    assert process_services.waiting_sweep() == {"reminded": 0, "expired": 0}  # once only
     reminder = Notification.objects.get(request=request, kind="reminder")
     assert "confirme su correo" in reminder.body and request.tracking_number in reminder.body
 
     _age(request, hours=settings.ECUAPASS_EMAIL_CONFIRM_EXPIRY_HOURS + 1)  # type: ignore[attr-defined]
-    assert approval_services.waiting_sweep() == {"reminded": 0, "expired": 1}
+    assert process_services.waiting_sweep() == {"reminded": 0, "expired": 1}
     request.refresh_from_db()
     assert request.status == RequestStatus.EXPIRED
     assert state_changes(request) == ["submitted", "expired"]
     assert request.process.status == STATUS.DONE
     assert _task(request, RepresentanteFlow.expired).status == STATUS.DONE
     assert Notification.objects.filter(request=request, kind="expired").count() == 1
-    assert approval_services.waiting_sweep() == {"reminded": 0, "expired": 0}
+    assert process_services.waiting_sweep() == {"reminded": 0, "expired": 0}
 
     # The ID. usuario and cédula are free again for a new request.
     assert services.availability_errors(id_usuario=request.id_usuario, cedula=request.cedula) == {}
@@ -109,9 +110,9 @@ def test_an_observed_request_is_reminded_before_it_expires(
     before = settings.ECUAPASS_CORRECTION_REMINDER_DAYS_BEFORE  # type: ignore[attr-defined]
 
     _age(request, days=expiry - before - 1)
-    assert approval_services.waiting_sweep() == {"reminded": 0, "expired": 0}
+    assert process_services.waiting_sweep() == {"reminded": 0, "expired": 0}
     _age(request, days=expiry - before + 0.5)
-    assert approval_services.waiting_sweep() == {"reminded": 1, "expired": 0}
+    assert process_services.waiting_sweep() == {"reminded": 1, "expired": 0}
     reminder = Notification.objects.get(request=request, kind="reminder")
     assert "espera sus correcciones" in reminder.body
     status_page = status_client(request).get(status_path(request))
@@ -119,7 +120,7 @@ def test_an_observed_request_is_reminded_before_it_expires(
     assert "Debe corregir: Dirección de empresa" in status_page.content.decode()
 
     _age(request, days=expiry + 0.5)
-    assert approval_services.waiting_sweep() == {"reminded": 0, "expired": 1}
+    assert process_services.waiting_sweep() == {"reminded": 0, "expired": 1}
     request.refresh_from_db()
     assert request.status == RequestStatus.EXPIRED
     assert "no fue corregida a tiempo" in request.events.last().comment  # type: ignore[union-attr]
@@ -136,12 +137,12 @@ def test_a_correction_restarts_the_clock_and_earns_a_new_reminder(
     request = submit(good_certificate)
     _observe(request, reviewer, ["direccion_empresa"])
     _age(request, days=settings.ECUAPASS_CORRECTION_EXPIRY_DAYS - 2)  # type: ignore[attr-defined]
-    assert approval_services.waiting_sweep()["reminded"] == 1
+    assert process_services.waiting_sweep()["reminded"] == 1
     _correct(request)
     assert request.status == RequestStatus.SUBMITTED and request.reminder_sent_at is None
     run_pending_jobs(request)
     assert request.status == RequestStatus.CERTIFICATE_VERIFIED
-    assert approval_services.waiting_sweep() == {"reminded": 0, "expired": 0}
+    assert process_services.waiting_sweep() == {"reminded": 0, "expired": 0}
 
 
 def test_expiry_loses_to_a_correction_that_came_first(
@@ -154,7 +155,7 @@ def test_expiry_loses_to_a_correction_that_came_first(
     _observe(request, reviewer, ["direccion_empresa"])
     stale = RegistrationRequest.objects.get(pk=request.pk)  # what the sweep loaded
     _correct(request)
-    assert approval_services.waiting_request_expire(request=stale) is False
+    assert process_services.waiting_request_expire(request=stale) is False
     request.refresh_from_db()
     assert request.status == RequestStatus.SUBMITTED
 
@@ -205,14 +206,14 @@ def test_a_changed_email_is_confirmed_again_before_verification(
             "email": "nuevo.correo@example.com",
         }
     )
-    approval_services.correction_submit(request=request, data=data)
+    process_services.correction_submit(request=request, data=data)
     request.refresh_from_db()
     assert request.email == "nuevo.correo@example.com" and request.email_confirmed_at is None
     assert _task(request, RepresentanteFlow.confirm_email).status == STATUS.NEW
     code = request.codes.filter(email="nuevo.correo@example.com").first()
     assert code is not None
     assert (
-        approval_services.email_confirm_submit(request=request, code=services.code_value(code))
+        process_services.email_confirm_submit(request=request, code=services.code_value(code))
         == services.CodeCheck.OK
     )
     run_pending_jobs(request)
@@ -223,4 +224,4 @@ def test_the_waiting_sweep_is_scheduled_under_beat() -> None:
     from workflow.celery import app
 
     tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
-    assert "approvals.tasks.sweep_waiting_requests" in tasks
+    assert "workflow.tasks.sweep_waiting_requests" in tasks

@@ -9,12 +9,12 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from approvals.tasks import sweep_waiting_requests
 from registration import services
 from registration.models import CodePurpose, RegistrationRequest, RequestStatus
 from tests.conftest import WorkerProcess, state_changes, wait_for_status
 from tests.environment import JOB_QUEUE
 from tests.support.status_access import status_client, status_path
+from workflow.tasks import sweep_waiting_requests
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

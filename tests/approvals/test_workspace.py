@@ -16,11 +16,12 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from approvals import services
-from approvals.flows import RepresentanteFlow
 from approvals.models import RejectionReason
 from registration.models import OceType, RegistrationRequest, RequestEvent, User
 from tests.conftest import verified_login
 from tests.support import pki
+from workflow import services as process_services
+from workflow.flows.representante import RepresentanteFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,7 @@ def verified_requests(
             for task in Task.objects.filter(
                 process__registrationprocess__request=request, flow_task_type="JOB"
             ):
-                services.flow_job_run(task_pk=task.pk)
+                process_services.flow_job_run(task_pk=task.pk)
             made.append(request)
         used += n
         return made

@@ -11,11 +11,11 @@ import pytest
 from viewflow.workflow.models import Task
 
 from approvals import services as approval_services
-from approvals.flows import RepresentanteFlow
 from registration import services
 from registration.models import CodePurpose, RegistrationRequest, RequestStatus, User
 from tests.conftest import run_pending_jobs
 from tests.support.status_access import link_path, status_path
+from workflow.flows.representante import RepresentanteFlow
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from approvals import services as approval_services
 from registration import services
 from registration.models import CodePurpose, RegistrationRequest
 from tests.support.status_access import link_path, status_path
+from workflow import services as process_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +39,7 @@ def test_the_open_status_page_updates_in_place_when_the_request_moves(
 
         # Confirmed elsewhere (another tab, another device): this page follows.
         code = request.codes.get(purpose=CodePurpose.EMAIL_CONFIRM)
-        outcome = approval_services.email_confirm_submit(
+        outcome = process_services.email_confirm_submit(
             request=request, code=services.code_value(code)
         )
         assert outcome == services.CodeCheck.OK

@@ -17,7 +17,6 @@ from django.test.utils import CaptureQueriesContext
 from viewflow.workflow.models import Task
 
 from approvals import services as approval_services
-from approvals.flows import RepresentanteFlow
 from registration import services
 from registration.models import (
     AccountNotice,
@@ -39,6 +38,8 @@ from tests.conftest import (
 )
 from tests.support import pki
 from tests.support.status_access import correct_path, correction_client, status_client
+from workflow import services as process_services
+from workflow.flows.representante import RepresentanteFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -181,13 +182,13 @@ def test_the_service_refuses_a_change_outside_the_observation(
 ) -> None:
     observe(verified_request, reviewer, ["email"])
     with pytest.raises(services.SubmissionConflict) as refused:
-        approval_services.correction_submit(
+        process_services.correction_submit(
             request=verified_request,
             data=services.CorrectionData(ruc="1790012345001", email="nuevo@andina.ec"),
         )
     assert set(refused.value.errors) == {"ruc"}
     with pytest.raises(services.SubmissionConflict) as refused:
-        approval_services.correction_submit(
+        process_services.correction_submit(
             request=verified_request,
             data=services.CorrectionData(new_files=(services.UploadedCertificate("x.cer", b"x"),)),
         )
@@ -197,7 +198,7 @@ def test_the_service_refuses_a_change_outside_the_observation(
     assert request.email == "jperez@example.com"
     assert request.versions.count() == 1
     # An unchanged value of a closed field is not a change: it goes through.
-    approval_services.correction_submit(
+    process_services.correction_submit(
         request=verified_request,
         data=services.CorrectionData(ruc=request.ruc, email="nuevo@andina.ec"),
     )
@@ -366,7 +367,7 @@ def test_only_the_observed_file_can_be_removed(
         remove_file_ids=(other.pk,),
     )
     with pytest.raises(services.SubmissionConflict, match="Solo puede eliminar"):
-        approval_services.correction_submit(request=verified_request, data=data)
+        process_services.correction_submit(request=verified_request, data=data)
     assert verified_request.certificates.count() == 2
 
 

@@ -9,13 +9,13 @@ from django.core import mail
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from approvals.flows import RepresentanteFlow
 from registration import services
 from registration.models import CodePurpose, OneTimeCode, RegistrationRequest, RequestStatus
 from registration.tasks import send_one_time_code
 from tests.conftest import run_pending_jobs, state_changes
 from tests.support import pki
 from tests.support.status_access import link_path, status_client, status_path
+from workflow.flows.representante import RepresentanteFlow
 
 pytestmark = pytest.mark.django_db
 

@@ -14,12 +14,12 @@ from django.test import Client
 from viewflow.workflow.models import Task
 
 from approvals import services as approval_services
-from approvals.flows import RepresentanteFlow
 from registration import services
 from registration.models import Notification, RegistrationRequest, User
 from registration.sms import HttpSmsBackend
 from registration.tasks import deliver_notification
 from tests.conftest import run_pending_jobs
+from workflow.flows.representante import RepresentanteFlow
 
 pytestmark = pytest.mark.django_db
 

@@ -646,7 +646,7 @@ def test_a_user_activated_through_the_flow_can_reset_with_the_form_answers(
     from viewflow.workflow.models import Task
 
     from approvals import services as approval_services
-    from approvals.flows import RepresentanteFlow
+    from workflow.flows.representante import RepresentanteFlow
 
     request = submit(good_certificate)
     run_pending_jobs(request)

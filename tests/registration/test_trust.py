@@ -20,7 +20,6 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from approvals import services as approval_services
-from approvals.flows import RepresentanteFlow
 from registration import services
 from registration.models import (
     CertificateBinding,
@@ -32,6 +31,7 @@ from registration.models import (
 from tests.conftest import run_pending_jobs, verified_login
 from tests.support import pki
 from tests.support.status_access import correct_path, correction_client
+from workflow.flows.representante import RepresentanteFlow
 
 pytestmark = pytest.mark.django_db
 

@@ -11,12 +11,12 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from viewflow.workflow.models import Task
 
-from approvals import services as approval_services
-from approvals.flows import RepresentanteFlow
 from registration.models import RegistrationRequest, User
 from tests.conftest import PASSWORD, verified_login
 from tests.support import pki
 from tests.support.status_access import status_client, status_path
+from workflow import services as process_services
+from workflow.flows.representante import RepresentanteFlow
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -121,7 +121,7 @@ def test_every_revision_page_and_the_csv_export_are_never_stored(
         process__registrationprocess__request=request,
         flow_task=RepresentanteFlow.verify_certificate,
     )
-    approval_services.flow_job_run(task_pk=job.pk)
+    process_services.flow_job_run(task_pk=job.pk)
     task = Task.objects.get(
         process__registrationprocess__request=request, flow_task=RepresentanteFlow.review
     )

@@ -1,7 +1,7 @@
 """A Celery job node for django-viewflow's free edition.
 
 `CeleryJob(job, prepare=None)` puts a task row in SCHEDULED and, only after
-the surrounding transaction commits, sends `approvals.tasks.run_flow_job(task_pk)`
+the surrounding transaction commits, sends `workflow.tasks.run_flow_job(task_pk)`
 to the broker. The worker first runs `prepare(process)` outside any
 transaction (slow I/O such as fetching CRLs belongs there; it must only read),
 then `job(activation, prepared)` and the node's completion under the flow
@@ -77,7 +77,7 @@ def enqueue_job(task_pk: int) -> bool:
     from django.conf import settings
     from viewflow.workflow.models import Task
 
-    from approvals.tasks import run_flow_job
+    from workflow.tasks import run_flow_job
 
     try:
         run_flow_job.apply_async(args=(task_pk,), queue=settings.ECUAPASS_JOB_QUEUE)

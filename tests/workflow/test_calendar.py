@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from approvals import selectors
-from approvals.calendar import review_holidays
+from workflow.calendar import review_holidays
 
 ECUADOR = ZoneInfo("America/Guayaquil")
 

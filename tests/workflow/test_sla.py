@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from approvals.sla import (
+from workflow.sla import (
     business_age,
     business_deadline,
     is_working_day,

@@ -10,7 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, InterfaceError
 from viewflow.workflow.exceptions import FlowLockFailed
 
-from approvals import services
+from workflow import services
 
 logger = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from viewflow.workflow.activation import Activation
 
 from registration import services as registration_services
 from registration.models import RegistrationRequest, User
+from workflow import selectors
 
 
 def bind_request(activation: Activation, *, request: RegistrationRequest) -> Any:
@@ -43,9 +44,7 @@ def applicant_step(activation: Activation, *, apply: Callable[[int], None]) -> N
 
 def previous_reviewer(activation: Activation) -> User | None:
     """Who observed the request, if that reviewer can still take it."""
-    from approvals import selectors as approval_selectors  # selectors read the flow
-
-    return approval_selectors.previous_reviewer(request_id=activation.process.request_id)
+    return selectors.previous_reviewer(request_id=activation.process.request_id)
 
 
 def note_assignment(activation: Activation) -> None:

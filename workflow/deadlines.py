@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 
-from approvals import sla
-from approvals.calendar import review_holidays
+from workflow import sla
+from workflow.calendar import review_holidays
 
 
 def sla_holidays(around: datetime) -> frozenset[date]:

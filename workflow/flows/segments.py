@@ -1,0 +1,112 @@
+"""The pieces every kind's flow is built from.
+
+Each function returns the nodes of one segment, to be unpacked in a flow class
+under the names given in its docstring (the nodes refer to each other by those
+names, through viewflow's ``this``). Where a segment leads on, the flow says to
+which node (``then``). Every flow also declares the ``expired`` and ``rejected``
+ends the segments lead to, and a ``start`` node that goes to ``email_gate``.
+
+Gates read the request's state as the registration services just wrote it, in
+the same transaction and under the flow lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from viewflow import this
+from viewflow.workflow import nodes
+from viewflow.workflow.activation import Activation
+
+from registration.models import RequestStatus
+from registration.selectors import request_email_confirmed, request_status
+from workflow import jobs
+from workflow.nodes import CeleryJob
+
+REVIEW_PERMISSION = "workflow.review_registration"
+
+
+def status_is(status: RequestStatus) -> Callable[[Activation], bool]:
+    """A gate on the request's state as the services just wrote it (read fresh)."""
+
+    def gate(activation: Activation) -> bool:
+        return request_status(request_id=activation.process.request_id) == status
+
+    return gate
+
+
+def _email_confirmed(activation: Activation) -> bool:
+    return request_email_confirmed(request_id=activation.process.request_id)
+
+
+def start() -> Any:
+    """``start``: tie the new process to its request, then ask for the email code."""
+    return nodes.StartHandle(jobs.bind_request).Next(this.email_gate)
+
+
+def email_confirmation(*, then: Any) -> tuple[Any, Any, Any]:
+    """``email_gate, confirm_email, email_outcome``: wait for the emailed code.
+
+    ``confirm_email`` is completed by the applicant's code
+    (``workflow.services.email_confirm_submit``) or by expiry.
+    """
+    email_gate = nodes.If(_email_confirmed).Then(then).Else(this.confirm_email)
+    confirm_email = nodes.Handle(jobs.applicant_step).Next(this.email_outcome)
+    email_outcome = nodes.If(status_is(RequestStatus.EXPIRED)).Then(this.expired).Else(then)
+    return email_gate, confirm_email, email_outcome
+
+
+def certificate_check(*, then: Any) -> tuple[Any, Any]:
+    """``verify_certificate, certificate_gate``: a worker verifies the certificate.
+
+    A certificate that fails sends the request to ``await_correction``.
+    """
+    verify_certificate = CeleryJob(jobs.verify_certificate, prepare=jobs.check_certificate).Next(
+        this.certificate_gate
+    )
+    certificate_gate = (
+        nodes.If(status_is(RequestStatus.CERTIFICATE_VERIFIED))
+        .Then(then)
+        .Else(this.await_correction)
+    )
+    return verify_certificate, certificate_gate
+
+
+def senae_review(*, approved: Any) -> tuple[Any, Any]:
+    """``review, decision_gate``: a SENAE reviewer approves, observes or rejects.
+
+    The decision view is approvals.views.review_decide; viewflow's own views
+    are not mounted. A corrected request goes back to the reviewer who observed
+    it, if that reviewer can still review.
+    """
+    review = (
+        nodes.View(view=None)
+        .Permission(REVIEW_PERMISSION)
+        .Assign(jobs.previous_reviewer)
+        .onCreate(jobs.note_assignment)
+        .Next(this.decision_gate)
+    )
+    decision_gate = (
+        nodes.Switch()
+        .Case(approved, status_is(RequestStatus.COMPANY_APPROVED))
+        .Case(this.await_correction, status_is(RequestStatus.OBSERVED))
+        .Default(this.rejected)
+    )
+    return review, decision_gate
+
+
+def correction_loop(*, back_to: Any) -> tuple[Any, Any]:
+    """``await_correction, correction_outcome``: the applicant corrects, or it expires.
+
+    Completed by the applicant's correction (``workflow.services.correction_submit``)
+    or by expiry; a correction goes back to ``back_to``.
+    """
+    await_correction = nodes.Handle(jobs.applicant_step).Next(this.correction_outcome)
+    correction_outcome = nodes.If(status_is(RequestStatus.EXPIRED)).Then(this.expired).Else(back_to)
+    return await_correction, correction_outcome
+
+
+def activation() -> tuple[Any, Any]:
+    """``activate_user, activated``: a worker creates or re-enables the user."""
+    return CeleryJob(jobs.activate_user).Next(this.activated), nodes.End()
