@@ -205,6 +205,19 @@ def password_reset_verified_code(*, code_id: int) -> OneTimeCode | None:
 # --- Mi página ----------------------------------------------------------------------
 
 
+def user_company_request(*, user: User) -> RegistrationRequest | None:
+    """The active company request (a Representante's) that makes the user a company user."""
+    from registration.kinds import COMPANY_KINDS
+
+    return (
+        RegistrationRequest.objects.select_related("company")
+        .prefetch_related("oces__oce_type")
+        .filter(user=user, status=RequestStatus.ACTIVE, kind__in=COMPANY_KINDS)
+        .order_by("-status_changed_at", "-created")
+        .first()
+    )
+
+
 def user_active_request(*, user: User) -> RegistrationRequest | None:
     """The request that made the user active: its company is the user's, and it holds
     the security questions and answer hashes (Reinicio de clave)."""

@@ -79,6 +79,31 @@ def _province_message(prefix: str, number: str) -> str:
     )
 
 
+PASSPORT_PATTERN = re.compile(r"^[A-Z0-9]{5,20}$")
+
+
+def validate_passport(value: str) -> str:
+    """A passport number: 5 to 20 letters and digits, spaces and dashes dropped, in capitals.
+
+    Only the format can be checked: each country numbers its own passports.
+    """
+    number = re.sub(r"[\s-]", "", value or "").upper()
+    if not PASSPORT_PATTERN.fullmatch(number):
+        raise ValidationError(
+            "El número de pasaporte debe tener de 5 a 20 letras o números, sin otros signos.",
+            code="passport_format",
+        )
+    return number
+
+
+def validate_document(value: str) -> str:
+    """A Doc. Identificación as typed where either may come: a cédula (digits) or a passport."""
+    digits = normalize_digits(value or "")
+    if digits.strip().isdigit():
+        return validate_cedula(digits)
+    return validate_passport(value)
+
+
 def validate_cedula(value: str) -> str:
     """Return the 10-digit cédula or raise ValidationError with a Spanish message."""
     number = normalize_digits(value)

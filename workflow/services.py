@@ -51,9 +51,10 @@ def request_submit(
 ) -> tuple[RegistrationRequest, bool]:
     """Registrar: the request and everything it needs, or nothing; once per form.
 
-    One transaction holds the request, its rows, files, first version, history,
-    email code and process start; the tracking number is taken last, so the
-    year's counter is locked only until commit. The Argon2 hashing is done before
+    One transaction holds the request, its rows, files, first version, process
+    start, tracking number, history and email code; the number is taken near the
+    end (the history and the email carry it), so the year's counter is locked only
+    for the last two inserts and the commit. The Argon2 hashing is done before
     the transaction. A second submit of the same form (double click, retry)
     returns the first request with False. The first job and the email leave only
     after commit; with the broker down the request is still saved and the sweeps
@@ -78,7 +79,9 @@ def request_submit(
             )
             if created:
                 process_start(request=request)
+                # The counter is locked from here to commit: two short inserts more.
                 registration_services.request_number_assign(request=request, now=timezone.now())
+                registration_services.request_submitted_record(request=request, source_ip=source_ip)
     except BaseException:
         registration_services.stored_files_delete(names=written)
         raise

@@ -21,6 +21,7 @@ from registration.forms.fields import (
 )
 from registration.forms.solicitud import (
     CorrectionForm,
+    GeneralForm,
     OceFormSet,
     OceRowForm,
     RepresentanteForm,
@@ -33,6 +34,7 @@ __all__ = [
     "AccountSmsForm",
     "CorrectionForm",
     "EmailCodeForm",
+    "GeneralForm",
     "IdField",
     "IdListField",
     "IdLookupForm",

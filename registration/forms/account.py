@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -83,7 +84,7 @@ class StatusLookupForm(forms.Form):
     """Consulta de estado: número de solicitud and Doc. Identificación."""
 
     tracking_number = forms.CharField(label="Número de solicitud", max_length=20)
-    cedula = forms.CharField(label="Doc. Identificación", max_length=13)
+    cedula = forms.CharField(label="Doc. Identificación", max_length=20)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,7 +95,11 @@ class StatusLookupForm(forms.Form):
         return str(self.cleaned_data["tracking_number"]).strip().upper()
 
     def clean_cedula(self) -> str:
-        return validators.normalize_digits(self.cleaned_data["cedula"])
+        value = validators.normalize_digits(self.cleaned_data["cedula"])
+        if value.isdigit():
+            return value
+        # A General user's passport, as the form stored it (no spaces or dashes, capitals).
+        return re.sub(r"[\s-]", "", value).upper()
 
 
 # --- Buscar ID / Reinicio de clave ------------------------------------------------
@@ -103,7 +108,7 @@ class StatusLookupForm(forms.Form):
 class IdLookupForm(forms.Form):
     """Buscar ID: Doc. Identificación and the registered Correo Electrónico."""
 
-    cedula = forms.CharField(label="Doc. Identificación", max_length=13)
+    cedula = forms.CharField(label="Doc. Identificación", max_length=20)
     email = forms.EmailField(
         label="Correo Electrónico",
         max_length=254,
@@ -116,7 +121,7 @@ class IdLookupForm(forms.Form):
             field.error_messages["required"] = REQUIRED
 
     def clean_cedula(self) -> str:
-        return validators.validate_cedula(self.cleaned_data["cedula"])
+        return validators.validate_document(self.cleaned_data["cedula"])
 
 
 class PasswordResetRequestForm(forms.Form):

@@ -1,4 +1,5 @@
-"""The Representante form (Pasos 3–5), its OCE rows, and the correction form."""
+"""The request forms (Pasos 3–5: the person's block, the Representante's, the General's),
+the OCE rows, and the correction form."""
 
 from __future__ import annotations
 
@@ -38,6 +39,28 @@ from registration.models import (
 )
 from registration.services.correction import CERTIFICATES_ITEM
 
+CEDULA = "CEDULA DE IDENTIDAD"
+PASAPORTE = "PASAPORTE"
+GENERAL_POSITION = "USUARIO GENERAL"
+# CLDR codes that are regions, not countries that issue passports.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+
+
+def passport_countries() -> list[tuple[str, str]]:
+    """Every country (ISO 3166 alpha-2) with its Spanish name, Ecuador first (CLDR via Babel)."""
+    from babel import Locale
+
+    names = Locale("es").territories
+    countries = sorted(
+        (
+            (code, name)
+            for code, name in names.items()
+            if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+        ),
+        key=lambda item: item[1],
+    )
+    return [("EC", names["EC"]), *(c for c in countries if c[0] != "EC")]
+
 
 class CompanyFieldsMixin(forms.Form):
     ruc = forms.CharField(label="RUC empresa", max_length=13)
@@ -52,18 +75,16 @@ class CompanyFieldsMixin(forms.Form):
         return check.number
 
 
-class RepresentanteForm(CompanyFieldsMixin, forms.Form):
-    """Pasos 3–5: Solicitud del uso (Representante)."""
+class PersonForm(forms.Form):
+    """The person's block of Pasos 3–5, the same in every kind of request."""
 
     submission_token = forms.UUIDField(widget=forms.HiddenInput)
 
     id_usuario = forms.CharField(
         label="ID. usuario", max_length=20, validators=[ID_USUARIO_VALIDATOR]
     )
-    doc_type = forms.ChoiceField(
-        label="Tipo de documento", choices=[("CEDULA DE IDENTIDAD", "CEDULA DE IDENTIDAD")]
-    )
-    cedula = forms.CharField(label="Doc. Identificación", max_length=13)
+    doc_type = forms.ChoiceField(label="Tipo de documento", choices=[(CEDULA, CEDULA)])
+    cedula = forms.CharField(label="Doc. Identificación", max_length=20)
     nombre_usuario = forms.CharField(label="Nombre Usuario", max_length=150)
     password = forms.CharField(
         label="Contraseña", strip=False, widget=forms.PasswordInput(render_value=True)
@@ -133,25 +154,11 @@ class RepresentanteForm(CompanyFieldsMixin, forms.Form):
         widget=forms.RadioSelect,
         initial="1",
     )
-    certificados = MultipleCertificateField(label="Identificación única de certificado digital")
-    # Read by the view (views.lookups.stage_uploads), like the certificates.
-    firma_reto = forms.FileField(
-        label="Firma del reto (.p7s)",
-        required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": ".p7s,.p7m,.pem,.der"}),
-    )
 
-    def __init__(
-        self, *args: Any, staged_count: int = 0, file_errors: list[str] | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Files are checked and kept by the view (views.lookups.stage_uploads)
-        # before the rest of the form: this form only knows how many are kept.
-        self.staged_count = staged_count
-        self.file_errors = file_errors or []
         # Ciudad grouped by Provincia: usable without JavaScript, filtered with it.
         self.fields["canton"].choices = [("", "--Selección--"), *cantones_by_province()]  # type: ignore[attr-defined]
-        self.ruc_warnings: tuple[str, ...] = ()
         for field in self.fields.values():
             field.error_messages["required"] = REQUIRED
 
@@ -184,6 +191,32 @@ class RepresentanteForm(CompanyFieldsMixin, forms.Form):
             self.add_error("canton", f"La ciudad {canton} no pertenece a la provincia {province}.")
         if data.get("celular") and not data.get("operadora"):
             self.add_error("operadora", "Seleccione la operadora del celular.")
+        return data
+
+
+class RepresentanteForm(PersonForm, CompanyFieldsMixin):
+    """Pasos 3–5: Solicitud del uso (Representante): the company block, the person, the certificate."""
+
+    certificados = MultipleCertificateField(label="Identificación única de certificado digital")
+    # Read by the view (views.lookups.stage_uploads), like the certificates.
+    firma_reto = forms.FileField(
+        label="Firma del reto (.p7s)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".p7s,.p7m,.pem,.der"}),
+    )
+
+    def __init__(
+        self, *args: Any, staged_count: int = 0, file_errors: list[str] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # Files are checked and kept by the view (views.lookups.stage_uploads)
+        # before the rest of the form: this form only knows how many are kept.
+        self.staged_count = staged_count
+        self.file_errors = file_errors or []
+        self.ruc_warnings: tuple[str, ...] = ()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
         ruc, cedula = data.get("ruc"), data.get("cedula")
         if (
             ruc
@@ -199,6 +232,34 @@ class RepresentanteForm(CompanyFieldsMixin, forms.Form):
             self.add_error("certificados", message)
         if not self.staged_count and not self.file_errors:
             self.add_error("certificados", "Adjunte el certificado digital público (.cer).")
+        return data
+
+
+class GeneralForm(PersonForm):
+    """Pasos 3–5: Solicitud del uso (General): the person alone, with a cédula or a passport."""
+
+    doc_type = forms.ChoiceField(
+        label="Tipo de documento", choices=[(CEDULA, CEDULA), (PASAPORTE, PASAPORTE)]
+    )
+    doc_country = forms.ChoiceField(label="País emisor del pasaporte", required=False, choices=())
+    posicion = forms.ChoiceField(label="Posición", choices=[(GENERAL_POSITION, GENERAL_POSITION)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["doc_country"].choices = [("", "--Selección--"), *passport_countries()]  # type: ignore[attr-defined]
+
+    def clean_cedula(self) -> str:
+        value = self.cleaned_data["cedula"]
+        if self.data.get(self.add_prefix("doc_type")) == PASAPORTE:
+            return validators.validate_passport(value)
+        return validators.validate_cedula(value)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("doc_type") == PASAPORTE and not data.get("doc_country"):
+            self.add_error("doc_country", "Seleccione el país que emitió el pasaporte.")
+        if data.get("doc_type") != PASAPORTE:
+            data["doc_country"] = ""
         return data
 
 

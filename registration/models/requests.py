@@ -45,6 +45,8 @@ class RequestStatus(models.TextChoices):
 
 # Requests in these states no longer hold their ID. usuario and cédula.
 RELEASED_STATUSES = (RequestStatus.REJECTED, RequestStatus.EXPIRED)
+# A request in these states no longer claims its ID. usuario on its own (its user does).
+ID_RELEASED_STATUSES = (*RELEASED_STATUSES, RequestStatus.ACTIVE, RequestStatus.DISABLED)
 # The applicant can edit and resubmit a request in these states.
 CORRECTABLE_STATUSES = (RequestStatus.OBSERVED, RequestStatus.VERIFICATION_FAILED)
 
@@ -72,17 +74,20 @@ class RegistrationRequest(models.Model):
         "estado", max_length=32, choices=RequestStatus.choices, default=RequestStatus.SUBMITTED
     )
 
-    # Información de empresa
-    ruc = models.CharField("RUC empresa", max_length=13)
-    razon_social = models.CharField("Razón Social", max_length=200)
-    direccion_empresa = models.CharField("Dirección de empresa", max_length=300)
-    telefono_empresa = models.CharField("Teléfono empresa", max_length=16)
+    # Información de empresa: the Representante's (registration.kinds); blank for a General user.
+    ruc = models.CharField("RUC empresa", max_length=13, blank=True)
+    razon_social = models.CharField("Razón Social", max_length=200, blank=True)
+    direccion_empresa = models.CharField("Dirección de empresa", max_length=300, blank=True)
+    telefono_empresa = models.CharField("Teléfono empresa", max_length=16, blank=True)
     ruc_warnings = models.JSONField("advertencias del RUC", default=list, blank=True)
 
     # Información de representante
     id_usuario = models.CharField("ID. usuario", max_length=20, validators=[ID_USUARIO_VALIDATOR])
     doc_type = models.CharField("tipo de documento", max_length=32, default="CEDULA DE IDENTIDAD")
-    cedula = models.CharField("Doc. Identificación", max_length=10)
+    # A cédula (10 digits) or, for a General user, a passport number.
+    cedula = models.CharField("Doc. Identificación", max_length=20)
+    # The passport's issuing country (ISO 3166 alpha-2); blank for a cédula.
+    doc_country = models.CharField("País emisor del documento", max_length=2, blank=True)
     nombre_usuario = models.CharField("Nombre Usuario", max_length=150)
     # Cleared at activation, once the user holds it.
     password_hash = models.CharField("contraseña (hash Argon2id)", max_length=256, blank=True)
@@ -164,12 +169,14 @@ class RegistrationRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=RequestKind.values), name="request_kind_valid"
             ),
-            # Two open requests can't claim one ID. usuario or one cédula.
+            # Two requests in process can't claim one ID. usuario (an active or disabled
+            # one's is held by its user; a General user's company request reuses it).
             models.UniqueConstraint(
                 fields=["id_usuario"],
-                condition=~Q(status__in=RELEASED_STATUSES),
+                condition=~Q(status__in=ID_RELEASED_STATUSES),
                 name="request_open_id_usuario_unique",
             ),
+            # Nor two open requests of one kind one cédula.
             models.UniqueConstraint(
                 fields=["cedula", "kind"],
                 condition=~Q(status__in=RELEASED_STATUSES),

@@ -24,7 +24,8 @@ class User(AbstractUser):
         validators=[ID_USUARIO_VALIDATOR],
         error_messages={"unique": "Ya existe un usuario con ese ID. usuario."},
     )
-    cedula = models.CharField("Doc. Identificación", max_length=10, blank=True)
+    # A cédula, or a General user's passport number.
+    cedula = models.CharField("Doc. Identificación", max_length=20, blank=True)
     # Contact preferences, copied from the request at activation; Mi página changes them.
     celular = models.CharField("Celular", max_length=16, blank=True)
     recibir_sms = models.BooleanField("Recibir mensaje SMS", default=False)

@@ -92,7 +92,9 @@ from registration.services.secrets import (
     request_status_link,
 )
 from registration.services.submission import (
+    GeneralData,
     OceEntry,
+    PersonData,
     PersonSecrets,
     RepresentanteData,
     UploadedCertificate,
@@ -100,6 +102,7 @@ from registration.services.submission import (
     person_secrets_hash,
     request_create,
     request_number_assign,
+    request_submitted_record,
     staged_certificates_add,
     staged_certificates_clear,
     staged_certificates_purge,
@@ -107,6 +110,7 @@ from registration.services.submission import (
     staged_signature_remove,
     staged_signature_replace,
     stored_files_delete,
+    user_is_company_user,
 )
 from registration.services.trust import (
     DEMO_CA_NAME,
@@ -155,7 +159,9 @@ __all__ = [
     "CodeCheck",
     "CorrectionData",
     "DatabaseCrlCache",
+    "GeneralData",
     "OceEntry",
+    "PersonData",
     "PersonSecrets",
     "RepresentanteData",
     "ResetOutcome",
@@ -230,6 +236,7 @@ __all__ = [
     "request_remind",
     "request_resubmit",
     "request_status_link",
+    "request_submitted_record",
     "request_version_record",
     "sms_preference_set",
     "staged_certificates_add",
@@ -243,5 +250,6 @@ __all__ = [
     "trust_store_load",
     "user_id_lookup",
     "user_id_lookup_start",
+    "user_is_company_user",
     "verification_checks",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from registration.kinds import REPRESENTANTE
 from registration.models import (
     CORRECTABLE_STATUSES,
     CodePurpose,
@@ -71,15 +72,7 @@ class CorrectionData:
 
 # The request's own fields an applicant can be asked to correct (approvals.forms builds its
 # OBSERVABLE_FIELDS from these).
-CORRECTABLE_FIELDS = (
-    "ruc",
-    "razon_social",
-    "direccion_empresa",
-    "telefono_empresa",
-    "cedula",
-    "nombre_usuario",
-    "email",
-)
+CORRECTABLE_FIELDS = REPRESENTANTE.correctable_fields
 # The other items a reviewer can observe: the OCE table, and the certificate files
 # (each observed as "archivo:<name>"; "certificados" stands for all of them).
 OCES_ITEM = "oces"

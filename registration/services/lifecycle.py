@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from registration import certificates
+from registration.kinds import declaration_for
 from registration.models import (
     CertificateBinding,
     Company,
@@ -142,12 +143,17 @@ def _certificate_bind(request: RegistrationRequest, user: User) -> CertificateBi
 
 
 def request_activate(*, request_id: int) -> None:
-    """Create (or re-enable) the user with the ID. usuario and password of the form.
+    """Create (or re-enable, or extend) the user with the ID. usuario and password of the form.
 
-    A no-op unless the request is approved; runs inside the flow lock.
+    A no-op unless the request is where its kind activates from (approved by SENAE;
+    a General one once its email is confirmed), so a repeated job changes nothing;
+    runs inside the flow lock. A General user's company request extends that user.
     """
     request = locked_request(request_id)
-    if request.status != RequestStatus.COMPANY_APPROVED:
+    declaration = declaration_for(request.kind)
+    if request.status != declaration.activate_from:
+        return
+    if not declaration.reviewed and request.email_confirmed_at is None:
         return
     user = User.objects.select_for_update().filter(username__iexact=request.id_usuario).first()
     if user is not None and user.cedula != request.cedula:
@@ -161,13 +167,15 @@ def request_activate(*, request_id: int) -> None:
     user.recibir_sms = request.recibir_sms
     user.is_active = True
     user.save()
-    _certificate_bind(request, user)
-    request.company = _company_upsert(request)
+    if declaration.certificate:
+        _certificate_bind(request, user)
+    if declaration.company_user:
+        request.company = _company_upsert(request)
     request.user = user
     request.password_hash = ""  # the user holds it now; the request keeps no copy
     transition(
         request,
-        allowed_from=[RequestStatus.COMPANY_APPROVED],
+        allowed_from=[declaration.activate_from],
         to=RequestStatus.ACTIVE,
         comment=f"Usuario {user.username} activado.",
         update_fields=["company", "user", "password_hash"],

@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
@@ -19,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from registration.kinds import COMPANY_KINDS, declaration_for
 from registration.models import (
     OPEN_ENDED,
     RELEASED_STATUSES,
@@ -55,14 +57,10 @@ class UploadedCertificate:
     content: bytes
 
 
-@dataclass(frozen=True)
-class RepresentanteData:
-    """What the applicant entered in Pasos 3–5 (already validated by the form)."""
+@dataclass(frozen=True, kw_only=True)
+class PersonData:
+    """The person's block of Pasos 3–5 (already validated by the form); every kind has it."""
 
-    ruc: str
-    razon_social: str
-    direccion_empresa: str
-    telefono_empresa: str
     id_usuario: str
     cedula: str
     nombre_usuario: str
@@ -78,18 +76,41 @@ class RepresentanteData:
     direccion: str
     telefono1: str
     email: str
+    doc_type: str = "CEDULA DE IDENTIDAD"
     telefono2: str = ""
     celular: str = ""
     operadora_id: str | None = None
     fax: str = ""
     senae_email: str = ""
     recibir_sms: bool = True
+
+    kind: ClassVar[str]
+    oces: tuple[OceEntry, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepresentanteData(PersonData):
+    """Solicitud del uso (Representante): the person plus the company block and its OCEs."""
+
+    kind: ClassVar[str] = RequestKind.REPRESENTANTE
+    ruc: str
+    razon_social: str
+    direccion_empresa: str
+    telefono_empresa: str
     ruc_warnings: tuple[str, ...] = ()
     oces: tuple[OceEntry, ...] = field(default_factory=tuple)
 
 
-# A request is written with this placeholder and numbered last (request_number_assign),
-# so the counter row is locked only for the end of the transaction.
+@dataclass(frozen=True, kw_only=True)
+class GeneralData(PersonData):
+    """Solicitud del uso (General): the person alone; a passport says its issuing country."""
+
+    kind: ClassVar[str] = RequestKind.GENERAL
+    doc_country: str = ""
+
+
+# A request is written with this placeholder and numbered near the end
+# (request_number_assign), so the counter row is locked only for the end of the transaction.
 _UNNUMBERED = "PEND-"
 
 
@@ -100,7 +121,7 @@ def _placeholder_number() -> str:
 def request_number_assign(*, request: RegistrationRequest, now: datetime.datetime) -> str:
     """Give a just-written request its tracking number, SOL-<year>-<n>.
 
-    Call it last in the submitting transaction: the year's counter row stays
+    Call it at the end of the submitting transaction: the year's counter row stays
     locked until commit, so every other Registrar waits on it only that long.
     """
     year = now.year
@@ -136,32 +157,74 @@ def person_secrets_hash(*, password: str, answers: Sequence[str]) -> PersonSecre
     )
 
 
+def _own_account(*, cedula: str, kind: str) -> User | None:
+    """The applicant's own account that this request may take over, if any.
+
+    A disabled account of the same person (same cédula) is re-enabled by the new
+    request's activation; a General user asking for a company user keeps the
+    account, which the activation extends.
+    """
+    if not cedula:
+        return None
+    user = User.objects.filter(cedula=cedula).first()
+    if user is None:
+        return None
+    if not user.is_active:
+        return user
+    if kind in COMPANY_KINDS and not user_is_company_user(user):
+        return user
+    return None
+
+
+def user_is_company_user(user: User) -> bool:
+    """Whether the user holds a company user (a Representante's, today) and not only a General one."""
+    return RegistrationRequest.objects.filter(
+        user=user, status=RequestStatus.ACTIVE, kind__in=COMPANY_KINDS
+    ).exists()
+
+
 def availability_errors(
-    *, id_usuario: str = "", cedula: str = "", email: str = ""
+    *,
+    id_usuario: str = "",
+    cedula: str = "",
+    email: str = "",
+    kind: str = RequestKind.REPRESENTANTE,
 ) -> dict[str, str]:
     """Which of these values another user or open request already holds.
 
-    A disabled user of the same person (same cédula) holds nothing: their new
-    request re-enables that account when it is activated.
+    The applicant's own account holds nothing against the request (_own_account);
+    a General user asking for a company user must keep that account's ID. usuario.
     """
     errors: dict[str, str] = {}
+    own = _own_account(cedula=cedula, kind=kind)
     open_requests = RegistrationRequest.objects.exclude(status__in=RELEASED_STATUSES)
-    other_users = (
-        User.objects.exclude(is_active=False, cedula=cedula) if cedula else User.objects.all()
-    )
+    other_users = User.objects.all()
+    if own is not None:
+        other_users = other_users.exclude(pk=own.pk)
+        open_requests = open_requests.exclude(user=own, status=RequestStatus.ACTIVE)
     if id_usuario and (
         other_users.filter(username__iexact=id_usuario).exists()
         or open_requests.filter(id_usuario__iexact=id_usuario).exists()
     ):
         errors["id_usuario"] = "El ID. usuario ya está en uso. Elija otro."
+    elif (
+        own is not None
+        and own.is_active
+        and id_usuario
+        and own.username.lower() != id_usuario.lower()
+    ):
+        errors["id_usuario"] = (
+            f"Ya tiene el usuario general «{own.username}» con esta Doc. Identificación: "
+            "use ese ID. usuario y su usuario se ampliará al ser aprobada la solicitud."
+        )
     if cedula and (
         other_users.filter(cedula=cedula).exists()
-        or open_requests.filter(cedula=cedula, kind=RequestKind.REPRESENTANTE).exists()
+        or open_requests.filter(cedula=cedula, kind=kind).exists()
     ):
         errors["cedula"] = (
             "Ya existe un usuario o una solicitud en trámite con esta Doc. Identificación."
         )
-    if email and User.objects.filter(email__iexact=email, is_active=True).exists():
+    if email and other_users.filter(email__iexact=email, is_active=True).exists():
         errors["email"] = "El Correo Electrónico ya está registrado para otro usuario."
     return errors
 
@@ -263,7 +326,7 @@ def oce_rows_create(request: RegistrationRequest, oces: Sequence[OceEntry]) -> N
 
 def request_create(
     *,
-    data: RepresentanteData,
+    data: PersonData,
     secrets: PersonSecrets,
     files: Sequence[UploadedCertificate],
     submission_token: uuid.UUID,
@@ -273,12 +336,11 @@ def request_create(
     submission_session: str = "",
     written_files: list[str] | None = None,
 ) -> tuple[RegistrationRequest, bool]:
-    """Write a Representante request: its row, OCE rows, files, first version, history
-    and email code; say whether this call created it (False: the form's token was
+    """Write a request of ``data``'s kind: its row, OCE rows, files and first version; say whether this call created it (False: the form's token was
     already used, so the caller must not treat the request as its own).
 
-    Runs in the caller's transaction (workflow.services.request_submit, which also
-    starts the process and numbers the request last). `submission_session` names the
+    Runs in the caller's transaction (workflow.services.request_submit, which then
+    starts the process, numbers the request and calls request_submitted_record). `submission_session` names the
     browser that sent it (see views.access), so a later submit of the same token is
     recognised as that browser's only. The storage names of the files written are
     added to ``written_files``.
@@ -286,9 +348,15 @@ def request_create(
     existing = RegistrationRequest.objects.filter(submission_token=submission_token).first()
     if existing is not None:
         return existing, False
-    errors = availability_errors(id_usuario=data.id_usuario, cedula=data.cedula, email=data.email)
+    errors = availability_errors(
+        id_usuario=data.id_usuario, cedula=data.cedula, email=data.email, kind=data.kind
+    )
     if errors:
         raise SubmissionConflict(errors)
+    declaration = declaration_for(data.kind)
+    details = {name: getattr(data, name) for name in declaration.detail_fields}
+    if "ruc_warnings" in details:
+        details["ruc_warnings"] = list(details["ruc_warnings"])
     now = timezone.now()
     try:
         with transaction.atomic():  # a savepoint: a lost race is told, not a broken transaction
@@ -296,15 +364,12 @@ def request_create(
                 tracking_number=_placeholder_number(),
                 submission_token=submission_token,
                 submission_session=submission_session,
-                kind=RequestKind.REPRESENTANTE,
+                kind=data.kind,
                 status=RequestStatus.SUBMITTED,
                 status_changed_at=now,
-                ruc=data.ruc,
-                razon_social=data.razon_social,
-                direccion_empresa=data.direccion_empresa,
-                telefono_empresa=data.telefono_empresa,
-                ruc_warnings=list(data.ruc_warnings),
+                **details,
                 id_usuario=data.id_usuario,
+                doc_type=data.doc_type,
                 cedula=data.cedula,
                 nombre_usuario=data.nombre_usuario,
                 password_hash=secrets.password_hash,
@@ -334,12 +399,21 @@ def request_create(
             return existing, False
         # Lost a race for the ID. usuario or cédula against another applicant.
         raise SubmissionConflict(
-            availability_errors(id_usuario=data.id_usuario, cedula=data.cedula)
+            availability_errors(id_usuario=data.id_usuario, cedula=data.cedula, kind=data.kind)
             or {"id_usuario": "El ID. usuario ya está en uso. Elija otro."}
         ) from exc
     oce_rows_create(request, data.oces)
     store_certificates(request, files, written=written_files)
     request_version_record(request=request)
+    return request, True
+
+
+def request_submitted_record(*, request: RegistrationRequest, source_ip: str | None = None) -> None:
+    """The history row (and with it the "Solicitud registrada" message) and the email code.
+
+    Called once the request has its tracking number (request_number_assign), which
+    both carry; still in the submitting transaction.
+    """
     record_event(
         request,
         from_status="",
@@ -351,7 +425,6 @@ def request_create(
     )
     # The process waits for this code before the certificate is verified.
     code_issue(purpose=CodePurpose.EMAIL_CONFIRM, email=request.email, request=request)
-    return request, True
 
 
 def staged_certificates_purge(*, older_than: datetime.timedelta) -> int:

@@ -7,37 +7,29 @@ from typing import Any
 
 from django.db.models import Max
 
+from registration.kinds import KINDS, REPRESENTANTE, declaration_for
 from registration.models import RegistrationRequest, RequestVersion
 
-# What a version keeps of the form, with the seed's labels, in the form's order.
-# Secrets (password, security answers) are never kept; the questions are.
-SNAPSHOT_FIELDS: tuple[tuple[str, str], ...] = (
-    ("ruc", "RUC empresa"),
-    ("razon_social", "Razón Social"),
-    ("direccion_empresa", "Dirección de empresa"),
-    ("telefono_empresa", "Teléfono empresa"),
-    ("id_usuario", "ID. usuario"),
-    ("doc_type", "Tipo de documento"),
-    ("cedula", "Doc. Identificación"),
-    ("nombre_usuario", "Nombre Usuario"),
-    ("question1", "Preguntas de Clave1"),
-    ("question2", "Preguntas de Clave2"),
-    ("question3", "Preguntas de Clave3"),
-    ("province", "Provincia"),
-    ("canton", "Ciudad"),
-    ("direccion", "Dirección"),
-    ("telefono1", "Teléfono1"),
-    ("telefono2", "Teléfono2"),
-    ("operadora", "Operadora"),
-    ("celular", "Celular"),
-    ("fax", "Fax"),
-    ("email", "Correo Electrónico"),
-    ("posicion", "Posición"),
-    ("senae_email", "SENAE Correo Electrónico"),
-    ("recibir_sms", "Recibir mensaje SMS"),
-    ("firma_reto", "Firma del reto (SHA-256)"),
-)
-FIELD_LABELS = dict(SNAPSHOT_FIELDS)
+# What a version keeps: each kind's declaration says (registration.kinds). The
+# Representante's list is the reviewer's change table's order.
+SNAPSHOT_FIELDS = REPRESENTANTE.snapshot_fields
+FIELD_LABELS = {key: label for d in KINDS.values() for key, label in d.snapshot_fields}
+
+
+# Kept as the applicant chose them: a catalogue's text, not its key.
+_RELATED = frozenset({"question1", "question2", "question3", "province", "canton", "operadora"})
+
+
+def _shown(row: RegistrationRequest, key: str) -> str:
+    if key in _RELATED:
+        related = getattr(row, key)
+        return str(related) if related is not None else ""
+    if key == "recibir_sms":
+        return "Recibir" if row.recibir_sms else "No recibir"
+    if key == "firma_reto":
+        signature = bytes(row.possession_signature or b"")
+        return hashlib.sha256(signature).hexdigest() if signature else ""
+    return str(getattr(row, key))
 
 
 def request_snapshot(request: RegistrationRequest) -> dict[str, Any]:
@@ -49,32 +41,8 @@ def request_snapshot(request: RegistrationRequest) -> dict[str, Any]:
     row = RegistrationRequest.objects.select_related(
         "province", "canton", "operadora", "question1", "question2", "question3"
     ).get(pk=request.pk)
-    signature = bytes(row.possession_signature or b"")
     data: dict[str, Any] = {
-        "ruc": row.ruc,
-        "razon_social": row.razon_social,
-        "direccion_empresa": row.direccion_empresa,
-        "telefono_empresa": row.telefono_empresa,
-        "id_usuario": row.id_usuario,
-        "doc_type": row.doc_type,
-        "cedula": row.cedula,
-        "nombre_usuario": row.nombre_usuario,
-        "question1": str(row.question1),
-        "question2": str(row.question2),
-        "question3": str(row.question3),
-        "province": str(row.province),
-        "canton": str(row.canton),
-        "direccion": row.direccion,
-        "telefono1": row.telefono1,
-        "telefono2": row.telefono2,
-        "operadora": str(row.operadora) if row.operadora else "",
-        "celular": row.celular,
-        "fax": row.fax,
-        "email": row.email,
-        "posicion": row.posicion,
-        "senae_email": row.senae_email,
-        "recibir_sms": "Recibir" if row.recibir_sms else "No recibir",
-        "firma_reto": hashlib.sha256(signature).hexdigest() if signature else "",
+        key: _shown(row, key) for key, _ in declaration_for(row.kind).snapshot_fields
     }
     data["oces"] = [
         {

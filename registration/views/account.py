@@ -71,6 +71,7 @@ def mi_pagina_render(
         {
             "requests": selectors.requests_of_user(user=user),
             "active_request": selectors.user_active_request(user=user),
+            "company_request": selectors.user_company_request(user=user),
             "celular_display": validators.format_national(user.celular) if user.celular else "",
             "pending_email": pending.email if pending else "",
             "password_form": password_form or AccountPasswordForm(user=user, auto_id=PASSWORD_IDS),

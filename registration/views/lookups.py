@@ -15,7 +15,8 @@ from registration import selectors, services, validators
 from registration.certificates.possession import CHALLENGE_FILENAME
 from registration.company_registry import company_registry
 from registration.forms import StagedDeleteForm, StagedRemovalForm, read_certificate_upload
-from registration.models import ID_USUARIO_VALIDATOR, PossessionChallenge
+from registration.kinds import KINDS
+from registration.models import ID_USUARIO_VALIDATOR, PossessionChallenge, RequestKind
 from registration.ratelimit import TOO_MANY_LOOKUPS, client_address, rate_limited, window_count
 
 
@@ -73,11 +74,14 @@ SUBJECT_ASKED_TOO_OFTEN = (
 )
 
 
-def _check_shape(field: str, value: str) -> str:
+def _check_shape(field: str, value: str, *, kind: str) -> str:
     if field == "id_usuario":
         ID_USUARIO_VALIDATOR(value)
         return value
     if field == "cedula":
+        # A General user may identify with a passport (letters and digits).
+        if kind == RequestKind.GENERAL and not value.isdigit():
+            return validators.validate_passport(value)
         return validators.validate_cedula(value)
     validate_email(value)
     return value
@@ -97,12 +101,15 @@ def availability(request: HttpRequest) -> JsonResponse:
     ):
         return JsonResponse({"available": False, "message": TOO_MANY_LOOKUPS}, status=429)
     value = request.GET.get("valor", "").strip()
+    kind = request.GET.get("tipo", RequestKind.REPRESENTANTE)
+    if kind not in KINDS:
+        kind = RequestKind.REPRESENTANTE
     if not value:
         return JsonResponse(
             {"available": False, "message": "Escriba un valor para comprobar."}, status=400
         )
     try:
-        value = _check_shape(field, value)
+        value = _check_shape(field, value, kind=kind)
     except ValidationError as exc:
         message = (
             " ".join(exc.messages) if field != "email" else "Escriba un correo electrónico válido."
@@ -114,7 +121,7 @@ def availability(request: HttpRequest) -> JsonResponse:
         > settings.ECUAPASS_AVAILABILITY_PER_SUBJECT_PER_HOUR
     ):
         return JsonResponse({"available": False, "message": SUBJECT_ASKED_TOO_OFTEN}, status=429)
-    errors = services.availability_errors(**{field: value})
+    errors = services.availability_errors(**{field: value}, kind=kind)
     if field in errors:
         return JsonResponse({"available": False, "message": errors[field]})
     return JsonResponse({"available": True, "message": AVAILABLE[field]})

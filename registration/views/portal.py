@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -103,3 +107,25 @@ def buzon(request: HttpRequest) -> HttpResponse:
     unread = {n.pk for n in messages if n.read is None}
     services.mailbox_mark_read(user=user)  # type: ignore[arg-type]
     return render(request, "registration/buzon.html", {"notifications": messages, "unread": unread})
+
+
+def company_user_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login, and a company user: a General user gets a 403 that says how to become one."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        company_request = selectors.user_company_request(user=request.user)  # type: ignore[arg-type]
+        if company_request is None:
+            return render(request, "registration/company_required.html", status=403)
+        return view(request, company_request, *args, **kwargs)
+
+    return wrapper
+
+
+@never_cache
+@require_GET
+@company_user_required
+def mi_empresa(request: HttpRequest, company_request: Any) -> HttpResponse:
+    """Mi empresa: the company this user represents, as SENAE approved it, and its OCEs."""
+    return render(request, "registration/mi_empresa.html", {"r": company_request})

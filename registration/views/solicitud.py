@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -19,10 +20,11 @@ from registration.certificates.possession import (
 )
 from registration.company_registry import company_registry
 from registration.forms import (
+    GeneralForm,
     OceFormSet,
     RepresentanteForm,
 )
-from registration.models import PossessionChallenge, RegistrationRequest
+from registration.models import PossessionChallenge, RegistrationRequest, RequestKind
 from registration.ratelimit import client_address
 from registration.views import access
 from registration.views.lookups import (
@@ -50,38 +52,30 @@ def oce_entries(oce_formset: Any) -> tuple[services.OceEntry, ...]:
     )
 
 
+def submission_data(cls: type[services.PersonData], cleaned: dict[str, Any], **extra: Any) -> Any:
+    """The service's data for a valid form: each field of ``cls`` from the form's value of
+    the same name (``<name>_id`` from the chosen row of ``<name>``), ``extra`` as given."""
+    values: dict[str, Any] = {}
+    for item in dataclasses.fields(cls):
+        name = item.name
+        if name in extra:
+            continue
+        if name.endswith("_id") and name[:-3] in cleaned:
+            chosen = cleaned[name[:-3]]
+            values[name] = chosen.pk if chosen is not None else None
+        elif name in cleaned:
+            values[name] = cleaned[name]
+    return cls(**values, **extra)
+
+
 def _submission_data(form: RepresentanteForm, oce_formset: Any) -> services.RepresentanteData:
-    d = form.cleaned_data
-    oces = oce_entries(oce_formset)
-    return services.RepresentanteData(
-        ruc=d["ruc"],
-        razon_social=d["razon_social"],
-        direccion_empresa=d["direccion_empresa"],
-        telefono_empresa=d["telefono_empresa"],
-        id_usuario=d["id_usuario"],
-        cedula=d["cedula"],
-        nombre_usuario=d["nombre_usuario"],
-        password=d["password"],
-        question1_id=d["question1"].pk,
-        answer1=d["answer1"],
-        question2_id=d["question2"].pk,
-        answer2=d["answer2"],
-        question3_id=d["question3"].pk,
-        answer3=d["answer3"],
-        province_id=d["province"].pk,
-        canton_id=d["canton"].pk,
-        direccion=d["direccion"],
-        telefono1=d["telefono1"],
-        telefono2=d["telefono2"],
-        celular=d["celular"],
-        operadora_id=d["operadora"].pk if d["operadora"] else None,
-        fax=d["fax"],
-        email=d["email"],
-        senae_email=d["senae_email"],
-        recibir_sms=d["recibir_sms"],
+    data: services.RepresentanteData = submission_data(
+        services.RepresentanteData,
+        form.cleaned_data,
         ruc_warnings=form.ruc_warnings,
-        oces=oces,
+        oces=oce_entries(oce_formset),
     )
+    return data
 
 
 @require_http_methods(["GET", "POST"])
@@ -280,6 +274,58 @@ def _render_form(
             "max_kb": settings.CERTIFICATE_MAX_BYTES // 1024,
             "max_total_kb": settings.CERTIFICATE_MAX_TOTAL_BYTES // 1024,
         },
+        status=status,
+    )
+    # The page may carry the typed password back after an error: never cache it.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def general_new(request: HttpRequest) -> HttpResponse:
+    """Pasos 3–5 of the General kind: the person's block alone; nothing typed is lost on error."""
+    if request.method == "GET":
+        form = GeneralForm(
+            initial={"submission_token": uuid.uuid4(), "recibir_sms": "1", "doc_country": "EC"}
+        )
+        return _render_general(request, form)
+    existing = selectors.request_by_submission_token(token=request.POST.get("submission_token", ""))
+    if existing is not None:
+        return _already_submitted(request, existing)
+    form = GeneralForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            request_obj, created = process_services.request_submit(
+                data=submission_data(services.GeneralData, d),
+                files=[],
+                submission_token=d["submission_token"],
+                source_ip=client_address(request),
+                submission_session=access.submission_session(request),
+            )
+        except services.SubmissionConflict as exc:
+            show_conflict(form, exc)
+        else:
+            if not created:
+                return _already_submitted(request, request_obj)
+            access.status_access_grant(request, request_obj)
+            return redirect(status_url(request_obj) + "?nueva=1")
+    else:
+        d = form.cleaned_data
+        taken = {name: d[name] for name in ("id_usuario", "cedula", "email") if d.get(name)}
+        for field, message in services.availability_errors(
+            **taken, kind=RequestKind.GENERAL
+        ).items():
+            if field not in form.errors:
+                form.add_error(field, message)
+    return _render_general(request, form, status=400)
+
+
+def _render_general(request: HttpRequest, form: GeneralForm, status: int = 200) -> HttpResponse:
+    response = render(
+        request,
+        "registration/general_form.html",
+        {"form": form, "oce_formset": None},
         status=status,
     )
     # The page may carry the typed password back after an error: never cache it.

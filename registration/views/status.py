@@ -16,6 +16,7 @@ from registration.forms import (
     EmailCodeForm,
     StatusLookupForm,
 )
+from registration.kinds import declaration_for
 from registration.models import RegistrationRequest, RequestStatus
 from registration.ratelimit import TOO_MANY_LOOKUPS, rate_limited
 from registration.views import access
@@ -36,11 +37,15 @@ STATUS_HELP = {
 
 def status_help(request_obj: RegistrationRequest) -> str:
     """What the applicant should know or do now."""
+    reviewed = declaration_for(request_obj.kind).reviewed
     if services.email_confirmation_pending(request_obj):
+        then = "no pasa a revisión" if reviewed else "no se activa su usuario"
         return (
             "Confirme su correo electrónico con el código que le enviamos. "
-            "Sin esa confirmación su solicitud no pasa a revisión."
+            f"Sin esa confirmación su solicitud {then}."
         )
+    if not reviewed and request_obj.status == RequestStatus.SUBMITTED:
+        return "Su correo electrónico fue confirmado. Estamos activando su usuario."
     return STATUS_HELP.get(RequestStatus(request_obj.status), "")
 
 
@@ -125,8 +130,10 @@ AWAITING_DECISION = (RequestStatus.SUBMITTED, RequestStatus.CERTIFICATE_VERIFIED
 
 def _expected_decision(request_obj: RegistrationRequest) -> Any:
     """When SENAE should decide, from the review SLA (business days, America/Guayaquil)."""
-    if request_obj.status not in AWAITING_DECISION or services.email_confirmation_pending(
-        request_obj
+    if (
+        not declaration_for(request_obj.kind).reviewed
+        or request_obj.status not in AWAITING_DECISION
+        or services.email_confirmation_pending(request_obj)
     ):
         return None  # no date while the applicant still has to confirm the email
     return expected_decision(start=request_obj.verified_at or request_obj.created)

@@ -85,6 +85,7 @@
   filterCantones();
 
   // --- Consultar: the company registry fills the company fields -------------------
+  if (document.getElementById("consultar")) {
   var consultar = document.getElementById("consultar");
   consultar.addEventListener("click", function (event) {
     event.preventDefault();
@@ -103,6 +104,7 @@
       }
     }).catch(function () { say(out, "No se pudo consultar. Intente de nuevo.", false); });
   });
+  }
 
   // --- Comprobar disponibilidad -------------------------------------------------
   form.querySelectorAll("button[data-check]").forEach(function (button) {
@@ -111,7 +113,8 @@
       var source = document.getElementById(button.dataset.source);
       var out = document.getElementById(button.dataset.target);
       var url = form.dataset.availabilityUrl + "?campo=" + encodeURIComponent(button.dataset.check) +
-        "&valor=" + encodeURIComponent(source.value.trim());
+        "&valor=" + encodeURIComponent(source.value.trim()) +
+        (form.dataset.kind ? "&tipo=" + encodeURIComponent(form.dataset.kind) : "");
       say(out, "Comprobando…");
       getJSON(url).then(function (data) { say(out, data.message, data.available === true); })
         .catch(function () { say(out, "No se pudo comprobar. Intente de nuevo.", false); });
@@ -119,6 +122,7 @@
   });
 
   // --- Tipo de OCEs: Agregar / Eliminar rows -----------------------------------------
+  if (document.getElementById("oce-rows")) {
   var rows = document.getElementById("oce-rows");
   var total = document.getElementById("id_oce-TOTAL_FORMS");
   var template = document.getElementById("oce-empty");
@@ -165,8 +169,10 @@
     });
     renumber();
   });
+  }
 
   // --- Certificates: Cargar / Eliminar before Registrar --------------------------
+  if (document.getElementById("id_certificados")) {
   var fileInput = document.getElementById("id_certificados");
   var cargar = document.getElementById("cargar");
   var eliminar = document.getElementById("eliminar-archivos");
@@ -226,4 +232,5 @@
     });
     postForm(form.dataset.deleteUrl, body).then(renderFiles);
   });
+  }
 })();

@@ -36,6 +36,7 @@ WRITES = [
     "registration.services.submission.code_issue",
     "workflow.services.process_start",
     "registration.services.request_number_assign",
+    "registration.services.request_submitted_record",
 ]
 
 

@@ -13,10 +13,12 @@ from typing import Any
 from viewflow.workflow.base import Flow
 
 from registration.models import RequestKind
+from workflow.flows.general import GeneralFlow
 from workflow.flows.representante import RepresentanteFlow
 
 FLOWS: dict[str, type[Flow]] = {
     RequestKind.REPRESENTANTE: RepresentanteFlow,
+    RequestKind.GENERAL: GeneralFlow,
 }
 
 
