@@ -9,7 +9,8 @@ transaction with the request, its OCE row, certificate file, version, history,
 email code, process start and tracking number) for distinct applicants. Prints
 submissions/s per client count and the speed-up over one client. Before the
 change the year's tracking counter was locked at the start of the transaction,
-so clients queued on it; the counter is now taken last. Argon2 hashing is CPU
+so clients queued on it (printed beside, as "counter first"); the counter is now
+taken near the end. Argon2 hashing is CPU
 work (argon2-cffi releases the GIL), so the speed-up is bounded by the CPUs the
 machine has (printed). Only for a throwaway database: the name must contain "bench".
 """
@@ -84,7 +85,27 @@ def applicants(count: int, *, start: int) -> list[Any]:
     return found
 
 
-def run(clients: int, per_client: int, *, start: int, certificate: bytes) -> float:
+def _counter_first(submit: Any) -> Any:
+    """The order before issue 12, for comparison: the year's counter row locked first,
+    then the hashing and every write, until commit."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from registration.models import TrackingCounter
+
+    def locked(**kwargs: Any) -> Any:
+        year = timezone.now().year
+        TrackingCounter.objects.get_or_create(year=year)
+        with transaction.atomic():
+            TrackingCounter.objects.select_for_update().get(year=year)
+            return submit(**kwargs)
+
+    return locked
+
+
+def run(
+    clients: int, per_client: int, *, start: int, certificate: bytes, counter_first: bool = False
+) -> float:
     """Submissions per second with ``clients`` threads, ``per_client`` each."""
     from django.db import connection
 
@@ -94,12 +115,15 @@ def run(clients: int, per_client: int, *, start: int, certificate: bytes) -> flo
     batches = [applicants(per_client, start=start + i * per_client) for i in range(clients)]
     barrier = threading.Barrier(clients + 1)
     errors: list[BaseException] = []
+    submit = process_services.request_submit
+    if counter_first:
+        submit = _counter_first(submit)
 
     def client(batch: list[Any]) -> None:
         try:
             barrier.wait()
             for data in batch:
-                process_services.request_submit(
+                submit(
                     data=data,
                     files=[services.UploadedCertificate("firma.cer", certificate)],
                     submission_token=uuid.uuid4(),
@@ -142,17 +166,27 @@ def main(argv: list[str] | None = None) -> int:
     certificate = to_der(make_leaf(make_ca())[0])
     run(1, 2, start=0, certificate=certificate)  # warm-up: imports, first connections
     rates: dict[int, float] = {}
+    before: dict[int, float] = {}
     start = 1000
-    for clients in counts:
+    for clients in counts:  # interleaved, so machine noise hits both alike
         rates[clients] = run(clients, args.per_client, start=start, certificate=certificate)
+        start += clients * args.per_client
+        before[clients] = run(
+            clients, args.per_client, start=start, certificate=certificate, counter_first=True
+        )
         start += clients * args.per_client
     cpus = os.cpu_count() or 1
     print(
         f"Registrar (workflow.services.request_submit), {args.per_client} per client, {cpus} CPUs:"
     )
-    print(f"{'clients':>8}  {'submissions/s':>14}  {'× 1 client':>10}")
+    print(
+        f"{'clients':>8}  {'submissions/s':>14}  {'× 1 client':>10}  {'counter first (before)':>24}"
+    )
     for clients, rate in rates.items():
-        print(f"{clients:>8}  {rate:>14.1f}  {rate / rates[counts[0]]:>10.2f}")
+        print(
+            f"{clients:>8}  {rate:>14.1f}  {rate / rates[counts[0]]:>10.2f}  "
+            f"{before[clients]:>16.1f} ({before[clients] / before[counts[0]]:.2f}×)"
+        )
     met = True
     if 1 in rates and 2 in rates and cpus >= 2:
         speedup = rates[2] / rates[1]

@@ -185,3 +185,19 @@ def test_migrating_back_restores_the_approvals_references(before_move: Apps) -> 
         "confirm_email_task": f"{OLD_FLOW}.confirm_email",
         "permission_app_labels": ["approvals"],
     }
+
+
+def test_groups_keep_the_review_permission_when_both_content_types_exist(
+    before_move: Apps,
+) -> None:
+    ids = _process_under_review(before_move)
+    # Content types made before the migration ran (a flush, or created by hand).
+    ContentType = _historical(before_move, "contenttypes.ContentType")
+    ContentType.objects.get_or_create(app_label="workflow", model="registrationprocess")
+
+    _migrate(_latest())
+
+    assert _stored(ids)["permission_app_labels"] == ["workflow"]
+    assert not ContentType.objects.filter(
+        app_label="approvals", model="registrationprocess"
+    ).exists()

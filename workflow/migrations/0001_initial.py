@@ -39,9 +39,26 @@ def _rewrite_permission(schema_editor, old: str, new: str) -> None:
 
 
 def _relabel(apps, old: str, new: str) -> None:
+    """Move the model's content type to the ``new`` app label, permissions and all."""
     ContentType = apps.get_model("contenttypes", "ContentType")
-    if not ContentType.objects.filter(app_label=new, model="registrationprocess").exists():
-        ContentType.objects.filter(app_label=old, model="registrationprocess").update(app_label=new)
+    Permission = apps.get_model("auth", "Permission")
+    old_type = ContentType.objects.filter(app_label=old, model="registrationprocess").first()
+    if old_type is None:
+        return
+    new_type = ContentType.objects.filter(app_label=new, model="registrationprocess").first()
+    if new_type is None:
+        old_type.app_label = new
+        old_type.save(update_fields=["app_label"])
+        return
+    # Both exist (content types made before this ran): groups and users keep what they held.
+    for permission in Permission.objects.filter(content_type=old_type):
+        target, _ = Permission.objects.get_or_create(
+            content_type=new_type, codename=permission.codename, defaults={"name": permission.name}
+        )
+        target.group_set.add(*permission.group_set.all())
+        target.user_set.add(*permission.user_set.all())
+        permission.delete()
+    old_type.delete()
 
 
 def forward(apps, schema_editor):
@@ -64,6 +81,7 @@ class Migration(migrations.Migration):
         ("registration", "0014_otp_staff_enroll_code"),
         ("viewflow", "0015_task_scheduled"),
         ("contenttypes", "0002_remove_content_type_name"),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
