@@ -128,29 +128,10 @@ def challenge_of(page_html: str) -> tuple[str, str]:
     return token.group(1), PossessionChallenge.objects.get(form_token=token.group(1)).text
 
 
-def form_data(
-    client: Client,
-    *,
-    certificate: bytes | None,
-    signer: pki.CertificateAndKey | None = None,
-    **overrides: Any,
-) -> dict[str, Any]:
-    """A complete, valid Representante form as a browser would post it.
-
-    With `signer`, the form's challenge is signed with that certificate's key.
-    """
-    page = client.get("/solicitud-del-uso/representante/")
-    token_value, challenge = challenge_of(page.content.decode())
-    nonce = re.search(r'name="reto_nonce" value="([^"]+)"', page.content.decode())
-    assert nonce is not None
+def person_fields() -> dict[str, Any]:
+    """The person's block of Pasos 3–5, filled in as a browser posts it (every kind's form)."""
     questions = {q.slot: q.pk for q in SecurityQuestion.objects.all()}
-    data: dict[str, Any] = {
-        "submission_token": token_value,
-        "reto_nonce": nonce.group(1),
-        "ruc": pki.COMPANY_RUC,
-        "razon_social": "IMPORTADORA ANDINA S.A.",
-        "direccion_empresa": "Av. Amazonas N24-03 y Colón, Quito",
-        "telefono_empresa": "022345678",
+    return {
         "id_usuario": "jperez01",
         "doc_type": "CEDULA DE IDENTIDAD",
         "cedula": pki.DEFAULT_CEDULA,
@@ -173,6 +154,32 @@ def form_data(
         "fax": "",
         "email": "jperez@example.com",
         "email2": "jperez@example.com",
+    }
+
+
+def form_data(
+    client: Client,
+    *,
+    certificate: bytes | None,
+    signer: pki.CertificateAndKey | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A complete, valid Representante form as a browser would post it.
+
+    With `signer`, the form's challenge is signed with that certificate's key.
+    """
+    page = client.get("/solicitud-del-uso/representante/")
+    token_value, challenge = challenge_of(page.content.decode())
+    nonce = re.search(r'name="reto_nonce" value="([^"]+)"', page.content.decode())
+    assert nonce is not None
+    data: dict[str, Any] = {
+        "submission_token": token_value,
+        "reto_nonce": nonce.group(1),
+        "ruc": pki.COMPANY_RUC,
+        "razon_social": "IMPORTADORA ANDINA S.A.",
+        "direccion_empresa": "Av. Amazonas N24-03 y Colón, Quito",
+        "telefono_empresa": "022345678",
+        **person_fields(),
         "posicion": "REPRESENTANTES",
         "senae_email": "",
         "recibir_sms": "1",

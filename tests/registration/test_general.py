@@ -18,7 +18,6 @@ from registration.models import (
     RegistrationRequest,
     RequestKind,
     RequestStatus,
-    SecurityQuestion,
     User,
 )
 from tests.conftest import (
@@ -26,6 +25,7 @@ from tests.conftest import (
     WorkerProcess,
     confirm_email,
     form_data,
+    person_fields,
     run_pending_jobs,
     wait_for_status,
 )
@@ -42,30 +42,12 @@ def general_form(client: Client, **overrides: Any) -> dict[str, Any]:
     page = client.get(URL).content.decode()
     token = re.search(r'name="submission_token" value="([^"]+)"', page)
     assert token is not None
-    questions = {q.slot: q.pk for q in SecurityQuestion.objects.all()}
     data: dict[str, Any] = {
+        **person_fields(),
         "submission_token": token.group(1),
         "id_usuario": "mlopez01",
-        "doc_type": "CEDULA DE IDENTIDAD",
-        "cedula": pki.DEFAULT_CEDULA,
         "doc_country": "EC",
         "nombre_usuario": "MARÍA LÓPEZ",
-        "password": PASSWORD,
-        "password2": PASSWORD,
-        "question1": questions[1],
-        "answer1": "Mayo",
-        "question2": questions[2],
-        "answer2": "San Francisco",
-        "question3": questions[3],
-        "answer3": "Cuenca",
-        "province": "17",
-        "canton": "1701",
-        "direccion": "Calle Los Pinos 45",
-        "telefono1": "022345679",
-        "telefono2": "",
-        "operadora": "CLARO",
-        "celular": "0991234567",
-        "fax": "",
         "email": "mlopez@example.com",
         "email2": "mlopez@example.com",
         "posicion": "USUARIO GENERAL",
@@ -233,7 +215,7 @@ def test_a_general_user_asking_for_a_representante_user_keeps_the_account(
     reviewer: User,
 ) -> None:
     from approvals import services as approval_services
-    from tests.approvals.test_process import review_task
+    from tests.workflow.test_process import review_task
 
     general = submit_general(
         id_usuario="jperez01", email="jperez@example.com", email2="jperez@example.com"
