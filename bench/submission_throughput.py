@@ -44,45 +44,19 @@ def configure() -> None:
 
 
 def applicants(count: int, *, start: int) -> list[Any]:
+    """Distinct Representante applicants (ID. usuario, cédula, email), as tests build them."""
     from bench.queue_pages import cedula_for
-    from registration import services
-    from registration.models import OceType, Province, SecurityQuestion
+    from tests.support.applicants import applicant
 
-    questions = {q.slot: q.pk for q in SecurityQuestion.objects.all()}
-    province = Province.objects.get(code="17").pk
-    oce_type = OceType.objects.get(name="AGENTE DE ADUANA").pk
     run = uuid.uuid4().hex[:6]
-    found = []
-    for n in range(start, start + count):
-        found.append(
-            services.RepresentanteData(
-                ruc="1790012345001",
-                razon_social="IMPORTADORA DE BENCH S.A.",
-                direccion_empresa="Av. Amazonas N1",
-                telefono_empresa="+59322345678",
-                id_usuario=f"b{run}{n:06d}",
-                cedula=cedula_for(n, "19"),
-                nombre_usuario="SOLICITANTE DE BENCH",
-                password="Clave-Segura-2026",  # noqa: S106  (a bench applicant)
-                question1_id=questions[1],
-                answer1="uno",
-                question2_id=questions[2],
-                answer2="dos",
-                question3_id=questions[3],
-                answer3="tres",
-                province_id=province,
-                canton_id="1701",
-                direccion="Calle 1",
-                telefono1="+59322345679",
-                email=f"b{run}{n:06d}@example.com",
-                oces=(
-                    services.OceEntry(
-                        oce_type_id=oce_type, code="03907058", start_month=9, start_year=2002
-                    ),
-                ),
-            )
+    return [
+        applicant(
+            cedula=cedula_for(n, "19"),
+            email=f"b{run}{n:06d}@example.com",
+            id_usuario=f"b{run}{n:06d}",
         )
-    return found
+        for n in range(start, start + count)
+    ]
 
 
 def _counter_first(submit: Any) -> Any:
