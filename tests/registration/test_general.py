@@ -268,3 +268,46 @@ def test_a_general_user_asking_for_a_representante_user_keeps_the_account(
     assert "IMPORTADORA ANDINA S.A." in empresa.content.decode()
     general.refresh_from_db()
     assert general.status == RequestStatus.ACTIVE  # the General request's history stays
+
+
+def test_buscar_id_and_reinicio_de_clave_work_for_a_passport_holder(
+    celery_worker: WorkerProcess, submit_general: Callable[..., RegistrationRequest]
+) -> None:
+    from registration.models import AccountNotice, CodePurpose, OneTimeCode
+    from tests.conftest import wait_for
+
+    request = submit_general(doc_type="PASAPORTE", cedula="AB1234567", doc_country="PE")
+    confirm_email(request)
+    wait_for_status(request, RequestStatus.ACTIVE)
+    user = User.objects.get(username="mlopez01")
+
+    Client().post("/buscar-id/", {"cedula": "ab1234567", "email": "mlopez@example.com"})
+    wait_for(
+        lambda: AccountNotice.objects.filter(user=user, sent__isnull=False).exists(),
+        what="the ID. usuario reminder",
+    )
+    assert "mlopez01" in AccountNotice.objects.get(user=user).body
+
+    client = Client()
+    client.post("/buscar-id/reinicio/", {"id_usuario": "mlopez01"})
+    wait_for(
+        lambda: OneTimeCode.objects.filter(user=user, purpose=CodePurpose.PASSWORD_RESET).exists(),
+        what="the reset code",
+    )
+    code = OneTimeCode.objects.get(user=user, purpose=CodePurpose.PASSWORD_RESET)
+    response = client.post("/buscar-id/reinicio/codigo/", {"codigo": services.code_value(code)})
+    assert response["Location"] == "/buscar-id/reinicio/nueva-clave/"
+    new_password = "Nueva-Clave-Andina-77"
+    response = client.post(
+        "/buscar-id/reinicio/nueva-clave/",
+        {
+            "answer1": "Mayo",
+            "answer2": "San Francisco",
+            "answer3": "Cuenca",
+            "password": new_password,
+            "password2": new_password,
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/iniciar-sesion/"
+    user.refresh_from_db()
+    assert user.check_password(new_password)
