@@ -1,4 +1,4 @@
-"""Review targets in business days (approvals.sla): pure functions, no database."""
+"""Review targets in business days (workflow.sla): pure functions, no database."""
 
 from __future__ import annotations
 
