@@ -17,6 +17,7 @@ from approvals.selectors.staff import REVIEWER_GROUP, SUPERVISOR_GROUP
 from registration import services as registration_services
 from registration.models import User
 from workflow.flows import review_nodes
+from workflow.jobs import outcome_record
 from workflow.models import RegistrationProcess
 from workflow.selectors import MANAGE_PERMISSION, REVIEW_PERMISSION, is_own_request
 from workflow.services import ProcessError
@@ -147,11 +148,11 @@ def review_decide(
         activation.start(request=None)
         request_id = activation.process.request_id
         if decision is Decision.APPROVE:
-            registration_services.request_approve(
+            request = registration_services.request_approve(
                 request_id=request_id, actor=actor, source_ip=source_ip
             )
         elif decision is Decision.OBSERVE:
-            registration_services.request_observe(
+            request = registration_services.request_observe(
                 request_id=request_id,
                 actor=actor,
                 comments=comment,
@@ -159,9 +160,10 @@ def review_decide(
                 source_ip=source_ip,
             )
         else:
-            registration_services.request_reject(
+            request = registration_services.request_reject(
                 request_id=request_id, actor=actor, reason=comment, source_ip=source_ip
             )
+        outcome_record(activation, request)  # the decision gate routes on it
         activation.execute()
 
 

@@ -59,11 +59,6 @@ def requests_of_user(*, user: User) -> QuerySet[RegistrationRequest]:
     return RegistrationRequest.objects.filter(user=user).order_by("-created")
 
 
-def request_status(*, request_id: int) -> str:
-    status: str = RegistrationRequest.objects.values_list("status", flat=True).get(pk=request_id)
-    return status
-
-
 def request_verification_reasons(*, request: RegistrationRequest) -> list[str]:
     """The reasons the last verification gave, for the applicant and the reviewer."""
     results = request.verification.get("results", []) if request.verification else []
@@ -119,12 +114,6 @@ def mailbox(*, user: User) -> list[Notification]:
 
 def mailbox_unread(*, user: User) -> int:
     return Notification.objects.filter(request__user=user, read__isnull=True).count()
-
-
-def request_email_confirmed(*, request_id: int) -> bool:
-    return RegistrationRequest.objects.filter(
-        pk=request_id, email_confirmed_at__isnull=False
-    ).exists()
 
 
 def requests_waiting_for_applicant(*, now: datetime) -> QuerySet[RegistrationRequest]:

@@ -11,10 +11,34 @@ from registration import services as registration_services
 from registration.models import RegistrationRequest, User
 from workflow import selectors
 
+# What the last step left, kept on the process (viewflow's `data`): the gates read this,
+# not the request's fields, so the process is the one state machine that routes it.
+STEP_OUTCOME = "step_outcome"
+
+
+def outcome_record(activation: Activation, request: RegistrationRequest) -> None:
+    """Keep on the process the state a step's service just wrote (under the flow lock)."""
+    process = activation.process
+    process.data = {
+        **(process.data or {}),
+        STEP_OUTCOME: {
+            "status": request.status,
+            "email_confirmed": request.email_confirmed_at is not None,
+        },
+    }
+    if process.pk is not None:
+        process.save(update_fields=["data"])
+
+
+def outcome_of(activation: Activation) -> dict[str, Any]:
+    outcome: dict[str, Any] = (activation.process.data or {}).get(STEP_OUTCOME, {})
+    return outcome
+
 
 def bind_request(activation: Activation, *, request: RegistrationRequest) -> Any:
     """Start node: tie the new process to its registration request."""
     activation.process.request = request
+    outcome_record(activation, request)
     return activation.process
 
 
@@ -24,22 +48,23 @@ def check_certificate(process: Any) -> Any:
 
 
 def verify_certificate(activation: Activation, prepared: Any) -> None:
-    registration_services.request_record_verification(
+    request = registration_services.request_record_verification(
         request_id=activation.process.request_id, outcome=prepared
     )
+    outcome_record(activation, request)
 
 
 def activate_user(activation: Activation, prepared: Any) -> None:
     registration_services.request_activate(request_id=activation.process.request_id)
 
 
-def applicant_step(activation: Activation, *, apply: Callable[[int], None]) -> None:
+def applicant_step(activation: Activation, *, apply: Callable[[int], RegistrationRequest]) -> None:
     """A waiting task completed by the applicant (code, correction) or by expiry.
 
     `apply(request_id)` is the registration service that records it, run inside
-    the flow lock.
+    the flow lock; the request it returns is the step's outcome.
     """
-    apply(activation.process.request_id)
+    outcome_record(activation, apply(activation.process.request_id))
 
 
 def previous_reviewer(activation: Activation) -> User | None:

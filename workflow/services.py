@@ -41,7 +41,7 @@ class ProcessError(Exception):
 
 def request_submit(
     *,
-    data: registration_services.RepresentanteData,
+    data: registration_services.PersonData,
     files: Sequence[registration_services.UploadedCertificate],
     submission_token: uuid.UUID,
     possession_challenge: str = "",

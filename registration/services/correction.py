@@ -251,7 +251,7 @@ def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRe
     SubmissionConflict, even if the form was bypassed). Each resubmission is
     kept as a new RequestVersion; a request sent before versions existed first
     gets its state before the correction recorded as version 1. A new email
-    must be confirmed again (the flow reads `email_confirmed_at`).
+    must be confirmed again (the step records it for the flow: workflow.jobs.outcome_record).
 
     Runs inside the flow lock (approvals.services.correction_submit).
     """

@@ -190,14 +190,15 @@ def _record_trust_anchors(results: list[dict[str, Any]]) -> None:
         )
 
 
-def request_record_verification(*, request_id: int, outcome: dict[str, Any]) -> None:
+def request_record_verification(*, request_id: int, outcome: dict[str, Any]) -> RegistrationRequest:
     """Record a computed verification; a no-op unless the request still waits for it.
+    Returns the request as it stands after.
 
     Runs inside the flow lock's transaction (see workflow.nodes).
     """
     request = locked_request(request_id)
     if request.status != RequestStatus.SUBMITTED:
-        return
+        return request
     results = outcome.get("results", [])
     passed = [r for r in results if r["valid"]]
     request.verification = outcome
@@ -223,6 +224,7 @@ def request_record_verification(*, request_id: int, outcome: dict[str, Any]) -> 
             comment=" ".join(reasons),
             update_fields=["verification", "verified_at", "verification_outcome"],
         )
+    return request
 
 
 # Passed, but worth a reviewer's look.

@@ -59,7 +59,7 @@ def email_code_check(*, request: RegistrationRequest, code: str) -> CodeCheck:
     return outcome
 
 
-def request_email_confirm(*, request_id: int, source_ip: str | None = None) -> None:
+def request_email_confirm(*, request_id: int, source_ip: str | None = None) -> RegistrationRequest:
     """Mark the email confirmed after a good code; runs inside the flow lock."""
     request = locked_request(request_id)
     if not email_confirmation_pending(request):
@@ -75,9 +75,10 @@ def request_email_confirm(*, request_id: int, source_ip: str | None = None) -> N
         comment="Correo electrónico confirmado.",
         source_ip=source_ip,
     )
+    return request
 
 
-def request_expire(*, request_id: int) -> None:
+def request_expire(*, request_id: int) -> RegistrationRequest:
     """An unconfirmed or uncorrected request ran out of time; runs inside the flow lock."""
     request = locked_request(request_id)
     if email_confirmation_pending(request):
@@ -92,6 +93,7 @@ def request_expire(*, request_id: int) -> None:
         to=RequestStatus.EXPIRED,
         comment=comment,
     )
+    return request
 
 
 def _wait(request: RegistrationRequest) -> tuple[datetime, timedelta, timedelta] | None:

@@ -6,8 +6,10 @@ names, through viewflow's ``this``). Where a segment leads on, the flow says to
 which node (``then``). Every flow also declares the ``expired`` and ``rejected``
 ends the segments lead to, and a ``start`` node that goes to ``email_gate``.
 
-Gates read the request's state as the registration services just wrote it, in
-the same transaction and under the flow lock.
+Each step records on the process what its service just wrote (the request's
+state, and whether the email is confirmed: workflow.jobs.outcome_record), in the
+same transaction and under the flow lock; the gates read that, never the
+request's fields.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from viewflow.workflow import nodes
 from viewflow.workflow.activation import Activation
 
 from registration.models import RequestStatus
-from registration.selectors import request_email_confirmed, request_status
 from workflow import jobs
 from workflow.nodes import CeleryJob
 
@@ -28,16 +29,16 @@ REVIEW_PERMISSION = "workflow.review_registration"
 
 
 def status_is(status: RequestStatus) -> Callable[[Activation], bool]:
-    """A gate on the request's state as the services just wrote it (read fresh)."""
+    """A gate on the state the step before left (jobs.outcome_record)."""
 
     def gate(activation: Activation) -> bool:
-        return request_status(request_id=activation.process.request_id) == status
+        return bool(jobs.outcome_of(activation).get("status") == status)
 
     return gate
 
 
 def _email_confirmed(activation: Activation) -> bool:
-    return request_email_confirmed(request_id=activation.process.request_id)
+    return bool(jobs.outcome_of(activation).get("email_confirmed"))
 
 
 def start() -> Any:
