@@ -106,6 +106,16 @@
   });
   }
 
+  // --- País emisor: asked only for a passport (General form) ------------------------
+  var docType = document.getElementById("id_doc_type");
+  var docCountry = document.getElementById("id_doc_country");
+  if (docType && docCountry) {
+    var countryField = docCountry.closest(".field");
+    var syncCountry = function () { countryField.hidden = docType.value !== "PASAPORTE"; };
+    docType.addEventListener("change", syncCountry);
+    syncCountry();
+  }
+
   // --- Comprobar disponibilidad -------------------------------------------------
   form.querySelectorAll("button[data-check]").forEach(function (button) {
     button.hidden = false;

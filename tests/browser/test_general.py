@@ -48,7 +48,10 @@ def test_a_person_registers_as_a_general_user_confirms_the_email_and_logs_in(
         by_label(page, "ID. usuario").fill(username)
         check_button(page, "ID. usuario").click()
         page.get_by_text("El ID. usuario está disponible.").wait_for()
+        country = by_label(page, "País emisor del pasaporte")
+        assert not country.is_visible()  # a cédula needs no issuing country
         by_label(page, "Tipo de documento").select_option(label="PASAPORTE")
+        assert country.is_visible()
         by_label(page, "Doc. Identificación").fill("AB1234567")
         check_button(page, "Doc. Identificación").click()
         page.get_by_text("El Doc. Identificación está disponible.").wait_for()
