@@ -38,6 +38,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture
+def jobs_off_the_broker(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """Celery messages kept instead of sent, for a test that doesn't run them.
+
+    A session's worker (started by an earlier test) would otherwise take them and
+    write to the database while this test's teardown empties it.
+    """
+    from celery.app.task import Task as CeleryTask
+
+    kept: list[tuple[str, Any]] = []
+
+    def keep(self: CeleryTask, args: Any = None, kwargs: Any = None, **options: Any) -> None:
+        kept.append((self.name, args))
+
+    monkeypatch.setattr(CeleryTask, "apply_async", keep)
+    return kept
+
+
 # --- Data -------------------------------------------------------------------------
 
 

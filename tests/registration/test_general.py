@@ -106,6 +106,7 @@ def test_a_general_request_is_active_once_the_code_is_confirmed_and_logs_in(
     assert "usuario general" in text and "Solicitud del uso (Representante)" in text
 
 
+@pytest.mark.usefixtures("jobs_off_the_broker")
 def test_the_activation_job_runs_once_even_when_sent_twice(
     submit_general: Callable[..., RegistrationRequest],
 ) -> None:
@@ -122,6 +123,7 @@ def test_the_activation_job_runs_once_even_when_sent_twice(
     assert [e.to_status for e in request.events.all()].count(RequestStatus.ACTIVE) == 1
 
 
+@pytest.mark.usefixtures("jobs_off_the_broker")
 def test_without_the_code_nothing_is_activated_and_the_wait_expires(
     submit_general: Callable[..., RegistrationRequest],
 ) -> None:
@@ -137,6 +139,7 @@ def test_without_the_code_nothing_is_activated_and_the_wait_expires(
     assert request.status == RequestStatus.EXPIRED
 
 
+@pytest.mark.usefixtures("jobs_off_the_broker")
 def test_a_passport_needs_its_issuing_country_and_nothing_typed_is_lost(
     submit_general: Callable[..., RegistrationRequest],
 ) -> None:
@@ -180,6 +183,7 @@ def test_bad_input_is_told_in_spanish_and_keeps_the_other_fields(
     assert not RegistrationRequest.objects.exists()
 
 
+@pytest.mark.usefixtures("jobs_off_the_broker")
 def test_a_second_general_request_for_the_same_cedula_is_refused(
     submit_general: Callable[..., RegistrationRequest],
 ) -> None:

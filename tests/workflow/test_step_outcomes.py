@@ -18,7 +18,11 @@ from workflow.flows.general import GeneralFlow
 from workflow.jobs import STEP_OUTCOME
 from workflow.models import RegistrationProcess
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("jobs_off_the_broker"),
+]
 
 
 def _general_request() -> RegistrationRequest:

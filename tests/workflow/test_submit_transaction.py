@@ -25,7 +25,11 @@ from registration.models import (
 from tests.support.applicants import applicant
 from workflow import services as process_services
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("jobs_off_the_broker"),
+]
 
 # Each write of a submission, as the code that makes it looks it up.
 WRITES = [
