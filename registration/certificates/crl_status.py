@@ -25,10 +25,10 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Generic, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -53,6 +53,10 @@ _KNOWN_ENTRY_EXTENSIONS = frozenset(
 )
 _CACHE_SIZE = 64
 
+K = TypeVar("K")
+V = TypeVar("V")
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class CrlVerdict:
@@ -76,77 +80,71 @@ class ParsedCrl:
     scope: x509.IssuingDistributionPoint | None
 
 
+class _Memo(Generic[K, V]):
+    """A bounded, thread-safe memo: the least recently used entries leave first."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K, compute: Callable[[], V]) -> V:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()  # outside the lock: it may be slow
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > _CACHE_SIZE:
+                self._items.popitem(last=False)
+        return value
+
+
+class _IdentityMemo(Generic[T, V]):
+    """Values of objects remembered by identity; an entry holds its object, so the id
+    can't be reused by another object while the entry is there."""
+
+    def __init__(self) -> None:
+        self._memo: _Memo[int, tuple[T, V]] = _Memo()
+
+    def get(self, obj: T, compute: Callable[[T], V]) -> V:
+        held, value = self._memo.get(id(obj), lambda: (obj, compute(obj)))
+        return value if held is obj else compute(obj)
+
+
 class _ParsedCrls:
     """Parsed CRLs and signature results by SHA-256 of the bytes: bounded, thread-safe.
 
     The bytes' digest is itself remembered for the last bytes objects seen (the
     database cache's memo hands back the same object), so a multi-megabyte CRL is not
-    hashed again on every certificate checked against it.
+    hashed again on every certificate checked against it; so is each issuer's
+    fingerprint (trust anchors and the store's intermediates are long-lived objects).
     """
 
     def __init__(self) -> None:
-        self._crls: OrderedDict[bytes, ParsedCrl | None] = OrderedDict()  # None: not a CRL
-        self._digests: OrderedDict[int, tuple[bytes, bytes]] = OrderedDict()  # id → (data, digest)
-        self._signatures: OrderedDict[tuple[bytes, bytes], bool] = OrderedDict()
-        self._fingerprints: OrderedDict[int, tuple[x509.Certificate, bytes]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._crls: _Memo[bytes, ParsedCrl | None] = _Memo()  # None: not a CRL
+        self._signatures: _Memo[tuple[bytes, bytes], bool] = _Memo()
+        self._digests: _IdentityMemo[bytes, bytes] = _IdentityMemo()
+        self._fingerprints: _IdentityMemo[x509.Certificate, bytes] = _IdentityMemo()
 
     def parse(self, data: bytes) -> ParsedCrl | None:
         """The CRL in ``data`` with its certificate-independent facts; None if not a CRL."""
-        key = self._digest(data)
-        with self._lock:
-            if key in self._crls:
-                self._crls.move_to_end(key)
-                return self._crls[key]
-        parsed = _parse(key, data)
-        with self._lock:
-            self._crls[key] = parsed
-            _trim(self._crls)
-        return parsed
+        digest = self._digests.get(data, lambda raw: hashlib.sha256(raw).digest())
+        return self._crls.get(digest, lambda: _parse(digest, data))
 
     def signed_by(self, parsed: ParsedCrl, issuer: x509.Certificate) -> bool:
         """Whether ``issuer`` signed the CRL, checked once per CRL and issuer."""
-        key = (parsed.digest, self._fingerprint(issuer))
-        with self._lock:
-            if key in self._signatures:
-                return self._signatures[key]
-        try:
-            valid = parsed.crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
-        except (TypeError, ValueError):  # a key type CRLs can't be signed with
-            valid = False
-        with self._lock:
-            self._signatures[key] = valid
-            _trim(self._signatures)
-        return valid
-
-    def _digest(self, data: bytes) -> bytes:
-        # Keyed by identity; the entry holds ``data``, so its id can't be reused meanwhile.
-        with self._lock:
-            seen = self._digests.get(id(data))
-            if seen is not None and seen[0] is data:
-                return seen[1]
-        digest = hashlib.sha256(data).digest()
-        with self._lock:
-            self._digests[id(data)] = (data, digest)
-            _trim(self._digests)
-        return digest
-
-    def _fingerprint(self, cert: x509.Certificate) -> bytes:
-        # Trust anchors and the store's intermediates are long-lived objects: hash them once.
-        with self._lock:
-            seen = self._fingerprints.get(id(cert))
-            if seen is not None and seen[0] is cert:
-                return seen[1]
-        fingerprint = cert.fingerprint(hashes.SHA256())
-        with self._lock:
-            self._fingerprints[id(cert)] = (cert, fingerprint)
-            _trim(self._fingerprints)
-        return fingerprint
+        fingerprint = self._fingerprints.get(issuer, lambda cert: cert.fingerprint(hashes.SHA256()))
+        return self._signatures.get(
+            (parsed.digest, fingerprint), lambda: _signature_valid(parsed.crl, issuer)
+        )
 
 
-def _trim(cache: OrderedDict[Any, Any]) -> None:
-    while len(cache) > _CACHE_SIZE:
-        cache.popitem(last=False)
+def _signature_valid(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    try:
+        return crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # a key type CRLs can't be signed with
+        return False
 
 
 def _parse(digest: bytes, data: bytes) -> ParsedCrl | None:
