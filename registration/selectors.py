@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from registration.kinds import COMPANY_KINDS
 from registration.models import (
     CORRECTABLE_STATUSES,
     AccountAction,
@@ -194,14 +195,23 @@ def password_reset_verified_code(*, code_id: int) -> OneTimeCode | None:
 # --- Mi página ----------------------------------------------------------------------
 
 
+def _active_company_requests(user: User) -> QuerySet[RegistrationRequest]:
+    return RegistrationRequest.objects.filter(
+        user=user, status=RequestStatus.ACTIVE, kind__in=COMPANY_KINDS
+    )
+
+
+def user_is_company_user(user: User) -> bool:
+    """Whether the user holds a company user (a Representante's, today), not only a General one."""
+    return _active_company_requests(user).exists()
+
+
 def user_company_request(*, user: User) -> RegistrationRequest | None:
     """The active company request (a Representante's) that makes the user a company user."""
-    from registration.kinds import COMPANY_KINDS
-
     return (
-        RegistrationRequest.objects.select_related("company")
+        _active_company_requests(user)
+        .select_related("company")
         .prefetch_related("oces__oce_type")
-        .filter(user=user, status=RequestStatus.ACTIVE, kind__in=COMPANY_KINDS)
         .order_by("-status_changed_at", "-created")
         .first()
     )

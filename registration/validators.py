@@ -82,12 +82,17 @@ def _province_message(prefix: str, number: str) -> str:
 PASSPORT_PATTERN = re.compile(r"^[A-Z0-9]{5,20}$")
 
 
+def normalize_passport(value: str) -> str:
+    """A passport number as stored: spaces and dashes dropped, in capitals."""
+    return re.sub(r"[\s-]", "", value or "").upper()
+
+
 def validate_passport(value: str) -> str:
     """A passport number: 5 to 20 letters and digits, spaces and dashes dropped, in capitals.
 
     Only the format can be checked: each country numbers its own passports.
     """
-    number = re.sub(r"[\s-]", "", value or "").upper()
+    number = normalize_passport(value)
     if not PASSPORT_PATTERN.fullmatch(number):
         raise ValidationError(
             "El número de pasaporte debe tener de 5 a 20 letras o números, sin otros signos.",

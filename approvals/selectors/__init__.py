@@ -9,7 +9,7 @@ One module per page or concern; callers use the names re-exported here
 - `changes`: what the applicant changed since the version before.
 - `dashboard`: the supervisor dashboard (states, ageing, decisions per day).
 - `oversight`: failed automatic steps and the audit trail.
-- `staff`: reviewers and supervisors, and who observed a request before.
+- `staff`: the role groups, reviewers and supervisors.
 """
 
 from approvals.selectors.changes import (
@@ -52,7 +52,6 @@ from approvals.selectors.review import (
 from approvals.selectors.staff import (
     STAFF_GROUPS,
     StaffMember,
-    previous_reviewer,
     reviewers,
     staff_members,
 )
@@ -87,7 +86,6 @@ __all__ = [
     "dashboard",
     "expected_decision",
     "failed_jobs",
-    "previous_reviewer",
     "process_of_task",
     "rejection_reasons",
     "related_to_request",

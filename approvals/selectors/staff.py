@@ -8,12 +8,6 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from registration.models import User
-from workflow.selectors import (  # noqa: F401  (re-exported for approvals)
-    MANAGE_PERMISSION,
-    REVIEW_PERMISSION,
-    is_own_request,
-    previous_reviewer,
-)
 
 REVIEWER_GROUP = "SENAE revisor"
 SUPERVISOR_GROUP = "SENAE supervisor"

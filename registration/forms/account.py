@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -98,8 +97,7 @@ class StatusLookupForm(forms.Form):
         value = validators.normalize_digits(self.cleaned_data["cedula"])
         if value.isdigit():
             return value
-        # A General user's passport, as the form stored it (no spaces or dashes, capitals).
-        return re.sub(r"[\s-]", "", value).upper()
+        return validators.normalize_passport(value)  # a General user's passport
 
 
 # --- Buscar ID / Reinicio de clave ------------------------------------------------

@@ -4,6 +4,7 @@
 an allowed source state, an append-only history row in the same transaction).
 """
 
+from registration.selectors import user_is_company_user
 from registration.services.account import (
     ACCOUNT_MESSAGES,
     AccountResult,
@@ -110,7 +111,6 @@ from registration.services.submission import (
     staged_signature_remove,
     staged_signature_replace,
     stored_files_delete,
-    user_is_company_user,
 )
 from registration.services.trust import (
     DEMO_CA_NAME,

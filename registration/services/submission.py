@@ -34,6 +34,7 @@ from registration.models import (
     TrackingCounter,
     User,
 )
+from registration.selectors import user_is_company_user
 from registration.services.codes import code_issue
 from registration.services.common import APPLICANT_ACTOR, SubmissionConflict, record_event
 from registration.services.secrets import hash_security_answer
@@ -174,13 +175,6 @@ def _own_account(*, cedula: str, kind: str) -> User | None:
     if kind in COMPANY_KINDS and not user_is_company_user(user):
         return user
     return None
-
-
-def user_is_company_user(user: User) -> bool:
-    """Whether the user holds a company user (a Representante's, today) and not only a General one."""
-    return RegistrationRequest.objects.filter(
-        user=user, status=RequestStatus.ACTIVE, kind__in=COMPANY_KINDS
-    ).exists()
 
 
 def availability_errors(

@@ -80,8 +80,8 @@ def _check_shape(field: str, value: str, *, kind: str) -> str:
         return value
     if field == "cedula":
         # A General user may identify with a passport (letters and digits).
-        if kind == RequestKind.GENERAL and not value.isdigit():
-            return validators.validate_passport(value)
+        if kind == RequestKind.GENERAL:
+            return validators.validate_document(value)
         return validators.validate_cedula(value)
     validate_email(value)
     return value

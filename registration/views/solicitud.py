@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -117,36 +118,66 @@ def representante_new(request: HttpRequest) -> HttpResponse:
     valid = oce_formset.is_valid() and valid
     # Say now, in one round, what would stop Registrar (request_submit checks again):
     # the values already taken and the signature do not wait for the other fields.
+    show_taken(form, kind=RequestKind.REPRESENTANTE)
     d = form.cleaned_data
-    # (A returning person's disabled account frees its ID. usuario: that needs the cédula.)
-    names = ("id_usuario", "cedula", "email") if d.get("cedula") else ("email",)
-    taken = {name: d[name] for name in names if d.get(name)}
-    if taken:
-        for field, message in services.availability_errors(**taken).items():
-            form.add_error(field, message)
     challenge, signature = None, None
     if d.get("submission_token"):
         challenge, signature = _possession(request, key, form, staged)
     if valid and not form.errors:
-        try:
-            request_obj, created = process_services.request_submit(
-                data=_submission_data(form, oce_formset),
-                files=[services.UploadedCertificate(s.name, bytes(s.content)) for s in staged],
-                submission_token=form.cleaned_data["submission_token"],
-                possession_challenge=challenge.text if challenge and signature else "",
-                possession_signature=signature or b"",
-                source_ip=client_address(request),
-                submission_session=access.submission_session(request),
-            )
-        except services.SubmissionConflict as exc:
-            show_conflict(form, exc)
-        else:
-            if not created:
-                return _already_submitted(request, request_obj)
-            services.staged_certificates_clear(session_key=key)
-            access.status_access_grant(request, request_obj)
-            return redirect(status_url(request_obj) + "?nueva=1")
+        response = registrar(
+            request,
+            form,
+            data=_submission_data(form, oce_formset),
+            files=[services.UploadedCertificate(s.name, bytes(s.content)) for s in staged],
+            possession_challenge=challenge.text if challenge and signature else "",
+            possession_signature=signature or b"",
+            when_created=lambda: services.staged_certificates_clear(session_key=key),
+        )
+        if response is not None:
+            return response
     return _render_form(request, form, oce_formset, key, status=400)
+
+
+def show_taken(form: Any, *, kind: str) -> None:
+    """Put next to their fields the values another user or open request already holds."""
+    d = form.cleaned_data
+    # (A person's own account frees its ID. usuario: telling that needs the cédula.)
+    names = ("id_usuario", "cedula", "email") if d.get("cedula") else ("email",)
+    taken = {name: d[name] for name in names if d.get(name)}
+    if taken:
+        for field, message in services.availability_errors(**taken, kind=kind).items():
+            form.add_error(field, message)
+
+
+def registrar(
+    request: HttpRequest,
+    form: Any,
+    *,
+    data: services.PersonData,
+    files: list[services.UploadedCertificate],
+    when_created: Callable[[], None] | None = None,
+    **submission: Any,
+) -> HttpResponse | None:
+    """Registrar for a valid form: the new request's status page, the first request of a
+    repeated form, or None with the refusal shown on the form."""
+    try:
+        request_obj, created = process_services.request_submit(
+            data=data,
+            files=files,
+            submission_token=form.cleaned_data["submission_token"],
+            source_ip=client_address(request),
+            submission_session=access.submission_session(request),
+            **submission,
+        )
+    except services.SubmissionConflict as exc:
+        show_conflict(form, exc)
+        return None
+    if not created:
+        return _already_submitted(request, request_obj)
+    if when_created is not None:
+        when_created()
+    access.status_access_grant(request, request_obj)
+    return redirect(status_url(request_obj) + "?nueva=1")
 
 
 def _already_submitted(request: HttpRequest, request_obj: RegistrationRequest) -> HttpResponse:
@@ -293,31 +324,14 @@ def general_new(request: HttpRequest) -> HttpResponse:
     if existing is not None:
         return _already_submitted(request, existing)
     form = GeneralForm(request.POST)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            request_obj, created = process_services.request_submit(
-                data=submission_data(services.GeneralData, d),
-                files=[],
-                submission_token=d["submission_token"],
-                source_ip=client_address(request),
-                submission_session=access.submission_session(request),
-            )
-        except services.SubmissionConflict as exc:
-            show_conflict(form, exc)
-        else:
-            if not created:
-                return _already_submitted(request, request_obj)
-            access.status_access_grant(request, request_obj)
-            return redirect(status_url(request_obj) + "?nueva=1")
-    else:
-        d = form.cleaned_data
-        taken = {name: d[name] for name in ("id_usuario", "cedula", "email") if d.get(name)}
-        for field, message in services.availability_errors(
-            **taken, kind=RequestKind.GENERAL
-        ).items():
-            if field not in form.errors:
-                form.add_error(field, message)
+    valid = form.is_valid()
+    show_taken(form, kind=RequestKind.GENERAL)
+    if valid and not form.errors:
+        response = registrar(
+            request, form, data=submission_data(services.GeneralData, form.cleaned_data), files=[]
+        )
+        if response is not None:
+            return response
     return _render_general(request, form, status=400)
 
 

@@ -15,6 +15,7 @@ from tests.browser.test_solicitud import (
     assert_no_horizontal_scroll,
     by_label,
     check_button,
+    fill_password_answers_and_address,
 )
 from tests.conftest import PASSWORD, WorkerProcess, wait_for_status
 
@@ -57,15 +58,7 @@ def test_a_person_registers_as_a_general_user_confirms_the_email_and_logs_in(
         page.get_by_text("El Doc. Identificación está disponible.").wait_for()
         by_label(page, "País emisor del pasaporte").select_option(label="Perú")
         by_label(page, "Nombre Usuario").fill("ANA MARÍA QUISPE")
-        by_label(page, "Contraseña").fill(PASSWORD)
-        by_label(page, "Confirmación de Contraseña").fill(PASSWORD)
-        by_label(page, "Respuesta de Clave1").fill("Mayo")
-        by_label(page, "Respuesta de Clave2").fill("San Francisco")
-        by_label(page, "Respuesta de Clave3").fill("Cuenca")
-        by_label(page, "Provincia").select_option(label="PICHINCHA")
-        by_label(page, "Ciudad").select_option(label="QUITO")
-        by_label(page, "Dirección").fill("Calle Los Pinos 45")
-        by_label(page, "Teléfono1").fill("022345679")
+        fill_password_answers_and_address(page)
         by_label(page, "Correo Electrónico").fill(f"{username}@example.com")
         by_label(page, "Confirmación de correo electrónico").fill(f"{username}@ejemplo.com")
         shot("01-form")

@@ -10,7 +10,7 @@ import pytest
 
 from registration import services
 from registration.models import Company, RegistrationRequest, RequestStatus
-from tests.conftest import challenge_of, sign_challenge
+from tests.conftest import PASSWORD, challenge_of, sign_challenge
 from tests.support import pki
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,7 +19,6 @@ VIEWPORTS: dict[str, dict[str, Any]] = {
     "escritorio": {"viewport": {"width": 1280, "height": 900}},
     "telefono": {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True},
 }
-PASSWORD = "Clave-Segura-2026"
 
 
 def by_label(page: Any, label: str) -> Any:
@@ -34,6 +33,19 @@ def check_button(page: Any, label: str) -> Any:
 
 def assert_no_horizontal_scroll(page: Any, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def fill_password_answers_and_address(page: Any) -> None:
+    """The part of the person's block every kind's form fills the same way."""
+    by_label(page, "Contraseña").fill(PASSWORD)
+    by_label(page, "Confirmación de Contraseña").fill(PASSWORD)
+    by_label(page, "Respuesta de Clave1").fill("Mayo")
+    by_label(page, "Respuesta de Clave2").fill("San Francisco")
+    by_label(page, "Respuesta de Clave3").fill("Cuenca")
+    by_label(page, "Provincia").select_option(label="PICHINCHA")
+    by_label(page, "Ciudad").select_option(label="QUITO")
+    by_label(page, "Dirección").fill("Calle Los Pinos 45")
+    by_label(page, "Teléfono1").fill("022345679")
 
 
 def assert_every_control_is_labelled(page: Any) -> None:
@@ -117,15 +129,7 @@ def test_new_applicant_registers_as_representante(
         check_button(page, "Doc. Identificación").click()
         page.get_by_text("El Doc. Identificación está disponible.").wait_for()
         by_label(page, "Nombre Usuario").fill("JUAN CARLOS PEREZ GOMEZ")
-        by_label(page, "Contraseña").fill(PASSWORD)
-        by_label(page, "Confirmación de Contraseña").fill(PASSWORD)
-        by_label(page, "Respuesta de Clave1").fill("Mayo")
-        by_label(page, "Respuesta de Clave2").fill("San Francisco")
-        by_label(page, "Respuesta de Clave3").fill("Cuenca")
-        by_label(page, "Provincia").select_option(label="PICHINCHA")
-        by_label(page, "Ciudad").select_option(label="QUITO")
-        by_label(page, "Dirección").fill("Calle Los Pinos 45")
-        by_label(page, "Teléfono1").fill("022345679")
+        fill_password_answers_and_address(page)
         by_label(page, "Operadora del celular").select_option(label="CLARO")
         by_label(page, "Celular").fill("0991234567")
         by_label(page, "Correo Electrónico").fill("jperez@example.com")
