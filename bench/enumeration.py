@@ -107,8 +107,6 @@ def registered_subject() -> Subject:
             status=RequestStatus.ACTIVE,
             ruc=f"{cedula}001",
             razon_social="IMPORTADORA DE PRUEBA S.A.",
-            direccion_empresa="Av. Amazonas N24-03 y Colón",
-            telefono_empresa="+59322345678",
             id_usuario=USERNAME,
             cedula=cedula,
             nombre_usuario="SOLICITANTE DE PRUEBA",

@@ -243,7 +243,13 @@ def seed_batch(
     from viewflow.workflow.models import Process, Task
     from viewflow.workflow.status import PROCESS, STATUS
 
-    from registration.models import OceRow, RegistrationRequest, RequestKind, RequestStatus
+    from registration.models import (
+        CompanyDetails,
+        OceRow,
+        RegistrationRequest,
+        RequestKind,
+        RequestStatus,
+    )
     from workflow.flows.representante import RepresentanteFlow
     from workflow.models import RegistrationProcess
 
@@ -259,8 +265,6 @@ def seed_batch(
                 status=RequestStatus.CERTIFICATE_VERIFIED,
                 ruc=f"{cedula}001",
                 razon_social=f"IMPORTADORA DE PRUEBA {n + 1} S.A.",
-                direccion_empresa="Av. Amazonas N24-03 y Colón",
-                telefono_empresa="+59322345678",
                 id_usuario=f"{ID_PREFIX}{n:07d}",
                 cedula=cedula,
                 nombre_usuario=f"SOLICITANTE DE PRUEBA {n + 1}",
@@ -323,6 +327,17 @@ def seed_batch(
             for process_id, request_id in zip(process_ids, request_ids, strict=True)
         ]
         copy_rows(RegistrationRequest, requests)
+        copy_rows(
+            CompanyDetails,
+            [
+                CompanyDetails(
+                    request_id=request_id,
+                    direccion_empresa="Av. Amazonas N24-03 y Colón",
+                    telefono_empresa="+59322345678",
+                )
+                for request_id in request_ids
+            ],
+        )
         copy_rows(OceRow, oces, with_pk=False)
         copy_rows(Process, parents)
         copy_rows(RegistrationProcess, children)

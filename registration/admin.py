@@ -45,6 +45,10 @@ class EventInline(ReadOnlyInline):
     model = models.RequestEvent
 
 
+class CompanyDetailsInline(ReadOnlyInline):
+    model = models.CompanyDetails
+
+
 @admin.register(models.RegistrationRequest)
 class RegistrationRequestAdmin(admin.ModelAdmin):
     """Read-only: states change through the process, never by editing rows."""
@@ -53,7 +57,7 @@ class RegistrationRequestAdmin(admin.ModelAdmin):
     list_filter = ("status", "kind", "province")
     search_fields = ("tracking_number", "ruc", "cedula", "nombre_usuario", "id_usuario")
     exclude = ("password_hash", "answer1_hash", "answer2_hash", "answer3_hash")
-    inlines = [OceInline, CertificateInline, EventInline]
+    inlines = [CompanyDetailsInline, OceInline, CertificateInline, EventInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

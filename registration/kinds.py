@@ -1,18 +1,25 @@
 """One declaration per kind of request (Paso 2): what it holds and what it goes through.
 
-A request is an envelope common to every kind (the person's block of Pasos 3–5,
-tracking number, state, decision) plus what its kind adds (``detail_fields``: the
-Representante's company block; OCE rows and certificate files are rows of their
-own). Forms, the submission service, versions, corrections and activation read
-these declarations; nothing else lists a kind's fields. The process each kind goes
-through is its flow in workflow/flows, found by the same kind.
+A request is an envelope common to every kind (the person's block of Pasos 3–5, the
+organisation it names, tracking number, state, decision) plus what its kind adds:
+``request_fields`` are envelope fields it fills (the Representante's RUC and razón
+social, a General user's passport country); ``details_model`` is its own row for
+the rest of its block (the Representante's CompanyDetails); OCE rows and
+certificate files are rows of their own. Forms, the submission service, versions,
+corrections and activation read these declarations; nothing else lists a kind's
+fields. The process each kind goes through is its flow in workflow/flows, found by
+the same kind.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from registration.models import RequestKind, RequestStatus
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
+
+from registration.models import CompanyDetails, RegistrationRequest, RequestKind, RequestStatus
 
 # The person's block of Pasos 3–5 as a version keeps it, with the seed's labels, in
 # the form's order. Secrets (password, security answers) are never kept; the
@@ -50,8 +57,11 @@ COMPANY_SNAPSHOT_FIELDS: tuple[tuple[str, str], ...] = (
 class KindDeclaration:
     kind: str  # a RequestKind value
     slug: str  # its form's address: /solicitud-del-uso/<slug>/
-    # Request fields this kind adds to the person's block, taken from its data as given.
-    detail_fields: tuple[str, ...]
+    # Envelope fields this kind fills besides the person's block, from its data as given.
+    request_fields: tuple[str, ...]
+    # Its own row (one per request, keyed by it) and the fields it holds, or None.
+    details_model: type[models.Model] | None
+    details_fields: tuple[str, ...]
     snapshot_fields: tuple[tuple[str, str], ...]  # what a version keeps, in the form's order
     correctable_fields: tuple[str, ...]  # what a reviewer may mark for correction
     company_user: bool  # its user may use the company's services
@@ -63,11 +73,59 @@ class KindDeclaration:
     def title(self) -> str:
         return str(RequestKind(self.kind).label)
 
+    def details(self, request: RegistrationRequest) -> models.Model | None:
+        """The request's details row (None for a kind without one, or one not written yet)."""
+        if self.details_model is None:
+            return None
+        # The reverse one-to-one accessor (request.company_details): cached on the request.
+        field = self.details_model._meta.get_field("request")
+        assert isinstance(field, models.OneToOneField)
+        accessor = field.remote_field.get_accessor_name()
+        assert accessor is not None
+        try:
+            details: models.Model = getattr(request, accessor)
+        except ObjectDoesNotExist:
+            return None
+        return details
+
+    def holder(self, request: RegistrationRequest, name: str) -> models.Model:
+        """Where a field of this kind lives: its details row, or the request itself."""
+        if name in self.details_fields:
+            details = self.details(request)
+            if details is None:
+                raise LookupError(f"{request.pk} has no {self.kind} details")
+            return details
+        return request
+
+    def value(self, request: RegistrationRequest, name: str) -> Any:
+        """A field of this kind's request, wherever it lives."""
+        return getattr(self.holder(request, name), name)
+
+    def details_create(self, request: RegistrationRequest, data: Any) -> None:
+        """Write the details row from the submitted data (nothing for a kind without one)."""
+        if self.details_model is None:
+            return
+        self.details_model._default_manager.create(
+            request=request, **_values(data, self.details_fields)
+        )
+
+    def request_values(self, data: Any) -> dict[str, Any]:
+        """The envelope fields this kind fills, from the submitted data."""
+        return _values(data, self.request_fields)
+
+
+def _values(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    # JSON lists arrive as tuples from the frozen data classes.
+    values = {name: getattr(data, name) for name in names}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
 
 REPRESENTANTE = KindDeclaration(
     kind=RequestKind.REPRESENTANTE,
     slug="representante",
-    detail_fields=("ruc", "razon_social", "direccion_empresa", "telefono_empresa", "ruc_warnings"),
+    request_fields=("ruc", "razon_social", "ruc_warnings"),
+    details_model=CompanyDetails,
+    details_fields=("direccion_empresa", "telefono_empresa"),
     snapshot_fields=(
         *COMPANY_SNAPSHOT_FIELDS,
         *PERSON_SNAPSHOT_FIELDS,
@@ -91,7 +149,9 @@ REPRESENTANTE = KindDeclaration(
 GENERAL = KindDeclaration(
     kind=RequestKind.GENERAL,
     slug="general",
-    detail_fields=("doc_country",),
+    request_fields=("doc_country",),
+    details_model=None,
+    details_fields=(),
     snapshot_fields=(
         *PERSON_SNAPSHOT_FIELDS[:3],
         ("doc_country", "País emisor del documento"),
@@ -112,3 +172,8 @@ COMPANY_KINDS = frozenset(d.kind for d in KINDS.values() if d.company_user)
 def declaration_for(kind: str) -> KindDeclaration:
     """The declaration of a kind that is built; KeyError for one that is not yet."""
     return KINDS[kind]
+
+
+def field_value(request: RegistrationRequest, name: str) -> Any:
+    """A field of a request of any built kind, wherever its kind keeps it."""
+    return declaration_for(request.kind).value(request, name)

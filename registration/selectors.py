@@ -210,7 +210,7 @@ def user_company_request(*, user: User) -> RegistrationRequest | None:
     """The active company request (a Representante's) that makes the user a company user."""
     return (
         _active_company_requests(user)
-        .select_related("company")
+        .select_related("company", "company_details")
         .prefetch_related("oces__oce_type")
         .order_by("-status_changed_at", "-created")
         .first()

@@ -19,7 +19,10 @@ from workflow.models import RegistrationProcess
 def process_of_task(task: Task) -> RegistrationProcess:
     return (
         RegistrationProcess.objects.select_related(
-            "request__province", "request__canton", "request__operadora"
+            "request__province",
+            "request__canton",
+            "request__operadora",
+            "request__company_details",
         )
         .prefetch_related(
             Prefetch("request__oces", queryset=OceRow.objects.select_related("oce_type")),

@@ -74,11 +74,14 @@ class RegistrationRequest(models.Model):
         "estado", max_length=32, choices=RequestStatus.choices, default=RequestStatus.SUBMITTED
     )
 
-    # Información de empresa: the Representante's (registration.kinds); blank for a General user.
+    # The organisation the request is for: the company a Representante (or, later, an
+    # Empleado) names, the entity of an entity's official; blank for a General user.
+    # Queues search, filter and sort on them and every kind but General names one, so
+    # they stay on the envelope; the rest of a kind's block is its details row
+    # (CompanyDetails).
     ruc = models.CharField("RUC empresa", max_length=13, blank=True)
     razon_social = models.CharField("Razón Social", max_length=200, blank=True)
-    direccion_empresa = models.CharField("Dirección de empresa", max_length=300, blank=True)
-    telefono_empresa = models.CharField("Teléfono empresa", max_length=16, blank=True)
+    # What the RUC check warned about (a mod-11 failure is a warning, not an error).
     ruc_warnings = models.JSONField("advertencias del RUC", default=list, blank=True)
 
     # Información de representante
@@ -196,6 +199,26 @@ class RegistrationRequest(models.Model):
     @property
     def is_correctable(self) -> bool:
         return self.status in CORRECTABLE_STATUSES
+
+
+class CompanyDetails(models.Model):
+    """The rest of the Representante's "Información de empresa" (registration.kinds)."""
+
+    request = models.OneToOneField(
+        RegistrationRequest,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="company_details",
+    )
+    direccion_empresa = models.CharField("Dirección de empresa", max_length=300)
+    telefono_empresa = models.CharField("Teléfono empresa", max_length=16)
+
+    class Meta:
+        verbose_name = "información de empresa"
+        verbose_name_plural = "información de empresa"
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.direccion_empresa}"
 
 
 class OceRow(models.Model):

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from registration.kinds import REPRESENTANTE
+from registration.kinds import REPRESENTANTE, declaration_for
 from registration.models import (
     CORRECTABLE_STATUSES,
     CodePurpose,
@@ -162,9 +162,10 @@ def _refuse_outside(
 ) -> None:
     """The real guard: a change to anything not open for correction is refused, whatever sent it."""
     errors: dict[str, str] = {}
+    declaration = declaration_for(request.kind)
     for name in CORRECTABLE_FIELDS:
         new = getattr(data, name)
-        if name not in allowed and new is not None and new != getattr(request, name):
+        if name not in allowed and new is not None and new != declaration.value(request, name):
             errors[name] = (
                 f"«{FIELD_LABELS[name]}» no está abierto a corrección: no se puede cambiar."
             )
@@ -263,12 +264,17 @@ def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRe
         request_version_record(request=request)
     answering = _answering(request)
     old_email = request.email
+    declaration = declaration_for(request.kind)
     changed_fields: list[str] = []
+    changed_details: list[str] = []
     for name in CORRECTABLE_FIELDS:
         new = getattr(data, name)
-        if new is not None and getattr(request, name) != new:
+        holder = declaration.holder(request, name)
+        if new is not None and getattr(holder, name) != new:
             changed_fields.append(name)
-            setattr(request, name, new)
+            if holder is not request:
+                changed_details.append(name)
+            setattr(holder, name, new)
     taken = availability_errors(
         cedula=request.cedula if "cedula" in changed_fields else "",
         email=request.email if "email" in changed_fields else "",
@@ -276,7 +282,11 @@ def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRe
     if taken:
         raise SubmissionConflict(taken)
     described = [FIELD_LABELS[name] for name in changed_fields]
-    update_fields = [*changed_fields]
+    update_fields = [name for name in changed_fields if name not in changed_details]
+    if changed_details:
+        details = declaration.details(request)
+        assert details is not None
+        details.save(update_fields=changed_details)
     if data.ruc is not None:
         request.ruc_warnings = list(data.ruc_warnings)
         update_fields.append("ruc_warnings")

@@ -103,17 +103,18 @@ def request_reject(
 
 
 def _company_upsert(request: RegistrationRequest) -> Company:
+    details = request.company_details
     company, created = Company.objects.get_or_create(
         ruc=request.ruc,
         defaults={
             "razon_social": request.razon_social,
-            "direccion": request.direccion_empresa,
-            "telefono": request.telefono_empresa,
+            "direccion": details.direccion_empresa,
+            "telefono": details.telefono_empresa,
         },
     )
     if not created:
-        company.direccion = request.direccion_empresa
-        company.telefono = request.telefono_empresa
+        company.direccion = details.direccion_empresa
+        company.telefono = details.telefono_empresa
         company.save(update_fields=["direccion", "telefono", "updated"])
     return company
 

@@ -348,9 +348,6 @@ def request_create(
     if errors:
         raise SubmissionConflict(errors)
     declaration = declaration_for(data.kind)
-    details = {name: getattr(data, name) for name in declaration.detail_fields}
-    if "ruc_warnings" in details:
-        details["ruc_warnings"] = list(details["ruc_warnings"])
     now = timezone.now()
     try:
         with transaction.atomic():  # a savepoint: a lost race is told, not a broken transaction
@@ -361,7 +358,7 @@ def request_create(
                 kind=data.kind,
                 status=RequestStatus.SUBMITTED,
                 status_changed_at=now,
-                **details,
+                **declaration.request_values(data),
                 id_usuario=data.id_usuario,
                 doc_type=data.doc_type,
                 cedula=data.cedula,
@@ -396,6 +393,7 @@ def request_create(
             availability_errors(id_usuario=data.id_usuario, cedula=data.cedula, kind=data.kind)
             or {"id_usuario": "El ID. usuario ya está en uso. Elija otro."}
         ) from exc
+    declaration.details_create(request, data)
     oce_rows_create(request, data.oces)
     store_certificates(request, files, written=written_files)
     request_version_record(request=request)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Max
 
-from registration.kinds import KINDS, REPRESENTANTE, declaration_for
+from registration.kinds import KINDS, REPRESENTANTE, declaration_for, field_value
 from registration.models import RegistrationRequest, RequestVersion
 
 # What a version keeps: each kind's declaration says (registration.kinds). The
@@ -29,7 +29,7 @@ def _shown(row: RegistrationRequest, key: str) -> str:
     if key == "firma_reto":
         signature = bytes(row.possession_signature or b"")
         return hashlib.sha256(signature).hexdigest() if signature else ""
-    return str(getattr(row, key))
+    return str(field_value(row, key))
 
 
 def request_snapshot(request: RegistrationRequest) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from registration.forms import (
     EmailCodeForm,
     OceFormSet,
 )
+from registration.kinds import field_value
 from registration.models import RegistrationRequest, RequestStatus
 from registration.ratelimit import TOO_MANY_TRIES, client_address, rate_limited
 from registration.views import access
@@ -135,9 +136,9 @@ def _correction_key(request: HttpRequest, request_obj: RegistrationRequest) -> s
 
 def _correction_initial(request_obj: RegistrationRequest) -> dict[str, Any]:
     initial: dict[str, Any] = {
-        name: getattr(request_obj, name) for name in services.CORRECTABLE_FIELDS
+        name: field_value(request_obj, name) for name in services.CORRECTABLE_FIELDS
     }
-    initial["telefono_empresa"] = validators.format_national(request_obj.telefono_empresa)
+    initial["telefono_empresa"] = validators.format_national(initial["telefono_empresa"])
     initial["email2"] = request_obj.email
     return initial
 

@@ -18,6 +18,7 @@ from viewflow.workflow.models import Task
 
 from approvals import services as approval_services
 from registration import services
+from registration.kinds import field_value
 from registration.models import (
     AccountNotice,
     CodePurpose,
@@ -89,7 +90,7 @@ def current_values(request: RegistrationRequest) -> dict[str, Any]:
     return {
         "ruc": request.ruc,
         "razon_social": request.razon_social,
-        "direccion_empresa": request.direccion_empresa,
+        "direccion_empresa": request.company_details.direccion_empresa,
         "telefono_empresa": "022345678",
         "cedula": request.cedula,
         "nombre_usuario": request.nombre_usuario,
@@ -363,7 +364,7 @@ def test_only_the_observed_file_can_be_removed(
     assert f'name="remove_files" value="{other.pk}"' not in html
 
     data = services.CorrectionData(
-        **{name: getattr(verified_request, name) for name in services.CORRECTABLE_FIELDS},
+        **{name: field_value(verified_request, name) for name in services.CORRECTABLE_FIELDS},
         remove_file_ids=(other.pk,),
     )
     with pytest.raises(services.SubmissionConflict, match="Solo puede eliminar"):

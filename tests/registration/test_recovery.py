@@ -21,6 +21,7 @@ from registration.models import (
     AccountEvent,
     AccountNotice,
     CodePurpose,
+    CompanyDetails,
     OneTimeCode,
     RegistrationRequest,
     RequestKind,
@@ -61,14 +62,12 @@ def active_user(
         username=username, password=PASSWORD, email=email, cedula=cedula, is_active=is_active
     )
     questions = {q.slot: q for q in SecurityQuestion.objects.all()}
-    RegistrationRequest.objects.create(
+    request = RegistrationRequest.objects.create(
         tracking_number=f"SOL-2026-{user.pk:06d}",
         kind=RequestKind.REPRESENTANTE,
         status=RequestStatus.ACTIVE,
         ruc=pki.COMPANY_RUC,
         razon_social="IMPORTADORA ANDINA S.A.",
-        direccion_empresa="Av. Amazonas N24-03 y Colón, Quito",
-        telefono_empresa="+59322345678",
         id_usuario=username,
         cedula=cedula,
         nombre_usuario="JUAN CARLOS PEREZ GOMEZ",
@@ -85,6 +84,11 @@ def active_user(
         telefono1="+59322345679",
         email=email,
         user=user,
+    )
+    CompanyDetails.objects.create(
+        request=request,
+        direccion_empresa="Av. Amazonas N24-03 y Colón, Quito",
+        telefono_empresa="+59322345678",
     )
     return user
 

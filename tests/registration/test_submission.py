@@ -37,7 +37,7 @@ def test_valid_submission_saves_everything_and_shows_tracking_number(
     request = RegistrationRequest.objects.get()
     assert re.fullmatch(r"SOL-\d{4}-\d{6}", request.tracking_number)
     assert request.status == RequestStatus.SUBMITTED
-    assert request.telefono_empresa == "+59322345678"
+    assert request.company_details.telefono_empresa == "+59322345678"
     assert request.celular == "+593991234567"
     assert [
         (o.code, o.oce_type.name, o.start_label, o.end_date.isoformat()) for o in request.oces.all()

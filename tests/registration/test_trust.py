@@ -382,7 +382,7 @@ def test_correcting_with_a_new_certificate_needs_a_new_signature(
     fields = {
         "ruc": request.ruc,
         "razon_social": request.razon_social,
-        "direccion_empresa": request.direccion_empresa,
+        "direccion_empresa": request.company_details.direccion_empresa,
         "telefono_empresa": "022345678",
         "cedula": request.cedula,
         "nombre_usuario": request.nombre_usuario,

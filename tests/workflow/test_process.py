@@ -129,7 +129,7 @@ def test_observe_correct_verify_again_approve(
     )
     assert correction.status_code == 302, correction.content.decode()[:2000]
     wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
-    assert request.direccion_empresa.endswith("piso 4, Quito")
+    assert request.company_details.direccion_empresa.endswith("piso 4, Quito")
 
     decide(reviewer_client, review_task(request), "approve")
     wait_for_status(request, RequestStatus.ACTIVE)

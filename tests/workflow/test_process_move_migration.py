@@ -21,15 +21,23 @@ from workflow.models import RegistrationProcess
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-BEFORE_MOVE = [("approvals", "0005_otp_encrypted_totp_devices"), ("workflow", None)]
+# Registration too: its company block later moved to CompanyDetails (0016).
+BEFORE_MOVE = [
+    ("approvals", "0005_otp_encrypted_totp_devices"),
+    ("workflow", None),
+    ("registration", "0014_otp_staff_enroll_code"),
+]
 OLD_FLOW = "approvals/flows.RepresentanteFlow"
 NEW_FLOW = "workflow/flows.representante.RepresentanteFlow"
 
 
 def _migrate(targets: list[tuple[str, str | None]]) -> Apps:
     """Migrate the test database to `targets`; the historical models there."""
-    executor = MigrationExecutor(connection)
-    return executor.migrate(targets).apps
+    MigrationExecutor(connection).migrate(targets)
+    # The state of what is applied now (migrate's own answer misses apps when several
+    # apps go back at once).
+    applied = MigrationExecutor(connection)
+    return applied._create_project_state(with_applied_migrations=True).apps
 
 
 def _latest() -> list[tuple[str, str | None]]:
@@ -118,6 +126,7 @@ def _process_under_review(apps: Apps) -> dict[str, Any]:
     group = Group.objects.create(name="Revisores de la migración")
     group.permissions.add(permission)
     return {
+        "request": request.pk,
         "process": process.pk,
         "review": review.pk,
         "confirm_email": confirm_email.pk,
@@ -143,13 +152,33 @@ def _stored(ids: dict[str, Any]) -> dict[str, Any]:
             [ids["group"]],
         )
         permission_app_labels = [row[0] for row in cursor.fetchall()]
+        company_details = []
+        if "registration_companydetails" in connection.introspection.table_names(cursor):
+            cursor.execute(
+                "SELECT direccion_empresa, telefono_empresa FROM registration_companydetails "
+                "WHERE request_id = %s",
+                [ids["request"]],
+            )
+            company_details = cursor.fetchall()
     return {
         "flow_class": flow_class,
         "review_task": tasks[ids["review"]][0],
         "review_permission": tasks[ids["review"]][1],
         "confirm_email_task": tasks[ids["confirm_email"]][0],
         "permission_app_labels": permission_app_labels,
+        "company_details": [tuple(row) for row in company_details],
     }
+
+
+def _request_company_columns(request_pk: int) -> tuple[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT direccion_empresa, telefono_empresa FROM registration_registrationrequest "
+            "WHERE id = %s",
+            [request_pk],
+        )
+        (row,) = cursor.fetchall()
+    return (row[0], row[1])
 
 
 def test_migrating_forward_moves_a_process_under_way_to_the_workflow_flow(
@@ -165,6 +194,7 @@ def test_migrating_forward_moves_a_process_under_way_to_the_workflow_flow(
         "review_permission": "workflow.review_registration",
         "confirm_email_task": f"{NEW_FLOW}.confirm_email",
         "permission_app_labels": ["workflow"],
+        "company_details": [("Av. Amazonas N24-03 y Colón, Quito", "022345678")],
     }
     process = RegistrationProcess.objects.get(pk=ids["process"])
     assert process.flow_class is RepresentanteFlow
@@ -184,7 +214,12 @@ def test_migrating_back_restores_the_approvals_references(before_move: Apps) -> 
         "review_permission": "approvals.review_registration",
         "confirm_email_task": f"{OLD_FLOW}.confirm_email",
         "permission_app_labels": ["approvals"],
+        "company_details": [],
     }
+    assert _request_company_columns(ids["request"]) == (
+        "Av. Amazonas N24-03 y Colón, Quito",
+        "022345678",
+    )
 
 
 def test_groups_keep_the_review_permission_when_both_content_types_exist(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pkgutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from viewflow.workflow.models import Process, Task
 from registration import services
 from registration.models import (
     CertificateFile,
+    CompanyDetails,
     OceRow,
     OneTimeCode,
     RegistrationRequest,
@@ -33,6 +35,7 @@ pytestmark = [
 
 # Each write of a submission, as the code that makes it looks it up.
 WRITES = [
+    "registration.kinds.KindDeclaration.details_create",
     "registration.services.submission.oce_rows_create",
     "registration.services.submission.store_certificates",
     "registration.services.submission.request_version_record",
@@ -60,6 +63,7 @@ def _counts() -> dict[str, int]:
     counter = TrackingCounter.objects.first()
     return {
         "requests": RegistrationRequest.objects.count(),
+        "company_details": CompanyDetails.objects.count(),
         "oce_rows": OceRow.objects.count(),
         "files": CertificateFile.objects.count(),
         "versions": RequestVersion.objects.count(),
@@ -89,11 +93,8 @@ def test_a_fault_after_any_write_leaves_nothing_behind(
     reference_data: None, good_certificate: bytes, write: str
 ) -> None:
     before, files_before = _counts(), _stored_files()
-    module_name, name = write.rsplit(".", 1)
-    module = __import__(module_name, fromlist=[name])
-
     with (
-        mock.patch.object(module, name, _then_fail(getattr(module, name))),
+        mock.patch(write, _then_fail(pkgutil.resolve_name(write))),
         pytest.raises(InjectedFault),
     ):
         _submit(good_certificate)
@@ -113,7 +114,16 @@ def test_without_a_fault_every_part_is_written_and_numbered(
     assert created
     assert request.tracking_number.startswith("SOL-")
     assert RegistrationRequest.objects.get(pk=request.pk).tracking_number == request.tracking_number
-    for part in ("requests", "files", "versions", "events", "codes", "processes", "counter"):
+    for part in (
+        "requests",
+        "company_details",
+        "files",
+        "versions",
+        "events",
+        "codes",
+        "processes",
+        "counter",
+    ):
         assert after[part] == before[part] + 1, part
     assert after["oce_rows"] == before["oce_rows"] + 1
     assert after["tasks"] > before["tasks"]

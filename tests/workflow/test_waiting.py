@@ -13,6 +13,7 @@ from viewflow.workflow.status import STATUS
 
 from approvals import services as approval_services
 from registration import services
+from registration.kinds import field_value
 from registration.models import Notification, RegistrationRequest, RequestStatus, User
 from tests.conftest import run_pending_jobs, state_changes
 from tests.support.status_access import status_client, status_path
@@ -52,7 +53,7 @@ def _observe(request: RegistrationRequest, reviewer: User, items: list[str]) -> 
 
 def _correct(request: RegistrationRequest) -> None:
     data = services.CorrectionData(
-        **{name: getattr(request, name) for name in services.CORRECTABLE_FIELDS},
+        **{name: field_value(request, name) for name in services.CORRECTABLE_FIELDS},
     )
     process_services.correction_submit(request=request, data=data)
     request.refresh_from_db()
@@ -202,7 +203,7 @@ def test_a_changed_email_is_confirmed_again_before_verification(
     _observe(request, reviewer, ["email"])
     data = services.CorrectionData(
         **{
-            **{name: getattr(request, name) for name in services.CORRECTABLE_FIELDS},
+            **{name: field_value(request, name) for name in services.CORRECTABLE_FIELDS},
             "email": "nuevo.correo@example.com",
         }
     )
