@@ -14,6 +14,7 @@ import pytest
 from django.apps.registry import Apps
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from viewflow.workflow.models import Task
 
 from workflow.flows.representante import RepresentanteFlow
@@ -34,10 +35,10 @@ NEW_FLOW = "workflow/flows.representante.RepresentanteFlow"
 def _migrate(targets: list[tuple[str, str | None]]) -> Apps:
     """Migrate the test database to `targets`; the historical models there."""
     MigrationExecutor(connection).migrate(targets)
-    # The state of what is applied now (migrate's own answer misses apps when several
-    # apps go back at once).
-    applied = MigrationExecutor(connection)
-    return applied._create_project_state(with_applied_migrations=True).apps
+    # The state at the targets, with what they depend on (migrate's own answer misses
+    # apps when several apps go back at once).
+    nodes = [(app, name) for app, name in targets if name is not None]
+    return MigrationLoader(connection).project_state(nodes).apps
 
 
 def _latest() -> list[tuple[str, str | None]]:
