@@ -90,7 +90,10 @@ def _task_or_404(task_pk: int) -> Any:
 @reviewer_required
 @require_GET
 def review_detail(request: HttpRequest, task_pk: int) -> HttpResponse:
-    task = _task_or_404(task_pk)
+    # A supervisor may open an employee's request too, read-only: its company decides it.
+    task = selectors.review_task(task_pk=task_pk, user=_actor(request))
+    if task is None:
+        raise Http404("Tarea no encontrada")
     req = selectors.process_of_task(task).request
     form = DecisionForm(request_obj=req, reasons=selectors.rejection_reasons())
     return _render_review(request, task, form)
@@ -115,6 +118,7 @@ def _render_review(
             "changes": selectors.request_changes(request=req),
             "form": form,
             "is_mine": task.owner_id == request.user.pk,
+            "company_decides": selectors.is_company_decided(task),
             "confirming": form.is_bound
             and not form.errors
             and not form.cleaned_data.get("confirm"),

@@ -19,7 +19,13 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
-from registration.models import CompanyDetails, RegistrationRequest, RequestKind, RequestStatus
+from registration.models import (
+    CompanyDetails,
+    Employment,
+    RegistrationRequest,
+    RequestKind,
+    RequestStatus,
+)
 
 # The person's block of Pasos 3–5 as a version keeps it, with the seed's labels, in
 # the form's order. Secrets (password, security answers) are never kept; the
@@ -53,6 +59,14 @@ COMPANY_SNAPSHOT_FIELDS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Who decides a request of a kind.
+SENAE = "senae"  # SENAE's reviewers, in the review queues
+COMPANY = (
+    "company"  # an active Representante of the company it names ("Administración de empleado")
+)
+NOBODY = ""  # active once the email is confirmed
+
+
 @dataclass(frozen=True)
 class KindDeclaration:
     kind: str  # a RequestKind value
@@ -64,14 +78,27 @@ class KindDeclaration:
     details_fields: tuple[str, ...]
     snapshot_fields: tuple[tuple[str, str], ...]  # what a version keeps, in the form's order
     correctable_fields: tuple[str, ...]  # what a reviewer may mark for correction
+    oces: bool  # the applicant lists the company's OCE codes ("Tipo de OCEs")
+    # Matched against the certificate's identity: open to correction when the check fails.
+    identity_fields: tuple[str, ...]
     company_user: bool  # its user may use the company's services
+    # Its activation writes the company record (a Representante); others join it.
+    represents_company: bool
     certificate: bool  # a digital certificate is verified, and bound to the user
-    reviewed: bool  # a SENAE reviewer decides it
+    # The certificate must carry the company's RUC (persona jurídica / miembro de empresa);
+    # otherwise a RUC it carries must match.
+    certificate_ruc_required: bool
+    approver: str  # SENAE, COMPANY or NOBODY
     activate_from: str  # the state its activation job starts from
 
     @property
     def title(self) -> str:
         return str(RequestKind(self.kind).label)
+
+    @property
+    def reviewed(self) -> bool:
+        """A person decides it (SENAE or the company's representative)."""
+        return self.approver != NOBODY
 
     def details(self, request: RegistrationRequest) -> models.Model | None:
         """The request's details row (None for a kind without one, or one not written yet)."""
@@ -140,9 +167,37 @@ REPRESENTANTE = KindDeclaration(
         "nombre_usuario",
         "email",
     ),
+    oces=True,
+    identity_fields=("ruc", "cedula"),
     company_user=True,
+    represents_company=True,
     certificate=True,
-    reviewed=True,
+    certificate_ruc_required=False,
+    approver=SENAE,
+    activate_from=RequestStatus.COMPANY_APPROVED,
+)
+
+EMPLEADO = KindDeclaration(
+    kind=RequestKind.EMPLEADO,
+    slug="empleado",
+    # The RUC the employee gave, and the razón social our records hold for it.
+    request_fields=("ruc", "razon_social"),
+    details_model=Employment,
+    details_fields=("company_id",),
+    snapshot_fields=(
+        *COMPANY_SNAPSHOT_FIELDS[:2],
+        *PERSON_SNAPSHOT_FIELDS,
+        ("firma_reto", "Firma del reto (SHA-256)"),
+    ),
+    # The company is the one the employee works for: a different RUC is a new request.
+    correctable_fields=("cedula", "nombre_usuario", "email"),
+    oces=False,  # an employee's codes are the company's, granted by its representative
+    identity_fields=("cedula",),
+    company_user=True,
+    represents_company=False,
+    certificate=True,
+    certificate_ruc_required=True,
+    approver=COMPANY,
     activate_from=RequestStatus.COMPANY_APPROVED,
 )
 
@@ -158,14 +213,18 @@ GENERAL = KindDeclaration(
         *PERSON_SNAPSHOT_FIELDS[3:],
     ),
     correctable_fields=(),
+    oces=False,
+    identity_fields=(),
     company_user=False,
+    represents_company=False,
     certificate=False,
-    reviewed=False,
+    certificate_ruc_required=False,
+    approver=NOBODY,
     # Active as soon as the email is confirmed: the state stays "submitted" until then.
     activate_from=RequestStatus.SUBMITTED,
 )
 
-KINDS: dict[str, KindDeclaration] = {d.kind: d for d in (REPRESENTANTE, GENERAL)}
+KINDS: dict[str, KindDeclaration] = {d.kind: d for d in (REPRESENTANTE, EMPLEADO, GENERAL)}
 COMPANY_KINDS = frozenset(d.kind for d in KINDS.values() if d.company_user)
 
 

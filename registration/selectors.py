@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -15,12 +15,15 @@ from registration.models import (
     AccountAction,
     AccountEvent,
     CodePurpose,
+    Company,
     Notification,
+    OceRow,
     OceType,
     OneTimeCode,
     Province,
     RegistrationRequest,
     RequestEvent,
+    RequestKind,
     RequestStatus,
     StagedCertificate,
     User,
@@ -106,15 +109,18 @@ def request_for_lookup(*, tracking_number: str, cedula: str) -> RegistrationRequ
 
 def mailbox(*, user: User) -> list[Notification]:
     """The Buzón Electrónico: messages about the user's requests, newest first."""
-    return list(
-        Notification.objects.filter(request__user=user)
-        .select_related("request")
-        .order_by("-created", "-id")[:200]
+    return list(_mailbox_of(user).select_related("request").order_by("-created", "-id")[:200])
+
+
+def _mailbox_of(user: User) -> QuerySet[Notification]:
+    """Messages about the user's own requests, and those addressed to the user."""
+    return Notification.objects.filter(
+        Q(recipient__isnull=True, request__user=user) | Q(recipient=user)
     )
 
 
 def mailbox_unread(*, user: User) -> int:
-    return Notification.objects.filter(request__user=user, read__isnull=True).count()
+    return _mailbox_of(user).filter(read__isnull=True).count()
 
 
 def requests_waiting_for_applicant(*, now: datetime) -> QuerySet[RegistrationRequest]:
@@ -196,25 +202,80 @@ def password_reset_verified_code(*, code_id: int) -> OneTimeCode | None:
 
 
 def _active_company_requests(user: User) -> QuerySet[RegistrationRequest]:
+    """The user's active requests of a company kind; an employee's only while not revoked."""
     return RegistrationRequest.objects.filter(
         user=user, status=RequestStatus.ACTIVE, kind__in=COMPANY_KINDS
-    )
+    ).exclude(kind=RequestKind.EMPLEADO, employment__revoked_at__isnull=False)
 
 
 def user_is_company_user(user: User) -> bool:
-    """Whether the user holds a company user (a Representante's, today), not only a General one."""
+    """Whether the user holds a company user (a Representante's or a not revoked
+    employee's), not only a General one."""
     return _active_company_requests(user).exists()
 
 
 def user_company_request(*, user: User) -> RegistrationRequest | None:
-    """The active company request (a Representante's) that makes the user a company user."""
+    """The active company request that makes the user a company user (a Representante's
+    before an employee's)."""
     return (
         _active_company_requests(user)
-        .select_related("company", "company_details")
-        .prefetch_related("oces__oce_type")
-        .order_by("-status_changed_at", "-created")
+        .select_related("company", "company_details", "employment__company")
+        .prefetch_related(
+            "oces__oce_type", "employment__grants__options", "employment__grants__oce_type"
+        )
+        # "representante" sorts after "empleado": descending puts it first.
+        .order_by("-kind", "-status_changed_at", "-created")
         .first()
     )
+
+
+# --- Companies and their representatives ----------------------------------------------
+
+
+def _active_representante_requests() -> QuerySet[RegistrationRequest]:
+    return RegistrationRequest.objects.filter(
+        kind=RequestKind.REPRESENTANTE, status=RequestStatus.ACTIVE, user__is_active=True
+    )
+
+
+def company_with_representative(*, ruc: str) -> Company | None:
+    """The company of this RUC, if it has an active Representante (employees can join it)."""
+    return (
+        Company.objects.filter(ruc=ruc, registrationrequest__in=_active_representante_requests())
+        .distinct()
+        .first()
+    )
+
+
+def company_representatives(*, company: Company) -> QuerySet[User]:
+    """The active users who represent the company (they decide its employees' requests)."""
+    return User.objects.filter(
+        registration_requests__in=_active_representante_requests().filter(company=company)
+    ).distinct()
+
+
+def user_represented_companies(*, user: User) -> QuerySet[Company]:
+    """The companies the user is an active Representante of."""
+    return Company.objects.filter(
+        registrationrequest__in=_active_representante_requests().filter(user=user)
+    ).distinct()
+
+
+def company_oce_codes(*, company: Company, on: date) -> list[OceRow]:
+    """The company's own OCE codes still valid on the date (one row per code), from its
+    active Representantes' requests: what an employee can be bound to."""
+    rows = (
+        OceRow.objects.filter(
+            request__in=_active_representante_requests().filter(company=company),
+            end_date__gte=on,
+        )
+        .select_related("oce_type")
+        .order_by("code", "id")
+    )
+    by_code: dict[str, OceRow] = {}
+    for row in rows:
+        by_code.setdefault(row.code, row)
+    return list(by_code.values())
 
 
 def user_active_request(*, user: User) -> RegistrationRequest | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
 from viewflow.workflow.activation import Activation
 
 from registration import services as registration_services
@@ -70,6 +72,14 @@ def applicant_step(activation: Activation, *, apply: Callable[[int], Registratio
 def previous_reviewer(activation: Activation) -> User | None:
     """Who observed the request, if that reviewer can still take it."""
     return selectors.previous_reviewer(request_id=activation.process.request_id)
+
+
+def announce_to_company(activation: Activation) -> None:
+    """An employee's request waits for the company: tell each of its representatives."""
+    registration_services.employee_request_announce(
+        request_id=activation.process.request_id,
+        link=settings.ECUAPASS_PUBLIC_URL.rstrip("/") + reverse("empleados:pending"),
+    )
 
 
 def note_assignment(activation: Activation) -> None:

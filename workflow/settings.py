@@ -123,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "registration.context_processors.mailbox",
+                "approvals.context_processors.employee_admin",
             ],
         },
     },

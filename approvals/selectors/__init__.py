@@ -37,6 +37,7 @@ from approvals.selectors.queues import (
     QueuePage,
     QueueRow,
     bounded_count,
+    is_company_decided,
     review_queue,
     review_task,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "dashboard",
     "expected_decision",
     "failed_jobs",
+    "is_company_decided",
     "process_of_task",
     "rejection_reasons",
     "related_to_request",

@@ -15,7 +15,7 @@ from viewflow.workflow.status import STATUS
 from registration.models import OceRow, RegistrationRequest, User
 from workflow import sla
 from workflow.deadlines import sla_cutoffs, sla_holidays
-from workflow.flows import review_nodes
+from workflow.flows import company_review_nodes, review_nodes
 
 QUEUE_PAGE_SIZE = 50
 # Queue counts stop here: "1000+" instead of a COUNT over the whole table.
@@ -93,15 +93,24 @@ def _review_tasks() -> QuerySet[Task]:
     return Task._default_manager.filter(flow_task__in=review_nodes())
 
 
+def _all_decision_tasks() -> QuerySet[Task]:
+    """SENAE's review steps and the companies' (employees): supervisors see both in "Todas"."""
+    return Task._default_manager.filter(flow_task__in=[*review_nodes(), *company_review_nodes()])
+
+
+def is_company_decided(task: Task) -> bool:
+    """A company's representative decides this task (read-only for SENAE)."""
+    return task.flow_task in company_review_nodes()
+
+
 def _queue_base(queue: str, user: User) -> QuerySet[Task]:
     tasks = _review_tasks()
     supervisor = user.has_perm("workflow.manage_registrationprocess")
     if queue == "mias":
         return tasks.filter(status=STATUS.ASSIGNED, owner=user)
     if queue == "todas":
-        return (
-            tasks.filter(status__in=[STATUS.NEW, STATUS.ASSIGNED]) if supervisor else tasks.none()
-        )
+        every = _all_decision_tasks().filter(status__in=[STATUS.NEW, STATUS.ASSIGNED])
+        return every if supervisor else tasks.none()
     if queue == "decididas":
         done = tasks.filter(status=STATUS.DONE)
         return done if supervisor else done.filter(owner=user)
@@ -218,7 +227,11 @@ def _row(task: Task, now: datetime, days: int, holidays: frozenset[date]) -> Que
     )
 
 
-def review_task(*, task_pk: int) -> Task | None:
-    return (
-        _review_tasks().select_related("owner", f"{REQUEST}__province").filter(pk=task_pk).first()
+def review_task(*, task_pk: int, user: User | None = None) -> Task | None:
+    """A SENAE review task; for a supervisor (``user``), a company's employee task too."""
+    tasks = (
+        _all_decision_tasks()
+        if user is not None and user.has_perm("workflow.manage_registrationprocess")
+        else _review_tasks()
     )
+    return tasks.select_related("owner", f"{REQUEST}__province").filter(pk=task_pk).first()

@@ -50,6 +50,9 @@ class VerificationContext:
     at: datetime
     # Certificates the upload carried besides the holder's (chain candidates).
     intermediates: tuple[x509.Certificate, ...] = ()
+    # The certificate itself must carry the RUC (an employee's persona jurídica /
+    # miembro de empresa certificate): a natural person's cédula does not stand for it.
+    ruc_required: bool = False
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:
@@ -95,7 +98,7 @@ class IdentityMatchCheck:
         findings = [self._document(identity, _normalize_document(context.expected_cedula))]
         expected_ruc = normalize_digits(context.expected_ruc)
         if expected_ruc:
-            findings.append(self._ruc(identity, expected_ruc))
+            findings.append(self._ruc(identity, expected_ruc, required=context.ruc_required))
         return findings
 
     def _document(self, identity: CertificateIdentity, expected: str) -> Finding:
@@ -115,7 +118,13 @@ class IdentityMatchCheck:
         )
         return Finding("identity.cedula_mismatch", message, ok=False)
 
-    def _ruc(self, identity: CertificateIdentity, expected: str) -> Finding:
+    def _ruc(self, identity: CertificateIdentity, expected: str, *, required: bool) -> Finding:
+        if required and not identity.ruc:
+            message = (
+                "El certificado no contiene el RUC de la empresa: se necesita un certificado "
+                f"de persona jurídica / miembro de empresa del RUC {expected}."
+            )
+            return Finding("identity.ruc_missing", message, ok=False)
         if identity.ruc:
             if identity.ruc == expected:
                 message = "El RUC del certificado coincide con el RUC empresa del formulario."
@@ -225,6 +234,7 @@ def verify_certificate(
     *,
     expected_cedula: str,
     expected_ruc: str,
+    ruc_required: bool = False,
     at: datetime | None = None,
     checks: Sequence[CertificateCheck] | None = None,
     max_size: int = DEFAULT_MAX_SIZE,
@@ -239,6 +249,7 @@ def verify_certificate(
     context = VerificationContext(
         expected_cedula=expected_cedula,
         expected_ruc=expected_ruc,
+        ruc_required=ruc_required,
         at=at if at is not None else datetime.now(UTC),
         intermediates=bundle.intermediates,
     )

@@ -21,6 +21,7 @@ from registration.forms.fields import (
 )
 from registration.forms.solicitud import (
     CorrectionForm,
+    EmpleadoForm,
     GeneralForm,
     OceFormSet,
     OceRowForm,
@@ -34,6 +35,7 @@ __all__ = [
     "AccountSmsForm",
     "CorrectionForm",
     "EmailCodeForm",
+    "EmpleadoForm",
     "GeneralForm",
     "IdField",
     "IdListField",

@@ -31,13 +31,16 @@ from registration.forms.fields import (
 from registration.models import (
     ID_USUARIO_VALIDATOR,
     Canton,
+    Company,
     MobileOperator,
     OceType,
     Province,
     SecurityQuestion,
     User,
 )
+from registration.selectors import company_with_representative
 from registration.services.correction import CERTIFICATES_ITEM
+from registration.services.submission import NO_REPRESENTATIVE
 
 CEDULA = "CEDULA DE IDENTIDAD"
 PASAPORTE = "PASAPORTE"
@@ -194,8 +197,8 @@ class PersonForm(forms.Form):
         return data
 
 
-class RepresentanteForm(PersonForm, CompanyFieldsMixin):
-    """Pasos 3–5: Solicitud del uso (Representante): the company block, the person, the certificate."""
+class CertificateFieldsMixin(forms.Form):
+    """The certificate and the signed challenge of the kinds that verify one."""
 
     certificados = MultipleCertificateField(label="Identificación única de certificado digital")
     # Read by the view (views.lookups.stage_uploads), like the certificates.
@@ -216,6 +219,18 @@ class RepresentanteForm(PersonForm, CompanyFieldsMixin):
         self.ruc_warnings: tuple[str, ...] = ()
 
     def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for message in self.file_errors:
+            self.add_error("certificados", message)
+        if not self.staged_count and not self.file_errors:
+            self.add_error("certificados", "Adjunte el certificado digital público (.cer).")
+        return data
+
+
+class RepresentanteForm(CertificateFieldsMixin, PersonForm, CompanyFieldsMixin):
+    """Pasos 3–5: Solicitud del uso (Representante): the company block, the person, the certificate."""
+
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
         ruc, cedula = data.get("ruc"), data.get("cedula")
         if (
@@ -228,10 +243,52 @@ class RepresentanteForm(PersonForm, CompanyFieldsMixin):
                 "ruc",
                 "Para una persona natural, el RUC empresa debe empezar con su Doc. Identificación.",
             )
-        for message in self.file_errors:
-            self.add_error("certificados", message)
-        if not self.staged_count and not self.file_errors:
-            self.add_error("certificados", "Adjunte el certificado digital público (.cer).")
+        return data
+
+
+# Posición of an employee (the seed shows only REPRESENTANTES, the Representante's).
+EMPLOYEE_POSITIONS = (
+    "EMPLEADO",
+    "AUXILIAR DE COMERCIO EXTERIOR",
+    "TRAMITADOR",
+    "JEFE DE COMERCIO EXTERIOR",
+)
+
+
+class EmpleadoForm(CertificateFieldsMixin, PersonForm):
+    """Pasos 3–5: Solicitud del uso (Empleado): the company's RUC, the person, the certificate.
+
+    The razón social is never typed: it is what our records hold for a RUC with an
+    active Representante (``company``, set by ``clean_ruc``).
+    """
+
+    ruc = forms.CharField(label="RUC empresa", max_length=13)
+    razon_social = forms.CharField(
+        label="Razón Social",
+        required=False,
+        widget=forms.TextInput(attrs={"readonly": "readonly"}),
+        help_text="Se completa con «Consultar», desde el registro de representantes.",
+    )
+    posicion = forms.ChoiceField(
+        label="Posición", choices=[(p, p) for p in EMPLOYEE_POSITIONS], initial="EMPLEADO"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.company: Company | None = None
+
+    def clean_ruc(self) -> str:
+        ruc = validators.validate_ruc(self.cleaned_data["ruc"]).number
+        self.company = company_with_representative(ruc=ruc)
+        if self.company is None:
+            raise ValidationError(NO_REPRESENTATIVE.format(ruc=ruc))
+        return ruc
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.company is not None:
+            data["razon_social"] = self.company.razon_social
+            data["company_id"] = self.company.pk
         return data
 
 
@@ -420,9 +477,15 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
         removable: Collection[int] | None = None,
         staged_count: int = 0,
         file_errors: list[str] | None = None,
+        shown: Collection[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # The fields of the request's kind (its declaration's snapshot); the others go.
+        if shown is not None:
+            for name in self.COMPANY_FIELDS:
+                if name not in shown:
+                    del self.fields[name]
         self.editable = frozenset(editable)
         self.files_open = CERTIFICATES_ITEM in self.editable
         self.file_count = len(file_choices)
@@ -430,7 +493,7 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
         self.file_errors = file_errors or []
         self.ruc_warnings: tuple[str, ...] = ()
         for name in (*self.COMPANY_FIELDS, *self.PERSON_FIELDS):
-            if name not in self.editable:
+            if name in self.fields and name not in self.editable:
                 self.fields[name] = forms.CharField(
                     label=self.fields[name].label,
                     required=False,
@@ -450,7 +513,7 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
             field.error_messages["required"] = REQUIRED
 
     def company_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.COMPANY_FIELDS]
+        return [self[name] for name in self.COMPANY_FIELDS if name in self.fields]
 
     def person_fields(self) -> list[forms.BoundField]:
         extra = ("email2",) if "email2" in self.fields else ()

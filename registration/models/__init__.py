@@ -15,6 +15,7 @@ from registration.models.catalogues import (
     Province,
     SecurityQuestion,
 )
+from registration.models.employees import EmployeeGrant, Employment, ServiceOption
 from registration.models.requests import (
     CORRECTABLE_STATUSES,
     OPEN_ENDED,
@@ -56,6 +57,8 @@ __all__ = [
     "CodePurpose",
     "Company",
     "CompanyDetails",
+    "EmployeeGrant",
+    "Employment",
     "MobileOperator",
     "Notification",
     "NotificationKind",
@@ -70,6 +73,7 @@ __all__ = [
     "RequestStatus",
     "RequestVersion",
     "SecurityQuestion",
+    "ServiceOption",
     "StagedCertificate",
     "TrackingCounter",
     "TrustAnchor",

@@ -388,6 +388,7 @@ class NotificationKind(models.TextChoices):
     ACTIVE = "active", "Usuario activo"
     REMINDER = "reminder", "Recordatorio"
     EXPIRED = "expired", "Solicitud caducada"
+    EMPLOYEE_PENDING = "employee_pending", "Solicitud de empleado por aprobar"
 
 
 class Notification(models.Model):
@@ -402,6 +403,15 @@ class Notification(models.Model):
     )
     kind = models.CharField(max_length=16, choices=NotificationKind.choices)
     event = models.ForeignKey(RequestEvent, on_delete=models.PROTECT, related_name="+")
+    # Someone other than the applicant (a representative told of an employee's request);
+    # null: the request's own applicant.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     subject = models.CharField(max_length=200)
     body = models.TextField()
     # Each channel: claimed by a worker, then sent (registration/services/delivery.py).
@@ -418,8 +428,15 @@ class Notification(models.Model):
         verbose_name_plural = "notificaciones"
         constraints = [
             models.UniqueConstraint(
-                fields=["request", "kind", "event"], name="notification_once_per_event"
-            )
+                fields=["request", "kind", "event"],
+                condition=Q(recipient__isnull=True),
+                name="notification_once_per_event",
+            ),
+            models.UniqueConstraint(
+                fields=["request", "kind", "event", "recipient"],
+                condition=Q(recipient__isnull=False),
+                name="notification_once_per_event_recipient",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from registration.kinds import REPRESENTANTE, declaration_for
+from registration.kinds import KINDS, declaration_for
 from registration.models import (
     CORRECTABLE_STATUSES,
     CodePurpose,
@@ -70,16 +70,17 @@ class CorrectionData:
     source_ip: str | None = None
 
 
-# The request's own fields an applicant can be asked to correct (approvals.forms builds its
-# OBSERVABLE_FIELDS from these).
-CORRECTABLE_FIELDS = REPRESENTANTE.correctable_fields
+# The request's own fields an applicant of some kind can be asked to correct
+# (approvals.forms builds its OBSERVABLE_FIELDS from these; each kind's declaration
+# says which are its own).
+CORRECTABLE_FIELDS = tuple(
+    dict.fromkeys(name for d in KINDS.values() for name in d.correctable_fields)
+)
 # The other items a reviewer can observe: the OCE table, and the certificate files
 # (each observed as "archivo:<name>"; "certificados" stands for all of them).
 OCES_ITEM = "oces"
 CERTIFICATES_ITEM = "certificados"
 FILE_ITEM_PREFIX = "archivo:"
-# A failed verification matched the certificate's identity against these.
-IDENTITY_FIELDS = ("ruc", "cedula")
 
 
 def correctable_items(*, request: RegistrationRequest) -> frozenset[str]:
@@ -95,14 +96,17 @@ def correctable_items(*, request: RegistrationRequest) -> frozenset[str]:
       certificate. The rest was not checked, so it stays as sent.
     - Any other state: nothing.
     """
+    declaration = declaration_for(request.kind)
+    fields = declaration.correctable_fields
+    tables = (OCES_ITEM,) if declaration.oces else ()
     if request.status == RequestStatus.VERIFICATION_FAILED:
-        return frozenset({CERTIFICATES_ITEM, *IDENTITY_FIELDS})
+        return frozenset({CERTIFICATES_ITEM, *declaration.identity_fields})
     if request.status != RequestStatus.OBSERVED:
         return frozenset()
     observed = [str(item) for item in request.observed_items or []]
     if not observed:
-        return frozenset({*CORRECTABLE_FIELDS, OCES_ITEM, CERTIFICATES_ITEM})
-    items = {item for item in observed if item in (*CORRECTABLE_FIELDS, OCES_ITEM)}
+        return frozenset({*fields, *tables, CERTIFICATES_ITEM})
+    items = {item for item in observed if item in (*fields, *tables)}
     if any(item == CERTIFICATES_ITEM or item.startswith(FILE_ITEM_PREFIX) for item in observed):
         items.add(CERTIFICATES_ITEM)
     return frozenset(items)
@@ -163,12 +167,15 @@ def _refuse_outside(
     """The real guard: a change to anything not open for correction is refused, whatever sent it."""
     errors: dict[str, str] = {}
     declaration = declaration_for(request.kind)
-    for name in CORRECTABLE_FIELDS:
+    for name in declaration.correctable_fields:
         new = getattr(data, name)
         if name not in allowed and new is not None and new != declaration.value(request, name):
             errors[name] = (
                 f"«{FIELD_LABELS[name]}» no está abierto a corrección: no se puede cambiar."
             )
+    for name in set(CORRECTABLE_FIELDS) - set(declaration.correctable_fields):
+        if getattr(data, name) is not None:
+            errors[name] = f"«{FIELD_LABELS[name]}» no es parte de esta solicitud."
     if (
         OCES_ITEM not in allowed
         and data.oces is not None
@@ -267,7 +274,7 @@ def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRe
     declaration = declaration_for(request.kind)
     changed_fields: list[str] = []
     changed_details: list[str] = []
-    for name in CORRECTABLE_FIELDS:
+    for name in declaration.correctable_fields:
         new = getattr(data, name)
         holder = declaration.holder(request, name)
         if new is not None and getattr(holder, name) != new:

@@ -15,6 +15,7 @@ from registration.kinds import declaration_for
 from registration.models import (
     CertificateBinding,
     Company,
+    Employment,
     RegistrationRequest,
     RequestStatus,
     User,
@@ -170,8 +171,11 @@ def request_activate(*, request_id: int) -> None:
     user.save()
     if declaration.certificate:
         _certificate_bind(request, user)
-    if declaration.company_user:
+    if declaration.represents_company:
         request.company = _company_upsert(request)
+    elif declaration.company_user:
+        # An employee joins the company its representative approved it for.
+        request.company = Employment.objects.select_related("company").get(request=request).company
     request.user = user
     request.password_hash = ""  # the user holds it now; the request keeps no copy
     transition(

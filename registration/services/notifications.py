@@ -116,6 +116,31 @@ def notification_write(
         transaction.on_commit(lambda: notification_enqueue(notification_id=notification.pk))
 
 
+def notification_to_user(
+    *,
+    request: RegistrationRequest,
+    event: RequestEvent,
+    recipient: User,
+    kind: NotificationKind,
+    text: str,
+    link: str,
+) -> None:
+    """A message about a request to someone other than its applicant (a representative),
+    once per event and person: in their Buzón, by email and by SMS if they chose it."""
+    notification, created = Notification.objects.get_or_create(
+        request=request,
+        kind=kind,
+        event=event,
+        recipient=recipient,
+        defaults={
+            "subject": f"ECUAPASS: {kind.label} ({request.tracking_number})",
+            "body": f"{text}\n\n{link}",
+        },
+    )
+    if created:
+        transaction.on_commit(lambda: notification_enqueue(notification_id=notification.pk))
+
+
 def notification_enqueue(*, notification_id: int) -> None:
     from registration.tasks import deliver_notification
 
@@ -128,14 +153,14 @@ def notification_enqueue(*, notification_id: int) -> None:
 def notification_deliver(*, notification_id: int) -> None:
     """Send the email, and the SMS if the applicant chose it; each at most once."""
     notification = (
-        Notification.objects.select_related("request", "request__user")
+        Notification.objects.select_related("request", "request__user", "recipient")
         .filter(pk=notification_id)
         .first()
     )
     if notification is None:
         return
     request = notification.request
-    user = request.user
+    user = notification.recipient or request.user
     # An active user's own preferences (Mi página) win over what the request said.
     email = user.email if user is not None and user.email else request.email
     wants_sms, mobile = (
@@ -184,4 +209,6 @@ def notifications_resend_pending(*, older_than: timedelta = timedelta(minutes=2)
 
 
 def mailbox_mark_read(*, user: User) -> None:
-    Notification.objects.filter(request__user=user, read__isnull=True).update(read=timezone.now())
+    Notification.objects.filter(
+        Q(recipient__isnull=True, request__user=user) | Q(recipient=user), read__isnull=True
+    ).update(read=timezone.now())

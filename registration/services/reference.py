@@ -15,6 +15,7 @@ from registration.models import (
     OceType,
     Province,
     SecurityQuestion,
+    ServiceOption,
 )
 
 logger = logging.getLogger(__name__)
@@ -46,10 +47,15 @@ def reference_data_load() -> dict[str, int]:
         MobileOperator.objects.update_or_create(
             code=operator["code"], defaults={"name": operator["name"]}
         )
+    for position, option in enumerate(catalogues["service_options"]):
+        ServiceOption.objects.get_or_create(
+            code=option["code"], defaults={"name": option["name"], "position": position}
+        )
     return {
         "provincias": len(provinces),
         "cantones": len(cantones),
         "tipos de OCE": len(catalogues["oce_types"]),
         "preguntas de clave": len(catalogues["security_questions"]),
         "operadoras": len(catalogues["mobile_operators"]),
+        "opciones de servicio": len(catalogues["service_options"]),
     }

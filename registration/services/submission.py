@@ -34,7 +34,7 @@ from registration.models import (
     TrackingCounter,
     User,
 )
-from registration.selectors import user_is_company_user
+from registration.selectors import company_with_representative, user_is_company_user
 from registration.services.codes import code_issue
 from registration.services.common import APPLICANT_ACTOR, SubmissionConflict, record_event
 from registration.services.secrets import hash_security_answer
@@ -84,9 +84,14 @@ class PersonData:
     fax: str = ""
     senae_email: str = ""
     recibir_sms: bool = True
+    posicion: str = "REPRESENTANTES"
 
     kind: ClassVar[str]
     oces: tuple[OceEntry, ...] = ()
+
+    def conflicts(self) -> dict[str, str]:
+        """What this kind refuses in the data now (field → message), besides availability."""
+        return {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,6 +105,34 @@ class RepresentanteData(PersonData):
     telefono_empresa: str
     ruc_warnings: tuple[str, ...] = ()
     oces: tuple[OceEntry, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmpleadoData(PersonData):
+    """Solicitud del uso (Empleado): the person, and the company (by its RUC) they work for.
+
+    The razón social is the one our records hold for the RUC; ``company_id`` is that
+    company, which has an active Representante (checked again at submission).
+    """
+
+    kind: ClassVar[str] = RequestKind.EMPLEADO
+    ruc: str
+    razon_social: str
+    company_id: int
+
+    def conflicts(self) -> dict[str, str]:
+        company = company_with_representative(ruc=self.ruc)
+        if company is None or company.pk != self.company_id:
+            return {"ruc": NO_REPRESENTATIVE.format(ruc=self.ruc)}
+        return {}
+
+
+# The employee's company must have someone to approve them.
+NO_REPRESENTATIVE = (
+    "La empresa con RUC {ruc} no tiene un representante activo en ECUAPASS, y es él quien "
+    "aprueba a sus empleados. El representante legal debe registrarse primero con "
+    "«Solicitud del uso (Representante)»."
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -345,6 +378,7 @@ def request_create(
     errors = availability_errors(
         id_usuario=data.id_usuario, cedula=data.cedula, email=data.email, kind=data.kind
     )
+    errors.update(data.conflicts())
     if errors:
         raise SubmissionConflict(errors)
     declaration = declaration_for(data.kind)
@@ -381,6 +415,7 @@ def request_create(
                 email=data.email,
                 senae_email=data.senae_email,
                 recibir_sms=data.recibir_sms,
+                posicion=data.posicion,
                 possession_challenge=possession_challenge,
                 possession_signature=possession_signature,
             )

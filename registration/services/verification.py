@@ -17,6 +17,7 @@ from registration import certificates
 from registration.certificates.chain import ChainOfTrustCheck
 from registration.certificates.possession import challenge_text, verify_possession
 from registration.certificates.revocation import HttpCrlSource, RevocationPolicy, StaticCrlSource
+from registration.kinds import declaration_for
 from registration.models import (
     CertificateBinding,
     PossessionChallenge,
@@ -163,7 +164,11 @@ def certificate_verification_compute(*, request_id: int) -> dict[str, Any]:
         with cert_file.file.open("rb") as handle:
             content = handle.read()
         result = certificates.verify_certificate(
-            content, expected_cedula=request.cedula, expected_ruc=request.ruc, checks=checks
+            content,
+            expected_cedula=request.cedula,
+            expected_ruc=request.ruc,
+            ruc_required=declaration_for(request.kind).certificate_ruc_required,
+            checks=checks,
         )
         results.append(
             {"file": cert_file.original_name, "file_id": cert_file.pk, **result.to_dict()}

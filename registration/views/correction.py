@@ -24,7 +24,7 @@ from registration.forms import (
     EmailCodeForm,
     OceFormSet,
 )
-from registration.kinds import field_value
+from registration.kinds import declaration_for, field_value
 from registration.models import RegistrationRequest, RequestStatus
 from registration.ratelimit import TOO_MANY_TRIES, client_address, rate_limited
 from registration.views import access
@@ -65,6 +65,7 @@ def request_correct(request: HttpRequest, request_obj: RegistrationRequest) -> H
         "file_choices": file_choices,
         "editable": editable,
         "removable": services.removable_certificate_ids(request=request_obj),
+        "shown": _kind_fields(request_obj),
     }
     if request.method == "GET":
         form = CorrectionForm(**form_kwargs)
@@ -134,11 +135,18 @@ def _correction_key(request: HttpRequest, request_obj: RegistrationRequest) -> s
     return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
+def _kind_fields(request_obj: RegistrationRequest) -> frozenset[str]:
+    return frozenset(name for name, _ in declaration_for(request_obj.kind).snapshot_fields)
+
+
 def _correction_initial(request_obj: RegistrationRequest) -> dict[str, Any]:
     initial: dict[str, Any] = {
-        name: field_value(request_obj, name) for name in services.CORRECTABLE_FIELDS
+        name: field_value(request_obj, name)
+        for name in CorrectionForm.COMPANY_FIELDS + CorrectionForm.PERSON_FIELDS
+        if name in _kind_fields(request_obj)
     }
-    initial["telefono_empresa"] = validators.format_national(initial["telefono_empresa"])
+    if "telefono_empresa" in initial:
+        initial["telefono_empresa"] = validators.format_national(initial["telefono_empresa"])
     initial["email2"] = request_obj.email
     return initial
 

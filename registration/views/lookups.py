@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -59,6 +60,33 @@ def company_lookup(request: HttpRequest) -> JsonResponse:
             "message": f"Datos tomados del registro de empresas ({record.source})." + warnings,
         }
     )
+
+
+def employer_lookup_answer(raw_ruc: str) -> dict[str, Any]:
+    """What an employee's "Consultar" says of a RUC: its razón social if the company has an
+    active Representante in ECUAPASS, never anything else about it."""
+    try:
+        ruc = validators.validate_ruc(raw_ruc).number
+    except ValidationError as exc:
+        return {"found": False, "invalid": True, "message": " ".join(exc.messages)}
+    company = selectors.company_with_representative(ruc=ruc)
+    if company is None:
+        return {"found": False, "message": services.NO_REPRESENTATIVE.format(ruc=ruc)}
+    return {
+        "found": True,
+        "ruc": ruc,
+        "razon_social": company.razon_social,
+        "message": "Empresa registrada en ECUAPASS: su representante aprobará su solicitud.",
+    }
+
+
+@require_GET
+def employer_lookup(request: HttpRequest) -> JsonResponse:
+    """ "Consultar" in the Empleado form (employer_lookup_answer)."""
+    if rate_limited(request, scope="ruc"):
+        return JsonResponse({"message": TOO_MANY_LOOKUPS}, status=429)
+    answer = employer_lookup_answer(request.GET.get("ruc", ""))
+    return JsonResponse(answer, status=400 if answer.pop("invalid", False) else 200)
 
 
 AVAILABLE = {

@@ -21,6 +21,7 @@ from registration.certificates.possession import (
 )
 from registration.company_registry import company_registry
 from registration.forms import (
+    EmpleadoForm,
     GeneralForm,
     OceFormSet,
     RepresentanteForm,
@@ -29,6 +30,7 @@ from registration.models import PossessionChallenge, RegistrationRequest, Reques
 from registration.ratelimit import client_address
 from registration.views import access
 from registration.views.lookups import (
+    employer_lookup_answer,
     remove_ticked_staged,
     session_key,
     stage_uploads,
@@ -69,7 +71,7 @@ def submission_data(cls: type[services.PersonData], cleaned: dict[str, Any], **e
     return cls(**values, **extra)
 
 
-def _submission_data(form: RepresentanteForm, oce_formset: Any) -> services.RepresentanteData:
+def _representante_data(form: Any, oce_formset: Any) -> services.PersonData:
     data: services.RepresentanteData = submission_data(
         services.RepresentanteData,
         form.cleaned_data,
@@ -79,18 +81,95 @@ def _submission_data(form: RepresentanteForm, oce_formset: Any) -> services.Repr
     return data
 
 
+def _empleado_data(form: Any, oce_formset: Any) -> services.PersonData:
+    data: services.EmpleadoData = submission_data(services.EmpleadoData, form.cleaned_data)
+    return data
+
+
+def _company_consultar(values: dict[str, str]) -> tuple[dict[str, str], str]:
+    """ "Consultar" for a Representante: the company registry fills the company block."""
+    try:
+        check = validators.validate_ruc(values.get("ruc", ""))
+    except ValidationError as exc:
+        return values, " ".join(exc.messages)
+    ruc = check.number
+    record = company_registry().lookup(ruc)
+    if record is None:
+        message = (
+            "El RUC no consta en el registro de empresas. Ingrese la Razón Social, "
+            "la Dirección y el Teléfono de la empresa."
+        )
+    else:
+        values.update(
+            ruc=ruc,
+            razon_social=record.razon_social,
+            direccion_empresa=record.direccion,
+            telefono_empresa=validators.format_national(record.telefono),
+        )
+        message = f"Datos tomados del registro de empresas ({record.source})."
+    return values, message + "".join(f" Aviso: {w}" for w in check.warnings)
+
+
+def _employer_consultar(values: dict[str, str]) -> tuple[dict[str, str], str]:
+    """ "Consultar" for an employee: the razón social, from our active Representantes only."""
+    found = employer_lookup_answer(values.get("ruc", ""))
+    if found.get("found"):
+        values.update(ruc=str(found["ruc"]), razon_social=str(found["razon_social"]))
+    return values, str(found["message"])
+
+
+@dataclasses.dataclass(frozen=True)
+class CertificatePage:
+    """A kind whose form carries a certificate and a signed challenge (Pasos 3–5)."""
+
+    form_class: type[Any]
+    kind: str
+    template: str
+    data: Callable[[Any, Any], services.PersonData]
+    consultar: Callable[[dict[str, str]], tuple[dict[str, str], str]]
+    oces: bool
+
+
+REPRESENTANTE_PAGE = CertificatePage(
+    form_class=RepresentanteForm,
+    kind=RequestKind.REPRESENTANTE,
+    template="registration/representante_form.html",
+    data=_representante_data,
+    consultar=_company_consultar,
+    oces=True,
+)
+EMPLEADO_PAGE = CertificatePage(
+    form_class=EmpleadoForm,
+    kind=RequestKind.EMPLEADO,
+    template="registration/empleado_form.html",
+    data=_empleado_data,
+    consultar=_employer_consultar,
+    oces=False,
+)
+
+
 @require_http_methods(["GET", "POST"])
 def representante_new(request: HttpRequest) -> HttpResponse:
+    return certificate_page(request, REPRESENTANTE_PAGE)
+
+
+@require_http_methods(["GET", "POST"])
+def empleado_new(request: HttpRequest) -> HttpResponse:
+    return certificate_page(request, EMPLEADO_PAGE)
+
+
+def certificate_page(request: HttpRequest, page: CertificatePage) -> HttpResponse:
     """Pasos 3–5. A failed submit keeps every value and every accepted file."""
     if request.method == "GET":
-        form = RepresentanteForm(initial={"submission_token": uuid.uuid4(), "recibir_sms": "1"})
+        form = page.form_class(initial={"submission_token": uuid.uuid4(), "recibir_sms": "1"})
         # Looking writes no session row: one is made by the first upload or post. A new
         # form is a new challenge: a signature kept from before signs a retired one.
         key = request.session.session_key or ""
         notice = (
             SIGNATURE_RETIRED if key and services.staged_signature_remove(session_key=key) else ""
         )
-        return _render_form(request, form, OceFormSet(prefix="oce"), key, signature_notice=notice)
+        oces = OceFormSet(prefix="oce") if page.oces else None
+        return _render_form(request, page, form, oces, key, signature_notice=notice)
 
     key = session_key(request)
 
@@ -103,9 +182,11 @@ def representante_new(request: HttpRequest) -> HttpResponse:
     # Files first: whatever else is wrong, every acceptable file is kept.
     file_errors = remove_ticked_staged(request, key)
     file_errors += stage_uploads(request, key)
-    oce_formset = OceFormSet(request.POST, prefix="oce")
+    oce_formset = OceFormSet(request.POST, prefix="oce") if page.oces else None
     if request.POST.get("accion") == "consultar":
-        return _consultar(request, key, oce_formset, file_errors)
+        values, message = page.consultar(request.POST.dict())
+        form = page.form_class(initial=values, file_errors=file_errors)
+        return _render_form(request, page, form, oce_formset, key, ruc_message=message)
 
     staged = selectors.staged_certificate_contents(session_key=key)
     if not staged and not file_errors and request.POST.get("staged_count", "0") not in ("", "0"):
@@ -113,12 +194,12 @@ def representante_new(request: HttpRequest) -> HttpResponse:
             "Los archivos que cargó ya no están disponibles porque la sesión expiró. "
             "Vuelva a cargarlos con «Buscar» y «Cargar»."
         )
-    form = RepresentanteForm(request.POST, staged_count=len(staged), file_errors=file_errors)
+    form = page.form_class(request.POST, staged_count=len(staged), file_errors=file_errors)
     valid = form.is_valid()
-    valid = oce_formset.is_valid() and valid
+    valid = (oce_formset is None or oce_formset.is_valid()) and valid
     # Say now, in one round, what would stop Registrar (request_submit checks again):
     # the values already taken and the signature do not wait for the other fields.
-    show_taken(form, kind=RequestKind.REPRESENTANTE)
+    show_taken(form, kind=page.kind)
     d = form.cleaned_data
     challenge, signature = None, None
     if d.get("submission_token"):
@@ -127,7 +208,7 @@ def representante_new(request: HttpRequest) -> HttpResponse:
         response = registrar(
             request,
             form,
-            data=_submission_data(form, oce_formset),
+            data=page.data(form, oce_formset),
             files=[services.UploadedCertificate(s.name, bytes(s.content)) for s in staged],
             possession_challenge=challenge.text if challenge and signature else "",
             possession_signature=signature or b"",
@@ -135,7 +216,7 @@ def representante_new(request: HttpRequest) -> HttpResponse:
         )
         if response is not None:
             return response
-    return _render_form(request, form, oce_formset, key, status=400)
+    return _render_form(request, page, form, oce_formset, key, status=400)
 
 
 def show_taken(form: Any, *, kind: str) -> None:
@@ -191,7 +272,7 @@ def _already_submitted(request: HttpRequest, request_obj: RegistrationRequest) -
 
 
 def _possession(
-    request: HttpRequest, key: str, form: RepresentanteForm, staged: list[Any]
+    request: HttpRequest, key: str, form: Any, staged: list[Any]
 ) -> tuple[PossessionChallenge | None, bytes | None]:
     """The signed challenge, checked now against the kept certificates (the job checks again)."""
     challenge = services.possession_challenge_for_form(
@@ -239,40 +320,10 @@ def show_conflict(form: Any, exc: services.SubmissionConflict) -> None:
         form.add_error(field if field in form.fields else None, message)
 
 
-def _consultar(
-    request: HttpRequest, key: str, oce_formset: Any, file_errors: list[str]
-) -> HttpResponse:
-    """ "Consultar" without JavaScript: fill the company from the registry, keep the rest."""
-    values = request.POST.dict()
-    message = ""
-    try:
-        check = validators.validate_ruc(values.get("ruc", ""))
-    except ValidationError as exc:
-        message = " ".join(exc.messages)
-    else:
-        ruc = check.number
-        record = company_registry().lookup(ruc)
-        if record is None:
-            message = (
-                "El RUC no consta en el registro de empresas. Ingrese la Razón Social, "
-                "la Dirección y el Teléfono de la empresa."
-            )
-        else:
-            values.update(
-                ruc=ruc,
-                razon_social=record.razon_social,
-                direccion_empresa=record.direccion,
-                telefono_empresa=validators.format_national(record.telefono),
-            )
-            message = f"Datos tomados del registro de empresas ({record.source})."
-        message += "".join(f" Aviso: {w}" for w in check.warnings)
-    form = RepresentanteForm(initial=values, file_errors=file_errors)
-    return _render_form(request, form, oce_formset, key, ruc_message=message)
-
-
 def _render_form(
     request: HttpRequest,
-    form: RepresentanteForm,
+    page: CertificatePage,
+    form: Any,
     oce_formset: Any,
     key: str,
     status: int = 200,
@@ -288,7 +339,7 @@ def _render_form(
     signature = selectors.staged_signature(session_key=key)
     response = render(
         request,
-        "registration/representante_form.html",
+        page.template,
         {
             "form": form,
             "oce_formset": oce_formset,

@@ -16,7 +16,7 @@ from registration.forms import (
     EmailCodeForm,
     StatusLookupForm,
 )
-from registration.kinds import declaration_for
+from registration.kinds import COMPANY, SENAE, declaration_for
 from registration.models import RegistrationRequest, RequestStatus
 from registration.ratelimit import TOO_MANY_LOOKUPS, rate_limited
 from registration.views import access
@@ -35,9 +35,18 @@ STATUS_HELP = {
 }
 
 
+# Where the company's representative decides (Solicitud del uso (Empleado)), not SENAE.
+COMPANY_STATUS_HELP = {
+    RequestStatus.CERTIFICATE_VERIFIED: "Su certificado fue verificado. Un representante de la empresa revisará la solicitud.",
+    RequestStatus.OBSERVED: "El representante de la empresa observó su solicitud. Lea las observaciones y corríjala.",
+    RequestStatus.COMPANY_APPROVED: "La empresa aprobó su solicitud. Estamos activando su usuario.",
+}
+
+
 def status_help(request_obj: RegistrationRequest) -> str:
     """What the applicant should know or do now."""
-    reviewed = declaration_for(request_obj.kind).reviewed
+    declaration = declaration_for(request_obj.kind)
+    reviewed = declaration.reviewed
     if services.email_confirmation_pending(request_obj):
         then = "no pasa a revisión" if reviewed else "no se activa su usuario"
         return (
@@ -46,7 +55,10 @@ def status_help(request_obj: RegistrationRequest) -> str:
         )
     if not reviewed and request_obj.status == RequestStatus.SUBMITTED:
         return "Su correo electrónico fue confirmado. Estamos activando su usuario."
-    return STATUS_HELP.get(RequestStatus(request_obj.status), "")
+    status = RequestStatus(request_obj.status)
+    if declaration.approver == COMPANY and status in COMPANY_STATUS_HELP:
+        return COMPANY_STATUS_HELP[status]
+    return STATUS_HELP.get(status, "")
 
 
 def waiting_context(
@@ -131,7 +143,7 @@ AWAITING_DECISION = (RequestStatus.SUBMITTED, RequestStatus.CERTIFICATE_VERIFIED
 def _expected_decision(request_obj: RegistrationRequest) -> Any:
     """When SENAE should decide, from the review SLA (business days, America/Guayaquil)."""
     if (
-        not declaration_for(request_obj.kind).reviewed
+        declaration_for(request_obj.kind).approver != SENAE
         or request_obj.status not in AWAITING_DECISION
         or services.email_confirmation_pending(request_obj)
     ):

@@ -93,14 +93,20 @@
     var out = document.getElementById("ruc_message");
     say(out, "Consultando…");
     getJSON(form.dataset.companyUrl + "?ruc=" + encodeURIComponent(ruc)).then(function (data) {
+      // Each field the page has (an employee's page shows only the razón social).
+      var fill = { id_razon_social: data.razon_social, id_direccion_empresa: data.direccion,
+                   id_telefono_empresa: data.telefono };
       if (data.found) {
-        document.getElementById("id_razon_social").value = data.razon_social;
-        document.getElementById("id_direccion_empresa").value = data.direccion;
-        document.getElementById("id_telefono_empresa").value = data.telefono;
+        Object.keys(fill).forEach(function (id) {
+          var input = document.getElementById(id);
+          if (input && fill[id] !== undefined) { input.value = fill[id]; }
+        });
         say(out, data.message, true);
       } else {
         say(out, data.message, false);
-        document.getElementById("id_razon_social").focus();
+        var razon = document.getElementById("id_razon_social");
+        if (razon.readOnly) { razon.value = ""; document.getElementById("id_ruc").focus(); }
+        else { razon.focus(); }
       }
     }).catch(function () { say(out, "No se pudo consultar. Intente de nuevo.", false); });
   });

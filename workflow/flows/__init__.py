@@ -3,7 +3,8 @@
 Adding a kind: declare it in registration (its fields, form and rules), write
 its flow here from the shared segments (segments.py), and add it to ``FLOWS``.
 Pages and jobs find a request's flow through ``flow_for``; the reviewer
-workspaces find every flow's review step through ``review_nodes``.
+workspaces find every flow's review step through ``review_nodes`` (SENAE's) and
+``company_review_nodes`` (a company representative's).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from typing import Any
 from viewflow.workflow.base import Flow
 
 from registration.models import RequestKind
+from workflow.flows.empleado import EmpleadoFlow
 from workflow.flows.general import GeneralFlow
 from workflow.flows.representante import RepresentanteFlow
 
 FLOWS: dict[str, type[Flow]] = {
     RequestKind.REPRESENTANTE: RepresentanteFlow,
+    RequestKind.EMPLEADO: EmpleadoFlow,
     RequestKind.GENERAL: GeneralFlow,
 }
 
@@ -34,6 +37,11 @@ def _nodes_named(name: str) -> list[Any]:
 def review_nodes() -> list[Any]:
     """Every flow's SENAE review step (the reviewer queues read these)."""
     return _nodes_named("review")
+
+
+def company_review_nodes() -> list[Any]:
+    """Every flow's step a company's representative decides ("Administración de empleado")."""
+    return _nodes_named("company_review")
 
 
 def applicant_nodes(name: str) -> list[Any]:

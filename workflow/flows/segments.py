@@ -88,13 +88,31 @@ def senae_review(*, approved: Any) -> tuple[Any, Any]:
         .onCreate(jobs.note_assignment)
         .Next(this.decision_gate)
     )
-    decision_gate = (
+    return review, _decision_gate(approved)
+
+
+def company_review(*, approved: Any) -> tuple[Any, Any]:
+    """``company_review, company_decision_gate``: a representative of the company decides.
+
+    Any active Representante of the company the employee named approves (binding
+    the employee to the company's OCE codes), observes or rejects
+    (approvals.company.employee_decide checks who may; viewflow's own views are not
+    mounted, so the node carries no permission of its own). Each representative is
+    told when it arrives.
+    """
+    review = (
+        nodes.View(view=None).onCreate(jobs.announce_to_company).Next(this.company_decision_gate)
+    )
+    return review, _decision_gate(approved)
+
+
+def _decision_gate(approved: Any) -> Any:
+    return (
         nodes.Switch()
         .Case(approved, status_is(RequestStatus.COMPANY_APPROVED))
         .Case(this.await_correction, status_is(RequestStatus.OBSERVED))
         .Default(this.rejected)
     )
-    return review, decision_gate
 
 
 def correction_loop(*, back_to: Any) -> tuple[Any, Any]:

@@ -1,0 +1,289 @@
+"""Employees of a company: the representative's decisions on their requests, and what
+they are granted ("3.2.4 Administración de empleado").
+
+The decisions run inside the flow lock (approvals.company calls them as it
+completes the process's company_review task); grant changes and revocations of
+active employees run on their own, each audited on the employee's request history
+and notified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from registration.models import (
+    EmployeeGrant,
+    Employment,
+    NotificationKind,
+    RegistrationRequest,
+    RequestKind,
+    RequestStatus,
+    ServiceOption,
+    User,
+)
+from registration.selectors import (
+    company_oce_codes,
+    company_representatives,
+    user_represented_companies,
+)
+from registration.services.common import (
+    TransitionNotAllowed,
+    locked_request,
+    request_note,
+    transition,
+)
+from registration.services.notices import account_notice_queue
+from registration.services.notifications import notification_to_user
+
+
+class EmployeeDecisionError(Exception):
+    """A representative's action that can't be done; the message is for them."""
+
+
+@dataclass(frozen=True)
+class GrantEntry:
+    """One of the company's OCE codes and the options granted on it."""
+
+    code: str
+    option_codes: tuple[str, ...]
+
+
+def may_decide_for(*, user: User, request: RegistrationRequest) -> bool:
+    """Whether the user may decide (or manage) this employee: an active Representante
+    of the employee's company, and not the employee."""
+    if request.kind != RequestKind.EMPLEADO or user.cedula == request.cedula:
+        return False
+    employment = Employment.objects.filter(request=request).first()
+    if employment is None:
+        return False
+    return user_represented_companies(user=user).filter(pk=employment.company_id).exists()
+
+
+def _check_may_decide(user: User, request: RegistrationRequest) -> Employment:
+    if user.cedula == request.cedula:
+        raise EmployeeDecisionError(
+            "No puede decidir una solicitud en la que usted es el solicitante."
+        )
+    if not may_decide_for(user=user, request=request):
+        raise EmployeeDecisionError("Solo un representante activo de la empresa puede decidir.")
+    return Employment.objects.select_related("company").get(request=request)
+
+
+def _grants_write(
+    employment: Employment, grants: Sequence[GrantEntry], *, actor: User
+) -> list[str]:
+    """Replace the employee's codes with ``grants``; each must be the company's, still valid."""
+    if not grants:
+        raise EmployeeDecisionError("Asigne al menos un código de OCE con sus opciones.")
+    valid = {
+        row.code: row
+        for row in company_oce_codes(company=employment.company, on=timezone.localdate())
+    }
+    options = {o.code: o for o in ServiceOption.objects.filter(active=True)}
+    described: list[str] = []
+    seen: set[str] = set()
+    for entry in grants:
+        row = valid.get(entry.code)
+        if row is None:
+            raise EmployeeDecisionError(
+                f"El código {entry.code} no es un código vigente de la empresa."
+            )
+        if entry.code in seen:
+            raise EmployeeDecisionError(f"El código {entry.code} está repetido.")
+        seen.add(entry.code)
+        unknown = [c for c in entry.option_codes if c not in options]
+        if unknown or not entry.option_codes:
+            raise EmployeeDecisionError(
+                f"Elija al menos una opción vigente para el código {entry.code}."
+            )
+        described.append(f"{entry.code} ({', '.join(options[c].name for c in entry.option_codes)})")
+    employment.grants.all().delete()
+    for entry in grants:
+        row = valid[entry.code]
+        grant = EmployeeGrant.objects.create(
+            employment=employment, oce_type=row.oce_type, code=entry.code, granted_by=actor
+        )
+        grant.options.set([options[c] for c in entry.option_codes])
+    return described
+
+
+def employee_approve(
+    *,
+    request_id: int,
+    actor: User,
+    grants: Sequence[GrantEntry],
+    source_ip: str | None = None,
+) -> RegistrationRequest:
+    """The representative approves: the employee is bound to the company's codes and options."""
+    request = locked_request(request_id)
+    employment = _check_may_decide(actor, request)
+    described = _grants_write(employment, grants, actor=actor)
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    transition(
+        request,
+        allowed_from=[RequestStatus.CERTIFICATE_VERIFIED],
+        to=RequestStatus.COMPANY_APPROVED,
+        actor=actor,
+        comment=f"Aprobada por la empresa ({actor.username}): {'; '.join(described)}.",
+        update_fields=["decided_by", "decided_at"],
+        source_ip=source_ip,
+    )
+    return request
+
+
+def employee_observe(
+    *,
+    request_id: int,
+    actor: User,
+    comments: str,
+    items: Sequence[str] = (),
+    source_ip: str | None = None,
+) -> RegistrationRequest:
+    request = locked_request(request_id)
+    _check_may_decide(actor, request)
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.observation = comments
+    request.observed_items = list(items)
+    described = f" [{', '.join(items)}]" if items else ""
+    transition(
+        request,
+        allowed_from=[RequestStatus.CERTIFICATE_VERIFIED],
+        to=RequestStatus.OBSERVED,
+        actor=actor,
+        comment=f"Observada por la empresa: {comments}{described}",
+        update_fields=["decided_by", "decided_at", "observation", "observed_items"],
+        source_ip=source_ip,
+    )
+    return request
+
+
+def employee_reject(
+    *, request_id: int, actor: User, reason: str, source_ip: str | None = None
+) -> RegistrationRequest:
+    request = locked_request(request_id)
+    _check_may_decide(actor, request)
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.rejection_reason = reason
+    transition(
+        request,
+        allowed_from=[RequestStatus.CERTIFICATE_VERIFIED],
+        to=RequestStatus.REJECTED,
+        actor=actor,
+        comment=f"Rechazada por la empresa: {reason}",
+        update_fields=["decided_by", "decided_at", "rejection_reason"],
+        source_ip=source_ip,
+    )
+    return request
+
+
+EMPLOYEE_PENDING_TEXT = (
+    "{name} (Doc. {cedula}) pide un usuario de empleado de {company} (solicitud {n}). "
+    "Como representante de la empresa, revísela y asígnele los códigos de OCE y las "
+    "opciones, o obsérvela o recházela, en Mi página > Administración de empleado."
+)
+
+
+def employee_request_announce(*, request_id: int, link: str) -> int:
+    """Tell each representative of the employee's company (in the Buzón, by email, by SMS
+    if they chose it) that the request waits for them; once per arrival. Returns how many."""
+    request = RegistrationRequest.objects.get(pk=request_id)
+    employment = Employment.objects.select_related("company").get(request=request)
+    event = request.events.order_by("-created", "-id").first()
+    assert event is not None
+    representatives = company_representatives(company=employment.company).exclude(
+        cedula=request.cedula
+    )
+    text = EMPLOYEE_PENDING_TEXT.format(
+        name=request.nombre_usuario,
+        cedula=request.cedula,
+        company=employment.company.razon_social,
+        n=request.tracking_number,
+    )
+    count = 0
+    for representative in representatives:
+        notification_to_user(
+            request=request,
+            event=event,
+            recipient=representative,
+            kind=NotificationKind.EMPLOYEE_PENDING,
+            text=text,
+            link=link,
+        )
+        count += 1
+    if not count:
+        request_note(
+            request_id=request.pk,
+            actor=None,
+            comment="La empresa no tiene un representante activo: la solicitud espera a que haya uno.",
+        )
+    return count
+
+
+# --- Active employees ------------------------------------------------------------------
+
+
+def _active_employee(request_id: int, actor: User) -> tuple[RegistrationRequest, Employment]:
+    request = locked_request(request_id)
+    if request.kind != RequestKind.EMPLEADO or request.status != RequestStatus.ACTIVE:
+        raise TransitionNotAllowed("El empleado no está activo.")
+    employment = _check_may_decide(actor, request)
+    if employment.revoked:
+        raise EmployeeDecisionError("El empleado ya fue revocado.")
+    return request, employment
+
+
+GRANTS_CHANGED_SUBJECT = "ECUAPASS: cambiaron sus códigos y opciones ({n})"
+REVOKED_SUBJECT = "ECUAPASS: su usuario de empleado fue revocado ({n})"
+
+
+@transaction.atomic
+def employee_grants_change(
+    *,
+    request_id: int,
+    actor: User,
+    grants: Sequence[GrantEntry],
+    source_ip: str | None = None,
+) -> None:
+    """The representative changes an active employee's codes and options (audited, notified)."""
+    request, employment = _active_employee(request_id, actor)
+    described = _grants_write(employment, grants, actor=actor)
+    comment = f"Códigos y opciones cambiados por {actor.username}: {'; '.join(described)}."
+    request_note(request_id=request.pk, actor=actor, comment=comment, source_ip=source_ip)
+    account_notice_queue(
+        to=request.user.email if request.user else request.email,
+        user=request.user,
+        subject=GRANTS_CHANGED_SUBJECT.format(n=request.tracking_number),
+        body=comment,
+    )
+
+
+@transaction.atomic
+def employee_revoke(
+    *, request_id: int, actor: User, reason: str, source_ip: str | None = None
+) -> None:
+    """The representative revokes an employee: no company services from now on."""
+    reason = reason.strip()
+    if not reason:
+        raise EmployeeDecisionError("Indique el motivo de la revocación.")
+    request, employment = _active_employee(request_id, actor)
+    employment.revoked_at = timezone.now()
+    employment.revoked_by = actor
+    employment.revocation_reason = reason
+    employment.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
+    comment = f"Empleado revocado por {actor.username}: {reason}"
+    request_note(request_id=request.pk, actor=actor, comment=comment, source_ip=source_ip)
+    account_notice_queue(
+        to=request.user.email if request.user else request.email,
+        user=request.user,
+        subject=REVOKED_SUBJECT.format(n=request.tracking_number),
+        body=comment
+        + "\n\nYa no puede usar los servicios de la empresa en ECUAPASS. Su usuario sigue "
+        "activo para los servicios de información.",
+    )
