@@ -8,13 +8,10 @@ the flow lock, so two representatives deciding at once give one decision.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
 
 from django.db.models import QuerySet
-from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -22,8 +19,7 @@ from registration import services as registration_services
 from registration.models import RegistrationRequest, RequestKind, RequestStatus, User
 from registration.selectors import user_represented_companies
 from workflow.flows import company_review_nodes
-from workflow.jobs import outcome_record
-from workflow.services import ProcessError
+from workflow.services import ProcessError, company_decision_submit
 
 REQUEST = "process__registrationprocess__request"
 
@@ -43,7 +39,7 @@ def _pending(user: User) -> QuerySet[Task]:
     return (
         Task._default_manager.filter(
             flow_task__in=company_review_nodes(),
-            status__in=[STATUS.NEW, STATUS.ASSIGNED],
+            status=STATUS.NEW,
             **{f"{REQUEST}__employment__company__in": companies},
         )
         .exclude(**{f"{REQUEST}__cedula": user.cedula})
@@ -90,18 +86,6 @@ def company_employee(*, request_pk: int, user: User) -> RegistrationRequest | No
     return next((r for r in company_employees(user=user) if r.pk == request_pk), None)
 
 
-@contextmanager
-def _locked_activation(task: Task) -> Iterator[Any]:
-    try:
-        with task.activation() as activation:
-            yield activation
-    except FlowLockFailed as exc:
-        raise CompanyDecisionError(
-            "Otro representante está decidiendo esta solicitud en este momento. "
-            "Intente de nuevo en unos segundos."
-        ) from exc
-
-
 def employee_decide(
     *,
     task_pk: int,
@@ -121,36 +105,31 @@ def employee_decide(
         raise CompanyDecisionError("Escriba las observaciones que el empleado debe corregir.")
     if decision is Decision.REJECT and not comment:
         raise CompanyDecisionError("Indique el motivo del rechazo.")
-    with _locked_activation(task) as activation:
-        task.refresh_from_db()
-        if task.status not in (STATUS.NEW, STATUS.ASSIGNED):
-            raise CompanyDecisionError("Esta solicitud ya fue decidida.")
-        request_id = activation.process.request_id
-        request = RegistrationRequest.objects.get(pk=request_id)
-        if not registration_services.may_decide_for(user=actor, request=request):
-            raise CompanyDecisionError("No puede decidir esta solicitud.")
-        try:
-            if decision is Decision.APPROVE:
-                request = registration_services.employee_approve(
-                    request_id=request_id, actor=actor, grants=grants, source_ip=source_ip
-                )
-            elif decision is Decision.OBSERVE:
-                request = registration_services.employee_observe(
-                    request_id=request_id,
-                    actor=actor,
-                    comments=comment,
-                    items=observed_items,
-                    source_ip=source_ip,
-                )
-            else:
-                request = registration_services.employee_reject(
-                    request_id=request_id, actor=actor, reason=comment, source_ip=source_ip
-                )
-        except registration_services.EmployeeDecisionError as exc:
-            raise CompanyDecisionError(str(exc)) from exc
-        if activation.task.status == STATUS.NEW:
-            activation.assign(actor)
-        activation.start(request=None)
-        outcome_record(activation, request)  # the decision gate routes on it
-        activation.execute()
-    return request
+    request = task_request(task)
+
+    def apply(request_id: int) -> RegistrationRequest:
+        if decision is Decision.APPROVE:
+            return registration_services.employee_approve(
+                request_id=request_id, actor=actor, grants=grants, source_ip=source_ip
+            )
+        if decision is Decision.OBSERVE:
+            return registration_services.employee_observe(
+                request_id=request_id,
+                actor=actor,
+                comments=comment,
+                items=observed_items,
+                source_ip=source_ip,
+            )
+        return registration_services.employee_reject(
+            request_id=request_id, actor=actor, reason=comment, source_ip=source_ip
+        )
+
+    try:
+        return company_decision_submit(request=request, apply=apply)
+    except registration_services.EmployeeDecisionError as exc:
+        raise CompanyDecisionError(str(exc)) from exc
+    except registration_services.TransitionNotAllowed as exc:
+        raise CompanyDecisionError(
+            "Esta solicitud ya fue decidida, o la está decidiendo otro representante en este "
+            "momento. Recargue la página."
+        ) from exc

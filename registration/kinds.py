@@ -226,6 +226,8 @@ GENERAL = KindDeclaration(
 
 KINDS: dict[str, KindDeclaration] = {d.kind: d for d in (REPRESENTANTE, EMPLEADO, GENERAL)}
 COMPANY_KINDS = frozenset(d.kind for d in KINDS.values() if d.company_user)
+# Kinds a company's representative decides (their wait for it expires like the applicant's).
+COMPANY_DECIDED_KINDS = frozenset(d.kind for d in KINDS.values() if d.approver == COMPANY)
 
 
 def declaration_for(kind: str) -> KindDeclaration:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from registration.kinds import COMPANY_KINDS
+from registration.kinds import COMPANY_DECIDED_KINDS, COMPANY_KINDS
 from registration.models import (
     CORRECTABLE_STATUSES,
     AccountAction,
@@ -124,11 +124,16 @@ def mailbox_unread(*, user: User) -> int:
 
 
 def requests_waiting_for_applicant(*, now: datetime) -> QuerySet[RegistrationRequest]:
-    """Requests waiting for their applicant long enough to be reminded or expired."""
+    """Requests waiting for their applicant (or an employee's for its company) long enough
+    to be reminded or expired."""
     email_wait = timedelta(hours=settings.ECUAPASS_EMAIL_CONFIRM_REMINDER_HOURS)
     correction_wait = timedelta(
         days=settings.ECUAPASS_CORRECTION_EXPIRY_DAYS
         - settings.ECUAPASS_CORRECTION_REMINDER_DAYS_BEFORE
+    )
+    company_wait = timedelta(
+        days=settings.ECUAPASS_EMPLOYEE_DECISION_EXPIRY_DAYS
+        - settings.ECUAPASS_EMPLOYEE_DECISION_REMINDER_DAYS_BEFORE
     )
     return RegistrationRequest.objects.filter(
         Q(
@@ -137,6 +142,11 @@ def requests_waiting_for_applicant(*, now: datetime) -> QuerySet[RegistrationReq
             status_changed_at__lte=now - email_wait,
         )
         | Q(status__in=CORRECTABLE_STATUSES, status_changed_at__lte=now - correction_wait)
+        | Q(
+            kind__in=COMPANY_DECIDED_KINDS,
+            status=RequestStatus.CERTIFICATE_VERIFIED,
+            status_changed_at__lte=now - company_wait,
+        )
     ).order_by("status_changed_at", "pk")
 
 

@@ -19,7 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from viewflow import this
 from viewflow.workflow.activation import Activation, has_manage_permission
-from viewflow.workflow.nodes import AbstractJob, AbstractJobActivation
+from viewflow.workflow.nodes import AbstractJob, AbstractJobActivation, Handle
+from viewflow.workflow.nodes.handle import HandleActivation
 from viewflow.workflow.status import STATUS
 
 logger = logging.getLogger(__name__)
@@ -88,3 +89,41 @@ def enqueue_job(task_pk: int) -> bool:
         return False
     Task._default_manager.filter(pk=task_pk).update(scheduled=timezone.now())
     return True
+
+
+class AnnouncedWaitActivation(HandleActivation):
+    @classmethod
+    def create(
+        cls,
+        flow_task: Any,
+        prev_activation: Activation,
+        token: Any,
+        data: Any = None,
+        seed: Any = None,
+    ) -> Activation:
+        activation = super().create(flow_task, prev_activation, token, data=data, seed=seed)
+        if flow_task.on_create is not None:
+            flow_task.on_create(activation)
+        return activation
+
+
+class AnnouncedWait(Handle):
+    """A wait completed by code (someone's decision through a service, or expiry) that tells
+    someone when it starts: ``on_create(activation)`` runs in the transaction that creates it.
+
+    Like viewflow's ``Handle`` (``node.run(task, **kwargs)`` runs ``func(activation,
+    **kwargs)`` under the flow lock and completes the task), so a decision and an expiry
+    racing for it give one outcome.
+    """
+
+    activation_class = AnnouncedWaitActivation
+
+    def __init__(
+        self,
+        func: Callable[..., Any] | None = None,
+        *,
+        on_create: Callable[[Activation], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(func, **kwargs)
+        self.on_create = on_create

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 # The nodes where a process waits for its applicant (a flow has those it needs).
 APPLICANT_WAITS = ("confirm_email", "await_correction")
+# Waits someone else ends (the company's decision on an employee); they expire too.
+WAITS = (*APPLICANT_WAITS, "company_review")
 
 
 class ProcessError(Exception):
@@ -238,10 +240,34 @@ def email_confirm_submit(
     return outcome
 
 
+def company_decision_submit(
+    *, request: RegistrationRequest, apply: Callable[[int], RegistrationRequest]
+) -> RegistrationRequest:
+    """A company representative's decision on the request waiting for its company.
+
+    ``apply(request_id)`` is the registration service that checks who decides and
+    records the decision; it runs under the flow lock, so of two decisions at once
+    (or a decision and the expiry) one wins and the other is refused.
+    """
+    node = getattr(flow_for(request.kind), "company_review", None)
+    task = _applicant_task(request, node) if node is not None else None
+    if task is None:
+        raise registration_services.TransitionNotAllowed("Esta solicitud ya fue decidida.")
+    decided: list[RegistrationRequest] = []
+
+    def record(request_id: int) -> RegistrationRequest:
+        decided.append(apply(request_id))
+        return decided[-1]
+
+    _applicant_step_run(task, node, record)
+    return decided[-1]
+
+
 def waiting_request_expire(*, request: RegistrationRequest) -> bool:
-    """End a request that waited too long for the applicant; False if it moved on meanwhile."""
+    """End a request that waited too long (for its applicant, or for its company's
+    decision); False if it moved on meanwhile."""
     flow = flow_for(request.kind)
-    for name in APPLICANT_WAITS:
+    for name in WAITS:
         node = getattr(flow, name, None)
         task = _applicant_task(request, node) if node is not None else None
         if task is None:

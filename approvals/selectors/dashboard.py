@@ -12,6 +12,7 @@ from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
 from approvals.selectors.queues import _review_tasks
+from registration.kinds import COMPANY_DECIDED_KINDS
 from registration.models import RegistrationRequest, RequestEvent, RequestStatus
 from workflow import sla
 from workflow.deadlines import sla_cutoffs, sla_holidays
@@ -23,6 +24,8 @@ AGEING_BUCKETS = (("< 1 día hábil", 1), ("1–2 días hábiles", 2), ("2–5 d
 @dataclass
 class Dashboard:
     by_state: list[tuple[str, int]]
+    # Employees' requests by state (their company decides them; SENAE only watches).
+    company_decided_by_state: list[tuple[str, int]]
     ageing: list[tuple[str, int]]
     overdue: int
     days: list[str]
@@ -60,6 +63,13 @@ def dashboard(*, now: datetime | None = None, days: int = 14) -> Dashboard:
         .annotate(n=Count("pk"))
         .order_by("status")
     ]
+    company_decided_by_state = [
+        (str(labels.get(row["status"], row["status"])), row["n"])
+        for row in RegistrationRequest.objects.filter(kind__in=COMPANY_DECIDED_KINDS)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .order_by("status")
+    ]
     ageing, overdue = _ageing(now)
     since = (now - timedelta(days=days - 1)).date()
     day_list = [since + timedelta(days=i) for i in range(days)]
@@ -68,6 +78,7 @@ def dashboard(*, now: datetime | None = None, days: int = 14) -> Dashboard:
             to_status__in=DECISION_STATUSES, created__date__gte=since, actor__isnull=False
         )
         .exclude(from_status__in=DECISION_STATUSES)
+        .exclude(request__kind__in=COMPANY_DECIDED_KINDS)  # a company's, not a reviewer's
         .annotate(day=TruncDate("created", tzinfo=timezone.get_current_timezone()))
         .values("actor_label", "day")
         .annotate(n=Count("pk"))
@@ -77,6 +88,7 @@ def dashboard(*, now: datetime | None = None, days: int = 14) -> Dashboard:
         per_reviewer.setdefault(row["actor_label"], {})[row["day"]] = row["n"]
     return Dashboard(
         by_state=by_state,
+        company_decided_by_state=company_decided_by_state,
         ageing=ageing,
         overdue=overdue,
         days=[d.strftime("%d/%m") for d in day_list],

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from registration.models import (
+    Company,
     EmployeeGrant,
     Employment,
     NotificationKind,
@@ -31,13 +32,15 @@ from registration.selectors import (
     user_represented_companies,
 )
 from registration.services.common import (
+    SYSTEM_ACTOR,
     TransitionNotAllowed,
     locked_request,
+    record_event,
     request_note,
     transition,
 )
 from registration.services.notices import account_notice_queue
-from registration.services.notifications import notification_to_user
+from registration.services.notifications import notification_to_user, notification_write
 
 
 class EmployeeDecisionError(Exception):
@@ -190,9 +193,16 @@ EMPLOYEE_PENDING_TEXT = (
 )
 
 
-def employee_request_announce(*, request_id: int, link: str) -> int:
+def employee_request_announce(
+    *,
+    request_id: int,
+    link: str,
+    kind: NotificationKind = NotificationKind.EMPLOYEE_PENDING,
+    text: str = "",
+) -> int:
     """Tell each representative of the employee's company (in the Buzón, by email, by SMS
-    if they chose it) that the request waits for them; once per arrival. Returns how many."""
+    if they chose it) that the request waits for them (``text``, by default that it
+    arrived); once per event. Returns how many were told."""
     request = RegistrationRequest.objects.get(pk=request_id)
     employment = Employment.objects.select_related("company").get(request=request)
     event = request.events.order_by("-created", "-id").first()
@@ -200,7 +210,7 @@ def employee_request_announce(*, request_id: int, link: str) -> int:
     representatives = company_representatives(company=employment.company).exclude(
         cedula=request.cedula
     )
-    text = EMPLOYEE_PENDING_TEXT.format(
+    text = text or EMPLOYEE_PENDING_TEXT.format(
         name=request.nombre_usuario,
         cedula=request.cedula,
         company=employment.company.razon_social,
@@ -212,18 +222,74 @@ def employee_request_announce(*, request_id: int, link: str) -> int:
             request=request,
             event=event,
             recipient=representative,
-            kind=NotificationKind.EMPLOYEE_PENDING,
+            kind=kind,
             text=text,
             link=link,
         )
         count += 1
     if not count:
+        _tell_applicant_no_representative(request)
+    return count
+
+
+NO_REPRESENTATIVE_NOW = (
+    "Su solicitud {n} espera la decisión de {company}, que ahora no tiene un representante "
+    "activo en ECUAPASS. La solicitud sigue en trámite: cuando la empresa tenga un "
+    "representante activo, él podrá decidirla."
+)
+
+
+def _tell_applicant_no_representative(request: RegistrationRequest) -> None:
+    employment = Employment.objects.select_related("company").get(request=request)
+    event = record_event(
+        request,
+        from_status=request.status,
+        to_status=request.status,
+        actor=None,
+        actor_label=SYSTEM_ACTOR,
+        comment="La empresa no tiene un representante activo: la solicitud espera a que haya uno.",
+    )
+    notification_write(
+        request=request,
+        event=event,
+        kind=NotificationKind.REMINDER,
+        title="Su empresa no tiene representante activo",
+        text=NO_REPRESENTATIVE_NOW.format(
+            n=request.tracking_number, company=employment.company.razon_social
+        ),
+    )
+
+
+def representative_gone(*, representative: User, company_id: int, why: str) -> None:
+    """A Representante of the company stopped being one (disabled, say): the employees they
+    approved stay with the company, with the change on their history; requests waiting for
+    the company stay for the other representatives, or tell their applicant none is left."""
+    employees = RegistrationRequest.objects.filter(
+        kind=RequestKind.EMPLEADO,
+        employment__company_id=company_id,
+        employment__revoked_at__isnull=True,
+        decided_by=representative,
+        status=RequestStatus.ACTIVE,
+    )
+    for request in employees:
         request_note(
             request_id=request.pk,
             actor=None,
-            comment="La empresa no tiene un representante activo: la solicitud espera a que haya uno.",
+            comment=(
+                f"El representante {representative.username}, que aprobó a este empleado, "
+                f"dejó de serlo ({why}). El empleado sigue siendo de la empresa."
+            ),
         )
-    return count
+    company = Company.objects.get(pk=company_id)
+    if company_representatives(company=company).exists():
+        return
+    waiting = RegistrationRequest.objects.filter(
+        kind=RequestKind.EMPLEADO,
+        employment__company=company,
+        status=RequestStatus.CERTIFICATE_VERIFIED,
+    )
+    for request in waiting:
+        _tell_applicant_no_representative(request)
 
 
 # --- Active employees ------------------------------------------------------------------

@@ -13,13 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from registration import certificates
-from registration.models import CertificateBinding, RequestStatus
+from registration.models import CertificateBinding, RequestKind, RequestStatus
 from registration.services.common import (
     SYSTEM_ACTOR,
     locked_request,
     request_note,
     transition,
 )
+from registration.services.employees import representative_gone
 from registration.services.verification import chain_check
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,10 @@ def binding_disable(*, binding_id: int, reason: str) -> None:
             actor_label=SYSTEM_ACTOR,
             comment=f"Usuario deshabilitado: {reason}",
         )
+        if request.kind == RequestKind.REPRESENTANTE and request.company_id is not None:
+            representative_gone(
+                representative=user, company_id=request.company_id, why="usuario deshabilitado"
+            )
     email = user.email
     transaction.on_commit(
         lambda: send_mail(

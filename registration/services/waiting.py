@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from registration.kinds import COMPANY_DECIDED_KINDS
 from registration.models import (
     CORRECTABLE_STATUSES,
     CodePurpose,
@@ -30,11 +32,20 @@ from registration.services.common import (
     record_event,
     transition,
 )
+from registration.services.employees import employee_request_announce
 from registration.services.notifications import notification_write
 
 
 def email_confirmation_pending(request: RegistrationRequest) -> bool:
     return request.status == RequestStatus.SUBMITTED and request.email_confirmed_at is None
+
+
+def company_decision_pending(request: RegistrationRequest) -> bool:
+    """An employee's request waiting for a representative of its company to decide it."""
+    return (
+        request.kind in COMPANY_DECIDED_KINDS
+        and request.status == RequestStatus.CERTIFICATE_VERIFIED
+    )
 
 
 def email_not_pending_message(request: RegistrationRequest) -> str:
@@ -85,11 +96,17 @@ def request_expire(*, request_id: int) -> RegistrationRequest:
         comment = "Caducada: el correo electrónico no fue confirmado a tiempo."
     elif request.status in CORRECTABLE_STATUSES:
         comment = "Caducada: la solicitud no fue corregida a tiempo."
+    elif company_decision_pending(request):
+        comment = "Caducada: ningún representante de la empresa la decidió a tiempo."
     else:
         raise TransitionNotAllowed(f"{request.tracking_number} no está esperando al solicitante.")
     transition(
         request,
-        allowed_from=[RequestStatus.SUBMITTED, *CORRECTABLE_STATUSES],
+        allowed_from=[
+            RequestStatus.SUBMITTED,
+            *CORRECTABLE_STATUSES,
+            *([RequestStatus.CERTIFICATE_VERIFIED] if company_decision_pending(request) else []),
+        ],
         to=RequestStatus.EXPIRED,
         comment=comment,
     )
@@ -108,6 +125,10 @@ def _wait(request: RegistrationRequest) -> tuple[datetime, timedelta, timedelta]
     if request.status in CORRECTABLE_STATUSES:
         expiry = timedelta(days=settings.ECUAPASS_CORRECTION_EXPIRY_DAYS)
         before = timedelta(days=settings.ECUAPASS_CORRECTION_REMINDER_DAYS_BEFORE)
+        return since, expiry - before, expiry
+    if company_decision_pending(request):
+        expiry = timedelta(days=settings.ECUAPASS_EMPLOYEE_DECISION_EXPIRY_DAYS)
+        before = timedelta(days=settings.ECUAPASS_EMPLOYEE_DECISION_REMINDER_DAYS_BEFORE)
         return since, expiry - before, expiry
     return None
 
@@ -140,6 +161,8 @@ def request_remind(*, request_id: int) -> bool:
             f"Si no lo confirma antes del {local_deadline}, caducará. "
             "Pida un código nuevo desde su enlace de seguimiento."
         )
+    elif company_decision_pending(request):
+        text = ""
     else:
         text = (
             f"Su solicitud {request.tracking_number} espera sus correcciones. "
@@ -153,5 +176,20 @@ def request_remind(*, request_id: int) -> bool:
         actor_label=SYSTEM_ACTOR,
         comment=f"Recordatorio enviado: caduca el {local_deadline}.",
     )
+    if company_decision_pending(request):
+        # The company decides: its representatives are the ones reminded.
+        employee_request_announce(
+            request_id=request.pk,
+            link=settings.ECUAPASS_PUBLIC_URL.rstrip("/") + reverse("empleados:pending"),
+            kind=NotificationKind.REMINDER,
+            text=EMPLOYEE_REMINDER_TEXT.format(n=request.tracking_number, at=local_deadline),
+        )
+        return True
     notification_write(request=request, event=event, kind=NotificationKind.REMINDER, text=text)
     return True
+
+
+EMPLOYEE_REMINDER_TEXT = (
+    "La solicitud de empleado {n} de su empresa espera su decisión. Si nadie la decide "
+    "antes del {at}, caducará. Revísela en Mi página > Administración de empleado."
+)

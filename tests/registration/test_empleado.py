@@ -440,8 +440,120 @@ def test_two_representatives_deciding_at_once_give_one_decision(
         thread.join()
     assert outcomes.count("ok") == 1, outcomes
     (refused,) = [o for o in outcomes if o != "ok"]
-    assert "ya fue decidida" in refused or "Otro representante" in refused
+    assert "ya fue decidida" in refused
     decisions = request.events.filter(
         to_status__in=[RequestStatus.COMPANY_APPROVED, RequestStatus.REJECTED]
     )
     assert decisions.count() == 1
+
+
+# --- Waiting, and representatives who leave ---------------------------------------------
+
+
+def _age(request: RegistrationRequest, *, days: int) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    RegistrationRequest.objects.filter(pk=request.pk).update(
+        status_changed_at=timezone.now() - timedelta(days=days)
+    )
+
+
+def test_a_request_nobody_decides_reminds_the_representatives_then_expires(
+    representative: User, submit_employee: Callable[..., RegistrationRequest], settings: Any
+) -> None:
+    from workflow import services as process_services
+
+    request = submit_employee()
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+    assert process_services.waiting_sweep() == {"reminded": 0, "expired": 0}
+
+    expiry = settings.ECUAPASS_EMPLOYEE_DECISION_EXPIRY_DAYS
+    _age(request, days=expiry - settings.ECUAPASS_EMPLOYEE_DECISION_REMINDER_DAYS_BEFORE + 1)
+    assert process_services.waiting_sweep() == {"reminded": 1, "expired": 0}
+    assert process_services.waiting_sweep() == {"reminded": 0, "expired": 0}  # once only
+    reminder = Notification.objects.get(recipient=representative, kind=NotificationKind.REMINDER)
+    assert "espera su decisión" in reminder.body and request.tracking_number in reminder.body
+
+    _age(request, days=expiry + 1)
+    assert process_services.waiting_sweep() == {"reminded": 0, "expired": 1}
+    request.refresh_from_db()
+    assert request.status == RequestStatus.EXPIRED
+    assert request.events.filter(comment__contains="ningún representante").exists()
+    assert request.process.status == "DONE"
+    assert company.pending_employee_tasks(user=representative) == []
+
+
+def test_a_disabled_representative_leaves_employees_with_the_company_and_tells_the_waiting(
+    representative: User,
+    submit_employee: Callable[..., RegistrationRequest],
+    test_ca: pki.CertificateAndKey,
+) -> None:
+    approved = submit_employee()
+    wait_for_status(approved, RequestStatus.CERTIFICATE_VERIFIED)
+    company.employee_decide(
+        task_pk=pending_task(approved, representative).pk,
+        actor=representative,
+        decision=company.Decision.APPROVE,
+        grants=[services.GrantEntry(code="03907058", option_codes=("CONSULTA",))],
+    )
+    wait_for_status(approved, RequestStatus.ACTIVE)
+    second_cert = pki.make_leaf(test_ca, cedula="1710034073", ruc=pki.COMPANY_RUC)
+    waiting = submit_employee(
+        certificate=pki.to_der(second_cert[0]),
+        signer=second_cert,
+        id_usuario="otroemp1",
+        cedula="1710034073",
+        email="otro@example.com",
+        email2="otro@example.com",
+    )
+    wait_for_status(waiting, RequestStatus.CERTIFICATE_VERIFIED)
+
+    from registration.models import CertificateBinding
+
+    binding = CertificateBinding.objects.get(user=representative, active=True)
+    services.binding_disable(binding_id=binding.pk, reason="Certificado revocado.")
+
+    employee = User.objects.get(username="mlopez01")
+    assert services.user_is_company_user(employee)  # the employee stays with the company
+    assert approved.events.filter(comment__contains="jperez01, que aprobó").exists()
+    waiting.refresh_from_db()
+    assert waiting.status == RequestStatus.CERTIFICATE_VERIFIED  # still waiting
+    told = Notification.objects.get(request=waiting, recipient=None, kind=NotificationKind.REMINDER)
+    assert "no tiene un representante activo" in told.body
+
+
+# --- SENAE's view ------------------------------------------------------------------------
+
+
+def test_senae_sees_employee_requests_read_only_and_its_queues_keep_only_its_own(
+    representative: User,
+    submit_employee: Callable[..., RegistrationRequest],
+    reviewer: User,
+    supervisor: User,
+) -> None:
+    from approvals import services as approval_services
+    from tests.conftest import verified_login
+
+    request = submit_employee()
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+    task = pending_task(request, representative)
+
+    boss = verified_login(Client(), supervisor)
+    todas = boss.get("/revision/?cola=todas").content.decode()
+    assert request.tracking_number in todas
+    page = boss.get(f"/revision/tarea/{task.pk}/").content.decode()
+    assert "la decide un representante de la empresa" in page
+    assert 'action="/revision/tarea/' not in page  # no take, decide or reassign
+    with pytest.raises(approval_services.ReviewError):
+        approval_services.review_take(task_pk=task.pk, actor=supervisor)
+
+    staff = verified_login(Client(), reviewer)
+    assert request.tracking_number not in staff.get("/revision/").content.decode()
+    assert staff.get(f"/revision/tarea/{task.pk}/").status_code == 404
+
+    panel = boss.get("/revision/panel/").content.decode()
+    assert "Solicitudes de empleados por estado" in panel
+    audit = b"".join(boss.get("/revision/auditoria.csv").streaming_content).decode()  # type: ignore[attr-defined]
+    assert request.tracking_number in audit

@@ -23,7 +23,7 @@ from viewflow.workflow.activation import Activation
 
 from registration.models import RequestStatus
 from workflow import jobs
-from workflow.nodes import CeleryJob
+from workflow.nodes import AnnouncedWait, CeleryJob
 
 REVIEW_PERMISSION = "workflow.review_registration"
 
@@ -96,12 +96,12 @@ def company_review(*, approved: Any) -> tuple[Any, Any]:
 
     Any active Representante of the company the employee named approves (binding
     the employee to the company's OCE codes), observes or rejects
-    (approvals.company.employee_decide checks who may; viewflow's own views are not
-    mounted, so the node carries no permission of its own). Each representative is
-    told when it arrives.
+    through ``workflow.services.company_decision_submit`` (the registration service
+    checks who may, under the flow lock), or the wait expires like the applicant's.
+    Each representative is told when it arrives.
     """
-    review = (
-        nodes.View(view=None).onCreate(jobs.announce_to_company).Next(this.company_decision_gate)
+    review = AnnouncedWait(jobs.applicant_step, on_create=jobs.announce_to_company).Next(
+        this.company_decision_gate
     )
     return review, _decision_gate(approved)
 
@@ -111,6 +111,7 @@ def _decision_gate(approved: Any) -> Any:
         nodes.Switch()
         .Case(approved, status_is(RequestStatus.COMPANY_APPROVED))
         .Case(this.await_correction, status_is(RequestStatus.OBSERVED))
+        .Case(this.expired, status_is(RequestStatus.EXPIRED))
         .Default(this.rejected)
     )
 
