@@ -24,7 +24,6 @@ from registration.models import (
 )
 from tests.conftest import (
     PASSWORD,
-    WorkerProcess,
     challenge_of,
     confirm_email,
     person_fields,
@@ -33,25 +32,17 @@ from tests.conftest import (
     wait_for_status,
 )
 from tests.support import pki
+from tests.support.employees import (
+    EMPLOYEE_CEDULA,
+    employee_certificate,
+    representative,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-EMPLOYEE_CEDULA = "1710034065"
+__all__ = ["employee_certificate", "representative"]  # fixtures shared with the browser test
+
 OTHER_RUC = "1791251237001"  # a valid company RUC nobody represents here
-
-
-@pytest.fixture
-def employee_certificate(test_ca: pki.CertificateAndKey) -> pki.CertificateAndKey:
-    """A persona jurídica / miembro de empresa certificate: the employee's cédula, the company's RUC."""
-    return pki.make_leaf(
-        test_ca,
-        cedula=EMPLOYEE_CEDULA,
-        ruc=pki.COMPANY_RUC,
-        given_names="MARIA JOSE",
-        surnames="LOPEZ VERA",
-        razon_social="IMPORTADORA ANDINA S.A.",
-        cargo="ASISTENTE DE COMERCIO EXTERIOR",
-    )
 
 
 def empleado_data(
@@ -87,28 +78,6 @@ def empleado_data(
         data["firma_reto"] = SimpleUploadedFile("reto.p7s", sign_challenge(challenge, signer))
     data.update(overrides)
     return data
-
-
-@pytest.fixture
-def representative(
-    celery_worker: WorkerProcess,
-    submit: Callable[..., RegistrationRequest],
-    good_certificate: bytes,
-    reviewer: User,
-) -> User:
-    """A Representante of IMPORTADORA ANDINA S.A. (OCE 03907058), active through the real flow."""
-    from approvals import services as approval_services
-    from tests.workflow.test_process import review_task
-
-    request = submit(good_certificate)
-    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
-    task = review_task(request)
-    approval_services.review_take(task_pk=task.pk, actor=reviewer)
-    approval_services.review_decide(
-        task_pk=task.pk, actor=reviewer, decision=approval_services.Decision.APPROVE
-    )
-    wait_for_status(request, RequestStatus.ACTIVE)
-    return User.objects.get(username="jperez01")
 
 
 @pytest.fixture
