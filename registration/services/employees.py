@@ -77,10 +77,13 @@ def _check_may_decide(user: User, request: RegistrationRequest) -> Employment:
 
 
 def _grants_write(
-    employment: Employment, grants: Sequence[GrantEntry], *, actor: User
+    employment: Employment, grants: Sequence[GrantEntry], *, actor: User, allow_none: bool = False
 ) -> list[str]:
-    """Replace the employee's codes with ``grants``; each must be the company's, still valid."""
-    if not grants:
+    """Replace the employee's codes with ``grants``; each must be the company's, still valid.
+
+    None at all only with ``allow_none`` (a representative may take every code away
+    without revoking the employee; approving needs at least one)."""
+    if not grants and not allow_none:
         raise EmployeeDecisionError("Asigne al menos un código de OCE con sus opciones.")
     valid = {
         row.code: row
@@ -319,8 +322,12 @@ def employee_grants_change(
 ) -> None:
     """The representative changes an active employee's codes and options (audited, notified)."""
     request, employment = _active_employee(request_id, actor)
-    described = _grants_write(employment, grants, actor=actor)
-    comment = f"Códigos y opciones cambiados por {actor.username}: {'; '.join(described)}."
+    described = _grants_write(employment, grants, actor=actor, allow_none=True)
+    comment = (
+        f"Códigos y opciones cambiados por {actor.username}: {'; '.join(described)}."
+        if described
+        else f"{actor.username} quitó todos los códigos y opciones: no está asignado el permiso."
+    )
     request_note(request_id=request.pk, actor=actor, comment=comment, source_ip=source_ip)
     account_notice_queue(
         to=request.user.email if request.user else request.email,

@@ -526,3 +526,105 @@ def test_senae_sees_employee_requests_read_only_and_its_queues_keep_only_its_own
     assert "Solicitudes de empleados por estado" in panel
     audit = b"".join(boss.get("/revision/auditoria.csv").streaming_content).decode()  # type: ignore[attr-defined]
     assert request.tracking_number in audit
+
+
+def _other_companys_representative() -> User:
+    """An active Representante of another company, as activation leaves one."""
+    from registration.models import Company, SecurityQuestion
+
+    other = Company.objects.create(
+        ruc=OTHER_RUC, razon_social="OTRA EMPRESA S.A.", direccion="Quito", telefono="+59322000000"
+    )
+    user = User.objects.create_user(
+        username="otrorep1", password=PASSWORD, cedula="1101000030", email="o@example.com"
+    )
+    questions = {q.slot: q for q in SecurityQuestion.objects.all()}
+    RegistrationRequest.objects.create(
+        tracking_number="SOL-2026-900001",
+        kind=RequestKind.REPRESENTANTE,
+        status=RequestStatus.ACTIVE,
+        ruc=OTHER_RUC,
+        razon_social=other.razon_social,
+        id_usuario=user.username,
+        cedula=user.cedula,
+        nombre_usuario="OTRO REPRESENTANTE",
+        question1=questions[1],
+        answer1_hash="x",
+        question2=questions[2],
+        answer2_hash="x",
+        question3=questions[3],
+        answer3_hash="x",
+        province_id="17",
+        canton_id="1701",
+        direccion="Quito",
+        telefono1="+59322000001",
+        email=user.email,
+        company=other,
+        user=user,
+    )
+    return user
+
+
+def test_a_representative_of_another_company_sees_nothing_of_this_one(
+    representative: User, submit_employee: Callable[..., RegistrationRequest]
+) -> None:
+    request = submit_employee()
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+    task = pending_task(request, representative)
+    outsider = _other_companys_representative()
+
+    assert company.pending_employee_tasks(user=outsider) == []
+    assert company.employee_task(task_pk=task.pk, user=outsider) is None
+    client = Client()
+    client.force_login(outsider)
+    assert client.get("/mi-pagina/empleados/").status_code == 200
+    assert request.tracking_number not in client.get("/mi-pagina/empleados/").content.decode()
+    assert client.get(f"/mi-pagina/empleados/solicitud/{task.pk}/").status_code == 404
+    with pytest.raises(company.CompanyDecisionError):
+        company.employee_decide(
+            task_pk=task.pk, actor=outsider, decision=company.Decision.REJECT, comment="x"
+        )
+    assert not Notification.objects.filter(recipient=outsider).exists()
+
+    company.employee_decide(
+        task_pk=task.pk,
+        actor=representative,
+        decision=company.Decision.APPROVE,
+        grants=[services.GrantEntry(code="03907058", option_codes=("CONSULTA",))],
+    )
+    wait_for_status(request, RequestStatus.ACTIVE)
+    assert company.company_employees(user=outsider) == []
+    assert client.get(f"/mi-pagina/empleados/activos/{request.pk}/").status_code == 404
+    with pytest.raises(services.EmployeeDecisionError):
+        services.employee_revoke(request_id=request.pk, actor=outsider, reason="x")
+
+
+def test_the_representative_changes_codes_and_may_take_them_all_away(
+    representative: User, submit_employee: Callable[..., RegistrationRequest]
+) -> None:
+    request = submit_employee()
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+    company.employee_decide(
+        task_pk=pending_task(request, representative).pk,
+        actor=representative,
+        decision=company.Decision.APPROVE,
+        grants=[services.GrantEntry(code="03907058", option_codes=("CONSULTA",))],
+    )
+    wait_for_status(request, RequestStatus.ACTIVE)
+    rep = logged_in("jperez01")
+    url = f"/mi-pagina/empleados/activos/{request.pk}/"
+    changed = rep.post(
+        url,
+        {"accion": "codigos", "codes": ["03907058"], "opciones-03907058": ["PAGOS", "FIRMA"]},
+    )
+    assert changed.status_code == 302
+    grant = Employment.objects.get(request=request).grants.get()
+    assert sorted(o.code for o in grant.options.all()) == ["FIRMA", "PAGOS"]
+    assert request.events.filter(comment__contains="Códigos y opciones cambiados").exists()
+    # A code with no option is refused in Spanish and nothing changes.
+    refused = rep.post(url, {"accion": "codigos", "codes": ["03907058"]})
+    assert refused.status_code == 400 and "Elija al menos una opción" in refused.content.decode()
+
+    assert rep.post(url, {"accion": "codigos"}).status_code == 302  # every code taken away
+    employee = logged_in("mlopez01")
+    assert "No está asignado el permiso al usuario" in employee.get("/mi-pagina/").content.decode()
