@@ -25,6 +25,7 @@ from registration.models import (
     OceType,
     PossessionChallenge,
     RegistrationRequest,
+    RequestKind,
     RequestStatus,
     RequestVersion,
     User,
@@ -210,7 +211,9 @@ def test_the_service_refuses_a_change_outside_the_observation(
 def test_what_each_state_opens() -> None:
     def items(status: str, observed: list[str]) -> frozenset[str]:
         return services.correctable_items(
-            request=RegistrationRequest(status=status, observed_items=observed)
+            request=RegistrationRequest(
+                kind=RequestKind.REPRESENTANTE, status=status, observed_items=observed
+            )
         )
 
     assert items(RequestStatus.OBSERVED, ["email", "archivo:rep.cer"]) == {"email", "certificados"}

@@ -64,7 +64,8 @@ def test_portal_home_and_paso_2_show_the_kinds_honestly(reference_data: None) ->
     paso2 = Client().get("/solicitud-del-uso/").content.decode()
     assert 'href="/solicitud-del-uso/representante/"' in paso2
     assert 'href="/solicitud-del-uso/general/"' in paso2
-    for kind in ("Empleado", "Representante de la entidad", "Entidad"):
+    assert 'href="/solicitud-del-uso/empleado/"' in paso2
+    for kind in ("Representante de la entidad", "Entidad"):
         assert (
             f'Solicitud del uso ({kind})</strong> <span class="soon">(aún no disponible)' in paso2
         )
