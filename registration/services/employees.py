@@ -37,10 +37,10 @@ from registration.services.common import (
     locked_request,
     record_event,
     request_note,
-    transition,
 )
+from registration.services.lifecycle import decision_record
 from registration.services.notices import account_notice_queue
-from registration.services.notifications import notification_to_user, notification_write
+from registration.services.notifications import notification_write
 
 
 class EmployeeDecisionError(Exception):
@@ -128,18 +128,13 @@ def employee_approve(
     request = locked_request(request_id)
     employment = _check_may_decide(actor, request)
     described = _grants_write(employment, grants, actor=actor)
-    request.decided_by = actor
-    request.decided_at = timezone.now()
-    transition(
+    return decision_record(
         request,
-        allowed_from=[RequestStatus.CERTIFICATE_VERIFIED],
-        to=RequestStatus.COMPANY_APPROVED,
         actor=actor,
+        to=RequestStatus.COMPANY_APPROVED,
         comment=f"Aprobada por la empresa ({actor.username}): {'; '.join(described)}.",
-        update_fields=["decided_by", "decided_at"],
         source_ip=source_ip,
     )
-    return request
 
 
 def employee_observe(
@@ -152,21 +147,16 @@ def employee_observe(
 ) -> RegistrationRequest:
     request = locked_request(request_id)
     _check_may_decide(actor, request)
-    request.decided_by = actor
-    request.decided_at = timezone.now()
-    request.observation = comments
-    request.observed_items = list(items)
     described = f" [{', '.join(items)}]" if items else ""
-    transition(
+    return decision_record(
         request,
-        allowed_from=[RequestStatus.CERTIFICATE_VERIFIED],
-        to=RequestStatus.OBSERVED,
         actor=actor,
+        to=RequestStatus.OBSERVED,
         comment=f"Observada por la empresa: {comments}{described}",
-        update_fields=["decided_by", "decided_at", "observation", "observed_items"],
         source_ip=source_ip,
+        observation=comments,
+        observed_items=list(items),
     )
-    return request
 
 
 def employee_reject(
@@ -174,19 +164,14 @@ def employee_reject(
 ) -> RegistrationRequest:
     request = locked_request(request_id)
     _check_may_decide(actor, request)
-    request.decided_by = actor
-    request.decided_at = timezone.now()
-    request.rejection_reason = reason
-    transition(
+    return decision_record(
         request,
-        allowed_from=[RequestStatus.CERTIFICATE_VERIFIED],
-        to=RequestStatus.REJECTED,
         actor=actor,
+        to=RequestStatus.REJECTED,
         comment=f"Rechazada por la empresa: {reason}",
-        update_fields=["decided_by", "decided_at", "rejection_reason"],
         source_ip=source_ip,
+        rejection_reason=reason,
     )
-    return request
 
 
 EMPLOYEE_PENDING_TEXT = (
@@ -221,7 +206,7 @@ def employee_request_announce(
     )
     count = 0
     for representative in representatives:
-        notification_to_user(
+        notification_write(
             request=request,
             event=event,
             recipient=representative,

@@ -30,8 +30,8 @@ from registration.services.common import (
 logger = logging.getLogger(__name__)
 
 
-def _decide(
-    request_id: int,
+def decision_record(
+    request: RegistrationRequest,
     *,
     actor: User,
     to: RequestStatus,
@@ -39,8 +39,8 @@ def _decide(
     source_ip: str | None,
     **fields: Any,
 ) -> RegistrationRequest:
-    """A reviewer's decision on a verified request: who, when, from where, and what it says."""
-    request = locked_request(request_id)
+    """A decision on a verified, locked request (by SENAE or by the organisation): who,
+    when, from where, and what it says."""
     for name, value in fields.items():
         setattr(request, name, value)
     request.decided_by = actor
@@ -55,6 +55,10 @@ def _decide(
         source_ip=source_ip,
     )
     return request
+
+
+def _decide(request_id: int, **decision: Any) -> RegistrationRequest:
+    return decision_record(locked_request(request_id), **decision)
 
 
 def request_approve(

@@ -97,44 +97,23 @@ def notification_write(
     kind: NotificationKind,
     text: str,
     title: str = "",
+    recipient: User | None = None,
+    link: str = "",
 ) -> None:
-    """Store the message with the status link once per event; deliver it after commit.
+    """Store the message once per event and person; deliver it after commit.
 
-    The subject says `title`, or else the kind's label.
+    To the applicant (no ``recipient``) with the status link, or to someone else (a
+    representative) with ``link``: in their Buzón, by email and by SMS if they chose it.
+    The subject says ``title``, or else the kind's label.
     """
-    link = request_status_link(request)
-    notification, created = Notification.objects.get_or_create(
-        request=request,
-        kind=kind,
-        event=event,
-        defaults={
-            "subject": f"ECUAPASS: {title or kind.label} ({request.tracking_number})",
-            "body": f"{text}\n\n{link}",
-        },
-    )
-    if created:
-        transaction.on_commit(lambda: notification_enqueue(notification_id=notification.pk))
-
-
-def notification_to_user(
-    *,
-    request: RegistrationRequest,
-    event: RequestEvent,
-    recipient: User,
-    kind: NotificationKind,
-    text: str,
-    link: str,
-) -> None:
-    """A message about a request to someone other than its applicant (a representative),
-    once per event and person: in their Buzón, by email and by SMS if they chose it."""
     notification, created = Notification.objects.get_or_create(
         request=request,
         kind=kind,
         event=event,
         recipient=recipient,
         defaults={
-            "subject": f"ECUAPASS: {kind.label} ({request.tracking_number})",
-            "body": f"{text}\n\n{link}",
+            "subject": f"ECUAPASS: {title or kind.label} ({request.tracking_number})",
+            "body": f"{text}\n\n{link or request_status_link(request)}",
         },
     )
     if created:
