@@ -1,9 +1,12 @@
-"""The company representative's workspace ("3.2.4 Administración de empleado"): reads and
-decisions over every flow's company_review step, and the company's active employees.
+"""An organisation representative's workspace ("3.2.4 Administración de empleado" for a
+company's Representante, "Administración de usuarios de la entidad" for a Representante
+de la entidad): reads and decisions over every flow's company_review step, and the
+organisation's active members.
 
-A representative sees only the requests of the companies they actively represent,
-never one naming their own cédula; the decision completes the process's task under
-the flow lock, so two representatives deciding at once give one decision.
+A representative sees only the requests of the kinds their organisations' representative
+kind decides (a company's employees, an entity's officials), never one naming their own
+cédula; the decision completes the process's task under the flow lock, so two
+representatives deciding at once give one decision.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from registration import services as registration_services
+from registration.kinds import COMPANY_DECIDED_KINDS, KINDS
 from registration.models import RegistrationRequest, RequestKind, RequestStatus, User
 from registration.selectors import user_represented_companies
 from workflow.flows import company_review_nodes
@@ -34,13 +38,42 @@ class Decision(StrEnum):
     REJECT = "reject"
 
 
+def _represented(user: User, prefix: str = "") -> Q:
+    """Members' requests of the organisations the user represents, each kind by its own
+    representative kind (``prefix`` leads to the request)."""
+    condition = Q(pk__in=[])
+    for kind in sorted(COMPANY_DECIDED_KINDS):
+        companies = user_represented_companies(user=user, kind=KINDS[kind].represented_by)
+        condition |= Q(**{f"{prefix}kind": kind, f"{prefix}employment__company__in": companies})
+    return condition
+
+
+def user_administers(*, user: User) -> list[str]:
+    """The member kinds this user decides (empty for someone who represents nothing)."""
+    return [
+        kind
+        for kind in sorted(COMPANY_DECIDED_KINDS)
+        if user_represented_companies(user=user, kind=KINDS[kind].represented_by).exists()
+    ]
+
+
+ADMIN_TITLES = {
+    RequestKind.EMPLEADO: "Administración de empleado",
+    RequestKind.ENTIDAD: "Administración de usuarios de la entidad",
+}
+
+
+def admin_title(*, user: User) -> str:
+    """The workspace's name for this representative, in ECUAPASS's words."""
+    return " / ".join(ADMIN_TITLES[RequestKind(k)] for k in user_administers(user=user))
+
+
 def _pending(user: User) -> QuerySet[Task]:
-    companies = user_represented_companies(user=user)
     return (
         Task._default_manager.filter(
+            _represented(user, f"{REQUEST}__"),
             flow_task__in=company_review_nodes(),
             status=STATUS.NEW,
-            **{f"{REQUEST}__employment__company__in": companies},
         )
         .exclude(**{f"{REQUEST}__cedula": user.cedula})
         .select_related(f"{REQUEST}__employment__company", f"{REQUEST}__province")
@@ -67,17 +100,17 @@ def task_request(task: Task) -> RegistrationRequest:
 
 
 def company_employees(*, user: User) -> list[RegistrationRequest]:
-    """The active employees of the companies this representative represents (revoked too,
-    marked), newest first."""
+    """The active members (employees, officials) of the organisations this representative
+    represents (revoked too, marked), newest first."""
     return list(
-        RegistrationRequest.objects.filter(
-            kind=RequestKind.EMPLEADO,
-            status=RequestStatus.ACTIVE,
-            employment__company__in=user_represented_companies(user=user),
-        )
+        RegistrationRequest.objects.filter(_represented(user), status=RequestStatus.ACTIVE)
         .exclude(cedula=user.cedula)
         .select_related("employment__company", "user")
-        .prefetch_related("employment__grants__options", "employment__grants__oce_type")
+        .prefetch_related(
+            "employment__grants__options",
+            "employment__grants__oce_type",
+            "employment__procedures",
+        )
         .order_by("-status_changed_at", "-pk")
     )
 
@@ -96,13 +129,13 @@ def employee_decide(
     observed_items: Sequence[str] = (),
     source_ip: str | None = None,
 ) -> RegistrationRequest:
-    """Approve (with codes and options), observe or reject an employee's request; once."""
+    """Approve (with what the kind grants), observe or reject a member's request; once."""
     task = Task._default_manager.filter(pk=task_pk, flow_task__in=company_review_nodes()).first()
     if task is None:
         raise CompanyDecisionError("La solicitud no existe.")
     comment = comment.strip()
     if decision is Decision.OBSERVE and not comment:
-        raise CompanyDecisionError("Escriba las observaciones que el empleado debe corregir.")
+        raise CompanyDecisionError("Escriba las observaciones que el solicitante debe corregir.")
     if decision is Decision.REJECT and not comment:
         raise CompanyDecisionError("Indique el motivo del rechazo.")
     request = task_request(task)

@@ -1,4 +1,5 @@
-"""Administración de empleado: the company representative's pages (Mi página > Empleados)."""
+"""Administración de empleado / de usuarios de la entidad: an organisation representative's
+pages (Mi página > Administración)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from approvals import company
-from approvals.company_forms import EmployeeDecisionForm, GrantsForm, RevokeForm
+from approvals.company_forms import (
+    EmployeeDecisionForm,
+    OfficialDecisionForm,
+    RevokeForm,
+    decision_form_class,
+    grants_form_class,
+)
 from approvals.selectors.review import certificate_panels
 from registration import services as registration_services
-from registration.kinds import EMPLEADO, field_value
-from registration.models import Employment, RegistrationRequest, ServiceOption, User
+from registration.kinds import declaration_for, field_value
+from registration.models import RegistrationRequest, ServiceOption, User
 from registration.ratelimit import client_address
-from registration.selectors import company_oce_codes, user_represented_companies
+from registration.selectors import user_represented_companies
 
 
 def representative_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -39,10 +45,10 @@ def representative_required(view: Callable[..., HttpResponse]) -> Callable[..., 
 
 
 def _sent(request_obj: RegistrationRequest) -> list[tuple[str, Any]]:
-    """What the employee sent, with the seed's labels."""
+    """What the member sent, with its kind's labels."""
     return [
         (label, field_value(request_obj, name))
-        for name, label in EMPLEADO.snapshot_fields
+        for name, label in declaration_for(request_obj.kind).snapshot_fields
         if name != "firma_reto"
     ]
 
@@ -63,11 +69,6 @@ def pending(request: HttpRequest, user: User) -> HttpResponse:
     )
 
 
-def _company_codes(request_obj: RegistrationRequest) -> list[Any]:
-    employment = Employment.objects.select_related("company").get(request=request_obj)
-    return company_oce_codes(company=employment.company, on=timezone.localdate())
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 @representative_required
@@ -76,11 +77,10 @@ def decide(request: HttpRequest, user: User, task_pk: int) -> HttpResponse:
     if task is None:
         raise Http404("Solicitud no encontrada")
     request_obj = company.task_request(task)
-    codes = _company_codes(request_obj)
+    form_class = decision_form_class(request_obj)
     if request.method == "GET":
-        form = EmployeeDecisionForm(company_codes=codes)
-        return _render_decide(request, task, request_obj, form)
-    form = EmployeeDecisionForm(request.POST, company_codes=codes)
+        return _render_decide(request, task, request_obj, form_class(request_obj=request_obj))
+    form = form_class(request.POST, request_obj=request_obj)
     if not form.is_valid() or not form.cleaned_data.get("confirm"):
         # The first step shows what will be decided; errors show the form again.
         return _render_decide(
@@ -109,7 +109,7 @@ def _render_decide(
     request: HttpRequest,
     task: Any,
     request_obj: RegistrationRequest,
-    form: EmployeeDecisionForm,
+    form: EmployeeDecisionForm | OfficialDecisionForm,
     status: int = 200,
 ) -> HttpResponse:
     confirming = form.is_bound and form.is_valid()
@@ -165,17 +165,18 @@ def employee(request: HttpRequest, user: User, request_pk: int) -> HttpResponse:
     if request_obj is None:
         raise Http404("Empleado no encontrado")
     employment = request_obj.employment
-    codes = _company_codes(request_obj)
+    grants_class = grants_form_class(request_obj)
     current = {g.code: [o.code for o in g.options.all()] for g in employment.grants.all()}
+    current.update({p.code: [] for p in employment.procedures.all()})
     initial = {"codes": list(current), **{f"opciones-{c}": o for c, o in current.items()}}
-    grants_form = GrantsForm(initial=initial, company_codes=codes)
+    grants_form = grants_class(initial=initial, request_obj=request_obj)
     revoke_form = RevokeForm()
     status = 200
     if request.method == "POST" and not employment.revoked:
         action = request.POST.get("accion")
         try:
             if action == "codigos":
-                grants_form = GrantsForm(request.POST, company_codes=codes)
+                grants_form = grants_class(request.POST, request_obj=request_obj)
                 if grants_form.is_valid():
                     registration_services.employee_grants_change(
                         request_id=request_obj.pk,
@@ -183,7 +184,7 @@ def employee(request: HttpRequest, user: User, request_pk: int) -> HttpResponse:
                         grants=grants_form.grants(),
                         source_ip=client_address(request),
                     )
-                    messages.success(request, "Códigos y opciones guardados.")
+                    messages.success(request, "Permisos guardados.")
                     return redirect("empleados:employee", request_pk=request_obj.pk)
                 status = 400
             elif action == "revocar":
@@ -195,7 +196,7 @@ def employee(request: HttpRequest, user: User, request_pk: int) -> HttpResponse:
                         reason=revoke_form.cleaned_data["reason"],
                         source_ip=client_address(request),
                     )
-                    messages.success(request, f"Empleado {request_obj.id_usuario} revocado.")
+                    messages.success(request, f"Usuario {request_obj.id_usuario} revocado.")
                     return redirect("empleados:employees")
                 status = 200 if revoke_form.is_valid() else 400
         except (
@@ -214,6 +215,7 @@ def employee(request: HttpRequest, user: User, request_pk: int) -> HttpResponse:
             "revoke_form": revoke_form,
             "oce_formset": None,
             "confirm_revoke": revoke_form.is_bound and revoke_form.is_valid(),
+            "organisation": declaration_for(request_obj.kind).organisation,
         },
         status=status,
     )

@@ -15,14 +15,31 @@ from approvals.selectors import QUEUES, SORTS, QueueFilters
 from approvals.services import Decision
 from registration import services as registration_services
 from registration.forms import IdField
+from registration.kinds import declaration_for
 from registration.models import RegistrationRequest, RequestKind, User
 
-# What a reviewer can ask to correct: the fields the correction opens, and the OCE table
-# (plus each certificate file, added per request); labels as the applicant reads them.
-OBSERVABLE_FIELDS = [
-    (item, registration_services.correction_item_label(item))
-    for item in (*registration_services.CORRECTABLE_FIELDS, registration_services.OCES_ITEM)
-]
+
+def observable_items(request_obj: RegistrationRequest | None) -> list[tuple[str, str]]:
+    """What a reviewer can ask to correct: the fields the correction opens for the request's
+    kind, its OCE table, each of its certificate files; labels as the applicant reads them."""
+    if request_obj is None:
+        names: tuple[str, ...] = (
+            *registration_services.CORRECTABLE_FIELDS,
+            registration_services.OCES_ITEM,
+        )
+        files: list[str] = []
+    else:
+        declaration = declaration_for(request_obj.kind)
+        oces = (registration_services.OCES_ITEM,) if declaration.oces else ()
+        names = (*declaration.correctable_fields, *oces)
+        files = [
+            f"{registration_services.FILE_ITEM_PREFIX}{c.original_name}"
+            for c in request_obj.certificates.all()
+        ]
+    kind = request_obj.kind if request_obj else ""
+    return [
+        (item, registration_services.correction_item_label(item, kind)) for item in (*names, *files)
+    ]
 
 
 class DecisionForm(forms.Form):
@@ -60,14 +77,7 @@ class DecisionForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        files = [
-            (item, registration_services.correction_item_label(item))
-            for item in (
-                f"{registration_services.FILE_ITEM_PREFIX}{c.original_name}"
-                for c in (request_obj.certificates.all() if request_obj else [])
-            )
-        ]
-        self.fields["observed_items"].choices = [*OBSERVABLE_FIELDS, *files]  # type: ignore[attr-defined]
+        self.fields["observed_items"].choices = observable_items(request_obj)  # type: ignore[attr-defined]
         self.fields["reason"].queryset = reasons  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
@@ -132,6 +142,8 @@ class QueueFilterForm(forms.Form):
 
     cola = forms.ChoiceField(label="Cola", choices=list(QUEUES.items()), required=False)
     q = forms.CharField(label="Buscar", max_length=100, required=False)
+    # Every kind (the queues hold the ones SENAE decides; "Todas" shows a supervisor the
+    # organisations' too, read-only).
     tipo = forms.ChoiceField(label="Tipo", choices=RequestKind.choices, required=False)
     ruc = forms.CharField(
         label="RUC",

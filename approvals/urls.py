@@ -11,6 +11,7 @@ urlpatterns = [
     path("panel/", views.dashboard, name="dashboard"),
     path("auditoria.csv", views.audit_csv, name="audit_csv"),
     path("tarea/<int:task_pk>/", views.review_detail, name="review"),
+    path("tarea/<int:task_pk>/nombramiento/", views.review_appointment, name="review_appointment"),
     path("tarea/<int:task_pk>/tomar/", views.review_take, name="take"),
     path("tarea/<int:task_pk>/liberar/", views.review_release, name="release"),
     path("tarea/<int:task_pk>/reasignar/", views.review_reassign, name="reassign"),

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,7 +26,8 @@ from approvals.forms import (
 from approvals.two_factor import staff_verified_required
 from registration import selectors as registration_selectors
 from registration.company_registry import company_registry
-from registration.models import User
+from registration.kinds import declaration_for, field_value
+from registration.models import AppointmentFile, User
 from registration.ratelimit import client_address
 from workflow import services as process_services
 from workflow.selectors import MANAGE_PERMISSION, REVIEW_PERMISSION
@@ -70,6 +71,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "queues": selectors.QUEUES,
+            "kinds": form.fields["tipo"].choices,  # type: ignore[attr-defined]
             "query": form.pager_query(),
             "ignored": form.ignored(),
             "can_manage": request.user.has_perm(MANAGE_PERMISSION),
@@ -99,6 +101,49 @@ def review_detail(request: HttpRequest, task_pk: int) -> HttpResponse:
     return _render_review(request, task, form)
 
 
+ORGANISATION_FIELDS = ("ruc", "razon_social", "direccion_empresa", "telefono_empresa", "procedures")
+
+
+def _organisation_block(req: Any) -> tuple[str, list[tuple[str, Any]]]:
+    """The kind's company or entity block (its legend and each field with its label)."""
+    declaration = declaration_for(req.kind)
+    fields = [
+        (label, field_value(req, name))
+        for name, label in declaration.snapshot_fields
+        if name in ORGANISATION_FIELDS
+    ]
+    fields = [(label, ", ".join(v) if isinstance(v, list) else v) for label, v in fields]
+    legend = (
+        "Información de la entidad"
+        if declaration.organisation == "entidad"
+        else ("Información de empresa")
+    )
+    return legend, fields
+
+
+@reviewer_required
+@require_GET
+def review_appointment(request: HttpRequest, task_pk: int) -> HttpResponse:
+    """The appointment PDF of the task's request, for the reviewer only (as an attachment)."""
+    task = selectors.review_task(task_pk=task_pk, user=_actor(request))
+    if task is None:
+        raise Http404("Tarea no encontrada")
+    appointment = AppointmentFile.objects.filter(
+        request=selectors.process_of_task(task).request
+    ).first()
+    if appointment is None:
+        raise Http404("La solicitud no tiene nombramiento")
+    response = FileResponse(
+        appointment.file.open("rb"),
+        as_attachment=True,
+        filename=appointment.original_name,
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def _render_review(
     request: HttpRequest, task: Any, form: DecisionForm, status: int = 200
 ) -> HttpResponse:
@@ -113,7 +158,9 @@ def _render_review(
             "events": registration_selectors.request_events(request=req),
             "reasons": registration_selectors.request_verification_reasons(request=req),
             "certificate_panels": selectors.certificate_panels(request=req),
-            "registry": company_registry().lookup(req.ruc),
+            "registry": company_registry().lookup(req.ruc) if req.ruc else None,
+            "organisation": _organisation_block(req),
+            "appointment": AppointmentFile.objects.filter(request=req).first(),
             "related": selectors.related_to_request(request=req),
             "changes": selectors.request_changes(request=req),
             "form": form,

@@ -22,6 +22,7 @@ from django.db import models
 from registration.models import (
     CompanyDetails,
     Employment,
+    EntityDetails,
     RegistrationRequest,
     RequestKind,
     RequestStatus,
@@ -57,14 +58,26 @@ COMPANY_SNAPSHOT_FIELDS: tuple[tuple[str, str], ...] = (
     ("direccion_empresa", "Dirección de empresa"),
     ("telefono_empresa", "Teléfono empresa"),
 )
+# A public entity's block: the company block's fields, with the entity's labels.
+ENTITY_SNAPSHOT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("ruc", "RUC de la entidad"),
+    ("razon_social", "Nombre de la entidad"),
+    ("direccion_empresa", "Dirección de la entidad"),
+    ("telefono_empresa", "Teléfono de la entidad"),
+)
+SIGNATURE_SNAPSHOT: tuple[str, str] = ("firma_reto", "Firma del reto (SHA-256)")
 
 
 # Who decides a request of a kind.
 SENAE = "senae"  # SENAE's reviewers, in the review queues
-COMPANY = (
-    "company"  # an active Representante of the company it names ("Administración de empleado")
-)
+# An active representative of the organisation it names (a company's Representante,
+# "Administración de empleado"; an entity's Representante de la entidad).
+COMPANY = "company"
 NOBODY = ""  # active once the email is confirmed
+
+# What an organisation's representative grants a member it approves.
+OCE_GRANTS = "oce"  # the company's OCE codes, with ECUAPASS options on each
+PROCEDURE_GRANTS = "procedures"  # the VUE procedures the entity handles
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,14 @@ class KindDeclaration:
     certificate_ruc_required: bool
     approver: str  # SENAE, COMPANY or NOBODY
     activate_from: str  # the state its activation job starts from
+    # The organisation it names: "empresa" or "entidad" (a public entity using the VUE).
+    organisation: str = "empresa"
+    # A kind the organisation decides: the kind whose active requests make its deciders.
+    represented_by: str = ""
+    # What that representative grants: OCE codes with options, or VUE procedures.
+    grants: str = ""
+    procedures: bool = False  # the applicant says which VUE procedures the entity handles
+    appointment: bool = False  # a nombramiento or delegation (PDF) goes with it
 
     @property
     def title(self) -> str:
@@ -99,6 +120,10 @@ class KindDeclaration:
     def reviewed(self) -> bool:
         """A person decides it (SENAE or the company's representative)."""
         return self.approver != NOBODY
+
+    def label(self, name: str) -> str:
+        """A field's label in this kind's form (the entity's "RUC de la entidad", say)."""
+        return dict(self.snapshot_fields).get(name) or FIELD_LABELS.get(name, name)
 
     def details(self, request: RegistrationRequest) -> models.Model | None:
         """The request's details row (None for a kind without one, or one not written yet)."""
@@ -156,7 +181,7 @@ REPRESENTANTE = KindDeclaration(
     snapshot_fields=(
         *COMPANY_SNAPSHOT_FIELDS,
         *PERSON_SNAPSHOT_FIELDS,
-        ("firma_reto", "Firma del reto (SHA-256)"),
+        SIGNATURE_SNAPSHOT,
     ),
     correctable_fields=(
         "ruc",
@@ -187,7 +212,7 @@ EMPLEADO = KindDeclaration(
     snapshot_fields=(
         *COMPANY_SNAPSHOT_FIELDS[:2],
         *PERSON_SNAPSHOT_FIELDS,
-        ("firma_reto", "Firma del reto (SHA-256)"),
+        SIGNATURE_SNAPSHOT,
     ),
     # The company is the one the employee works for: a different RUC is a new request.
     correctable_fields=("cedula", "nombre_usuario", "email"),
@@ -199,6 +224,8 @@ EMPLEADO = KindDeclaration(
     certificate_ruc_required=True,
     approver=COMPANY,
     activate_from=RequestStatus.COMPANY_APPROVED,
+    represented_by=RequestKind.REPRESENTANTE,
+    grants=OCE_GRANTS,
 )
 
 GENERAL = KindDeclaration(
@@ -224,10 +251,81 @@ GENERAL = KindDeclaration(
     activate_from=RequestStatus.SUBMITTED,
 )
 
-KINDS: dict[str, KindDeclaration] = {d.kind: d for d in (REPRESENTANTE, EMPLEADO, GENERAL)}
+REPRESENTANTE_ENTIDAD = KindDeclaration(
+    kind=RequestKind.REPRESENTANTE_ENTIDAD,
+    slug="representante-entidad",
+    request_fields=("ruc", "razon_social", "ruc_warnings"),
+    details_model=EntityDetails,
+    details_fields=("direccion_empresa", "telefono_empresa", "procedures"),
+    snapshot_fields=(
+        *ENTITY_SNAPSHOT_FIELDS,
+        ("procedures", "Trámites de la VUE"),
+        *PERSON_SNAPSHOT_FIELDS,
+        ("nombramiento", "Nombramiento o delegación (SHA-256)"),
+        SIGNATURE_SNAPSHOT,
+    ),
+    correctable_fields=(
+        "ruc",
+        "razon_social",
+        "direccion_empresa",
+        "telefono_empresa",
+        "cedula",
+        "nombre_usuario",
+        "email",
+    ),
+    oces=False,
+    # The official's cédula; the entity's RUC where the certificate carries it.
+    identity_fields=("ruc", "cedula"),
+    company_user=True,
+    represents_company=True,
+    certificate=True,
+    certificate_ruc_required=False,
+    approver=SENAE,
+    activate_from=RequestStatus.COMPANY_APPROVED,
+    organisation="entidad",
+    procedures=True,
+    appointment=True,
+)
+
+ENTIDAD = KindDeclaration(
+    kind=RequestKind.ENTIDAD,
+    slug="entidad",
+    request_fields=("ruc", "razon_social"),
+    details_model=Employment,
+    details_fields=("company_id",),
+    snapshot_fields=(
+        *ENTITY_SNAPSHOT_FIELDS[:2],
+        *PERSON_SNAPSHOT_FIELDS,
+        SIGNATURE_SNAPSHOT,
+    ),
+    correctable_fields=("cedula", "nombre_usuario", "email"),
+    oces=False,
+    identity_fields=("cedula",),
+    company_user=True,
+    represents_company=False,
+    certificate=True,
+    certificate_ruc_required=False,
+    approver=COMPANY,
+    activate_from=RequestStatus.COMPANY_APPROVED,
+    organisation="entidad",
+    represented_by=RequestKind.REPRESENTANTE_ENTIDAD,
+    grants=PROCEDURE_GRANTS,
+)
+
+KINDS: dict[str, KindDeclaration] = {
+    d.kind: d for d in (REPRESENTANTE, EMPLEADO, GENERAL, REPRESENTANTE_ENTIDAD, ENTIDAD)
+}
 COMPANY_KINDS = frozenset(d.kind for d in KINDS.values() if d.company_user)
 # Kinds a company's representative decides (their wait for it expires like the applicant's).
 COMPANY_DECIDED_KINDS = frozenset(d.kind for d in KINDS.values() if d.approver == COMPANY)
+# Every field's label, the first kind's that has it (the Representante's), where no kind is known.
+FIELD_LABELS: dict[str, str] = {}
+for _declaration in KINDS.values():
+    for _name, _label in _declaration.snapshot_fields:
+        FIELD_LABELS.setdefault(_name, _label)
+SENAE_DECIDED_KINDS = frozenset(d.kind for d in KINDS.values() if d.approver == SENAE)
+# Kinds whose active requests make their holder an organisation's representative.
+REPRESENTATIVE_KINDS = frozenset(d.kind for d in KINDS.values() if d.represents_company)
 
 
 def declaration_for(kind: str) -> KindDeclaration:

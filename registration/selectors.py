@@ -9,13 +9,14 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from registration.kinds import COMPANY_DECIDED_KINDS, COMPANY_KINDS
+from registration.kinds import COMPANY_DECIDED_KINDS, COMPANY_KINDS, REPRESENTATIVE_KINDS
 from registration.models import (
     CORRECTABLE_STATUSES,
     AccountAction,
     AccountEvent,
     CodePurpose,
     Company,
+    EntityDetails,
     Notification,
     OceRow,
     OceType,
@@ -27,6 +28,7 @@ from registration.models import (
     RequestStatus,
     StagedCertificate,
     User,
+    VueProcedure,
 )
 
 
@@ -57,6 +59,11 @@ def staged_certificate_contents(*, session_key: str) -> list[StagedCertificate]:
 
 def staged_signature(*, session_key: str) -> StagedCertificate | None:
     return StagedCertificate.objects.filter(session_key=session_key, kind="firma").first()
+
+
+def staged_appointment(*, session_key: str) -> StagedCertificate | None:
+    """The appointment PDF kept for this form (Representante de la entidad)."""
+    return StagedCertificate.objects.filter(session_key=session_key, kind="nombramiento").first()
 
 
 def requests_of_user(*, user: User) -> QuerySet[RegistrationRequest]:
@@ -212,10 +219,11 @@ def password_reset_verified_code(*, code_id: int) -> OneTimeCode | None:
 
 
 def _active_company_requests(user: User) -> QuerySet[RegistrationRequest]:
-    """The user's active requests of a company kind; an employee's only while not revoked."""
+    """The user's active requests of an organisation's kind (a company's or an entity's);
+    a member's (employee, official) only while not revoked."""
     return RegistrationRequest.objects.filter(
         user=user, status=RequestStatus.ACTIVE, kind__in=COMPANY_KINDS
-    ).exclude(kind=RequestKind.EMPLEADO, employment__revoked_at__isnull=False)
+    ).exclude(kind__in=COMPANY_DECIDED_KINDS, employment__revoked_at__isnull=False)
 
 
 def user_is_company_user(user: User) -> bool:
@@ -225,15 +233,19 @@ def user_is_company_user(user: User) -> bool:
 
 
 def user_company_request(*, user: User) -> RegistrationRequest | None:
-    """The active company request that makes the user a company user (a Representante's
-    before an employee's)."""
+    """The active organisation request that makes the user a company (or entity) user: a
+    representative's before a member's."""
     return (
         _active_company_requests(user)
-        .select_related("company", "company_details", "employment__company")
+        .select_related("company", "company_details", "entity_details", "employment__company")
         .prefetch_related(
-            "oces__oce_type", "employment__grants__options", "employment__grants__oce_type"
+            "oces__oce_type",
+            "employment__grants__options",
+            "employment__grants__oce_type",
+            "employment__procedures",
         )
-        # "representante" sorts after "empleado": descending puts it first.
+        # The representatives' kinds ("representante", "representante_entidad") sort after
+        # the members' ("empleado", "entidad"): descending puts them first.
         .order_by("-kind", "-status_changed_at", "-created")
         .first()
     )
@@ -242,33 +254,56 @@ def user_company_request(*, user: User) -> RegistrationRequest | None:
 # --- Companies and their representatives ----------------------------------------------
 
 
-def _active_representante_requests() -> QuerySet[RegistrationRequest]:
+def _active_representante_requests(kind: str = "") -> QuerySet[RegistrationRequest]:
+    """Active requests that make their user an organisation's representative: of ``kind``
+    (a Representante's, a Representante de la entidad's), or of either."""
+    kinds = [kind] if kind else sorted(REPRESENTATIVE_KINDS)
     return RegistrationRequest.objects.filter(
-        kind=RequestKind.REPRESENTANTE, status=RequestStatus.ACTIVE, user__is_active=True
+        kind__in=kinds, status=RequestStatus.ACTIVE, user__is_active=True
     )
 
 
-def company_with_representative(*, ruc: str) -> Company | None:
-    """The company of this RUC, if it has an active Representante (employees can join it)."""
+def company_with_representative(
+    *, ruc: str, kind: str = RequestKind.REPRESENTANTE
+) -> Company | None:
+    """The organisation of this RUC, if it has an active representative of ``kind`` (a
+    company's Representante by default, an entity's Representante de la entidad):
+    its members (employees, officials) can join it."""
     return (
-        Company.objects.filter(ruc=ruc, registrationrequest__in=_active_representante_requests())
+        Company.objects.filter(
+            ruc=ruc, registrationrequest__in=_active_representante_requests(kind)
+        )
         .distinct()
         .first()
     )
 
 
-def company_representatives(*, company: Company) -> QuerySet[User]:
-    """The active users who represent the company (they decide its employees' requests)."""
+def company_representatives(*, company: Company, kind: str = "") -> QuerySet[User]:
+    """The active users who represent the organisation (of ``kind``, or of either): they
+    decide its members' requests."""
     return User.objects.filter(
-        registration_requests__in=_active_representante_requests().filter(company=company)
+        registration_requests__in=_active_representante_requests(kind).filter(company=company)
     ).distinct()
 
 
-def user_represented_companies(*, user: User) -> QuerySet[Company]:
-    """The companies the user is an active Representante of."""
+def user_represented_companies(*, user: User, kind: str = "") -> QuerySet[Company]:
+    """The organisations the user is an active representative of (of ``kind``, or of either)."""
     return Company.objects.filter(
-        registrationrequest__in=_active_representante_requests().filter(user=user)
+        registrationrequest__in=_active_representante_requests(kind).filter(user=user)
     ).distinct()
+
+
+def entity_procedures(*, company: Company) -> list[VueProcedure]:
+    """The VUE procedures the entity handles, from its active Representantes de la entidad's
+    requests (still active in the catalogue): what an official can be granted."""
+    codes: set[str] = set()
+    for procedures in EntityDetails.objects.filter(
+        request__in=_active_representante_requests(RequestKind.REPRESENTANTE_ENTIDAD).filter(
+            company=company
+        )
+    ).values_list("procedures", flat=True):
+        codes.update(procedures)
+    return list(VueProcedure.objects.filter(code__in=codes, active=True))
 
 
 def company_oce_codes(*, company: Company, on: date) -> list[OceRow]:
@@ -276,7 +311,9 @@ def company_oce_codes(*, company: Company, on: date) -> list[OceRow]:
     active Representantes' requests: what an employee can be bound to."""
     rows = (
         OceRow.objects.filter(
-            request__in=_active_representante_requests().filter(company=company),
+            request__in=_active_representante_requests(RequestKind.REPRESENTANTE).filter(
+                company=company
+            ),
             end_date__gte=on,
         )
         .select_related("oce_type")

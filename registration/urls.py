@@ -36,6 +36,13 @@ urlpatterns = [
     path("solicitud-del-uso/general/", solicitud.general_new, name="general_new"),
     path("solicitud-del-uso/empleado/", solicitud.empleado_new, name="empleado_new"),
     path("solicitud-del-uso/empleado/consultar/", lookups.employer_lookup, name="employer_lookup"),
+    path(
+        "solicitud-del-uso/representante-entidad/",
+        solicitud.representante_entidad_new,
+        name="representante_entidad_new",
+    ),
+    path("solicitud-del-uso/entidad/", solicitud.entidad_new, name="entidad_new"),
+    path("solicitud-del-uso/entidad/consultar/", lookups.entity_lookup, name="entity_lookup"),
     path("solicitud-del-uso/consulta/", status.request_lookup, name="lookup"),
     # The emailed link (?t=<token>) becomes this browser's grant, then the clean URLs below.
     path("solicitud-del-uso/estado/", status.status_open, name="status_open"),

@@ -331,6 +331,8 @@ STORAGES = {
 }
 CERTIFICATE_MAX_BYTES = env_int("ECUAPASS_CERTIFICATE_MAX_BYTES", 64 * 1024)
 CERTIFICATE_MAX_TOTAL_BYTES = env_int("ECUAPASS_CERTIFICATE_MAX_TOTAL_BYTES", 256 * 1024)
+# A Representante de la entidad's appointment (nombramiento or delegation, PDF).
+ECUAPASS_APPOINTMENT_MAX_BYTES = env_int("ECUAPASS_APPOINTMENT_MAX_BYTES", 2 * 1024 * 1024)
 # Certificate verification (docs/certificate-validation.md)
 ECUAPASS_REVOCATION_MODE = os.environ.get("ECUAPASS_REVOCATION_MODE", "soft-fail")
 # Demonstration trust anchors (setup_demo_ca) vouch for holders only in development.

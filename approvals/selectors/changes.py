@@ -7,8 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 from registration import services as registration_services
+from registration.kinds import declaration_for
 from registration.models import RegistrationRequest, RequestStatus, RequestVersion
-from registration.services.versions import SNAPSHOT_FIELDS
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def request_changes(*, request: RegistrationRequest) -> RequestChanges | None:
     before, after = versions[-2].data, versions[-1].data
     fields = [
         FieldChange(label, _shown(key, before.get(key)), _shown(key, after.get(key)))
-        for key, label in SNAPSHOT_FIELDS
+        for key, label in declaration_for(request.kind).snapshot_fields
         if before.get(key) != after.get(key)
     ]
     old_files = {f["sha256"]: f for f in before.get("certificados", [])}

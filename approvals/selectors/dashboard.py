@@ -13,7 +13,7 @@ from viewflow.workflow.status import STATUS
 
 from approvals.selectors.queues import _review_tasks
 from registration.kinds import COMPANY_DECIDED_KINDS
-from registration.models import RegistrationRequest, RequestEvent, RequestStatus
+from registration.models import RegistrationRequest, RequestEvent, RequestKind, RequestStatus
 from workflow import sla
 from workflow.deadlines import sla_cutoffs, sla_holidays
 
@@ -26,6 +26,7 @@ class Dashboard:
     by_state: list[tuple[str, int]]
     # Employees' requests by state (their company decides them; SENAE only watches).
     company_decided_by_state: list[tuple[str, int]]
+    by_kind: list[tuple[str, int]]  # every kind of Paso 2, none left out
     ageing: list[tuple[str, int]]
     overdue: int
     days: list[str]
@@ -70,6 +71,10 @@ def dashboard(*, now: datetime | None = None, days: int = 14) -> Dashboard:
         .annotate(n=Count("pk"))
         .order_by("status")
     ]
+    kind_counts = dict(
+        RegistrationRequest.objects.values_list("kind").annotate(n=Count("pk")).order_by()
+    )
+    by_kind = [(str(label), kind_counts.get(value, 0)) for value, label in RequestKind.choices]
     ageing, overdue = _ageing(now)
     since = (now - timedelta(days=days - 1)).date()
     day_list = [since + timedelta(days=i) for i in range(days)]
@@ -89,6 +94,7 @@ def dashboard(*, now: datetime | None = None, days: int = 14) -> Dashboard:
     return Dashboard(
         by_state=by_state,
         company_decided_by_state=company_decided_by_state,
+        by_kind=by_kind,
         ageing=ageing,
         overdue=overdue,
         days=[d.strftime("%d/%m") for d in day_list],

@@ -22,9 +22,11 @@ from registration.forms.fields import (
 from registration.forms.solicitud import (
     CorrectionForm,
     EmpleadoForm,
+    EntidadForm,
     GeneralForm,
     OceFormSet,
     OceRowForm,
+    RepresentanteEntidadForm,
     RepresentanteForm,
 )
 
@@ -36,6 +38,7 @@ __all__ = [
     "CorrectionForm",
     "EmailCodeForm",
     "EmpleadoForm",
+    "EntidadForm",
     "GeneralForm",
     "IdField",
     "IdListField",
@@ -45,6 +48,7 @@ __all__ = [
     "OceRowForm",
     "PasswordResetForm",
     "PasswordResetRequestForm",
+    "RepresentanteEntidadForm",
     "RepresentanteForm",
     "StagedDeleteForm",
     "StagedRemovalForm",

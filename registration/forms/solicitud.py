@@ -28,6 +28,7 @@ from registration.forms.fields import (
     MultipleCertificateField,
     cantones_by_province,
 )
+from registration.kinds import declaration_for
 from registration.models import (
     ID_USUARIO_VALIDATOR,
     Canton,
@@ -35,12 +36,14 @@ from registration.models import (
     MobileOperator,
     OceType,
     Province,
+    RequestKind,
     SecurityQuestion,
     User,
+    VueProcedure,
 )
 from registration.selectors import company_with_representative
 from registration.services.correction import CERTIFICATES_ITEM
-from registration.services.submission import NO_REPRESENTATIVE
+from registration.services.submission import no_representative_message
 
 CEDULA = "CEDULA DE IDENTIDAD"
 PASAPORTE = "PASAPORTE"
@@ -259,9 +262,11 @@ class EmpleadoForm(CertificateFieldsMixin, PersonForm):
     """Pasos 3–5: Solicitud del uso (Empleado): the company's RUC, the person, the certificate.
 
     The razón social is never typed: it is what our records hold for a RUC with an
-    active Representante (``company``, set by ``clean_ruc``).
+    active Representante (``company``, set by ``clean_ruc``). EntidadForm is the same
+    for an official of a public entity.
     """
 
+    kind = RequestKind.EMPLEADO
     ruc = forms.CharField(label="RUC empresa", max_length=13)
     razon_social = forms.CharField(
         label="Razón Social",
@@ -279,9 +284,10 @@ class EmpleadoForm(CertificateFieldsMixin, PersonForm):
 
     def clean_ruc(self) -> str:
         ruc = validators.validate_ruc(self.cleaned_data["ruc"]).number
-        self.company = company_with_representative(ruc=ruc)
+        representative = declaration_for(self.kind).represented_by
+        self.company = company_with_representative(ruc=ruc, kind=representative)
         if self.company is None:
-            raise ValidationError(NO_REPRESENTATIVE.format(ruc=ruc))
+            raise ValidationError(no_representative_message(self.kind, ruc))
         return ruc
 
     def clean(self) -> dict[str, Any]:
@@ -289,6 +295,104 @@ class EmpleadoForm(CertificateFieldsMixin, PersonForm):
         if self.company is not None:
             data["razon_social"] = self.company.razon_social
             data["company_id"] = self.company.pk
+        return data
+
+
+# Posición of a public entity's representative and of its officials.
+ENTITY_REPRESENTATIVE_POSITIONS = ("MÁXIMA AUTORIDAD", "DELEGADO DE LA MÁXIMA AUTORIDAD")
+ENTITY_OFFICIAL_POSITIONS = ("FUNCIONARIO", "ANALISTA", "TÉCNICO", "DIRECTOR")
+
+
+class EntidadForm(EmpleadoForm):
+    """Pasos 3–5: Solicitud del uso (Entidad): the entity's RUC, the official, the certificate."""
+
+    kind = RequestKind.ENTIDAD
+    ruc = forms.CharField(label="RUC de la entidad", max_length=13)
+    razon_social = forms.CharField(
+        label="Nombre de la entidad",
+        required=False,
+        widget=forms.TextInput(attrs={"readonly": "readonly"}),
+        help_text="Se completa con «Consultar», desde el registro de representantes de entidades.",
+    )
+    posicion = forms.ChoiceField(
+        label="Posición",
+        choices=[(p, p) for p in ENTITY_OFFICIAL_POSITIONS],
+        initial="FUNCIONARIO",
+    )
+
+
+class EntityFieldsMixin(CompanyFieldsMixin):
+    """The entity's block: a public entity's RUC (third digit 6), its name, address and
+    phone, and the VUE procedures it handles."""
+
+    ruc = forms.CharField(label="RUC de la entidad", max_length=13)
+    razon_social = forms.CharField(label="Nombre de la entidad", max_length=200)
+    direccion_empresa = forms.CharField(label="Dirección de la entidad", max_length=300)
+    telefono_empresa = LandlineField(label="Teléfono de la entidad", max_length=20)
+    procedures = forms.MultipleChoiceField(
+        label="Trámites de la VUE",
+        choices=(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Los trámites que la entidad realiza en la VUE (uno o más).",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["procedures"].choices = [  # type: ignore[attr-defined]
+            (p.code, f"{p.code}: {p.name}") for p in VueProcedure.objects.filter(active=True)
+        ]
+        self.fields["procedures"].error_messages["required"] = (
+            "Elija al menos un trámite de la VUE que maneje la entidad."
+        )
+
+    def clean_ruc(self) -> str:
+        ruc = super().clean_ruc()
+        if self.ruc_kind != "publica":
+            raise ValidationError(
+                "El RUC de una entidad pública tiene 6 como tercer dígito. Si es una empresa, "
+                "regístrese con «Solicitud del uso (Representante)»."
+            )
+        return ruc
+
+    def clean_procedures(self) -> tuple[str, ...]:
+        return tuple(self.cleaned_data["procedures"])
+
+
+class RepresentanteEntidadForm(CertificateFieldsMixin, PersonForm, EntityFieldsMixin):
+    """Pasos 3–5: Solicitud del uso (Representante de la entidad): the entity block, the
+    person, the appointment (kept by the view, like the certificates) and the certificate."""
+
+    posicion = forms.ChoiceField(
+        label="Posición",
+        choices=[(p, p) for p in ENTITY_REPRESENTATIVE_POSITIONS],
+        initial=ENTITY_REPRESENTATIVE_POSITIONS[0],
+    )
+    nombramiento = forms.FileField(
+        label="Nombramiento o delegación (PDF)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,application/pdf"}),
+        help_text="El documento que le nombra o le delega como representante de la entidad.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        appointment_kept: bool = False,
+        appointment_errors: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.appointment_kept = appointment_kept
+        self.appointment_errors = appointment_errors or []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for message in self.appointment_errors:
+            self.add_error("nombramiento", message)
+        if not self.appointment_kept and not self.appointment_errors:
+            self.add_error(
+                "nombramiento", "Adjunte el nombramiento o la delegación en formato PDF."
+            )
         return data
 
 

@@ -16,6 +16,12 @@ from registration.models.catalogues import (
     SecurityQuestion,
 )
 from registration.models.employees import EmployeeGrant, Employment, ServiceOption
+from registration.models.entities import (
+    AppointmentFile,
+    EntityDetails,
+    VueProcedure,
+    appointment_upload_to,
+)
 from registration.models.requests import (
     CORRECTABLE_STATUSES,
     OPEN_ENDED,
@@ -50,6 +56,7 @@ __all__ = [
     "AccountAction",
     "AccountEvent",
     "AccountNotice",
+    "AppointmentFile",
     "CachedCrl",
     "Canton",
     "CertificateBinding",
@@ -59,6 +66,7 @@ __all__ = [
     "CompanyDetails",
     "EmployeeGrant",
     "Employment",
+    "EntityDetails",
     "MobileOperator",
     "Notification",
     "NotificationKind",
@@ -78,5 +86,7 @@ __all__ = [
     "TrackingCounter",
     "TrustAnchor",
     "User",
+    "VueProcedure",
+    "appointment_upload_to",
     "certificate_upload_to",
 ]

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from registration.models.catalogues import Company, OceType
+from registration.models.entities import VueProcedure
 from registration.models.requests import RegistrationRequest
 
 
@@ -31,11 +32,14 @@ class ServiceOption(models.Model):
 
 
 class Employment(models.Model):
-    """Solicitud del uso (Empleado)'s own row: the company it names, and whether it still holds.
+    """The own row of a member's request (Empleado, Entidad): the organisation it names, and
+    whether the link still holds.
 
-    The company is the one the employee named (it has an active Representante when
-    the request is sent). A representative of that company decides the request, binds
-    the employee to codes (EmployeeGrant) and may later revoke the link.
+    The organisation is the one the applicant named (a company with an active
+    Representante, or an entity with an active Representante de la entidad, when the
+    request is sent). One of its representatives decides the request, binds an employee
+    to codes (EmployeeGrant) or an official to VUE procedures (``procedures``) and may
+    later revoke the link.
     """
 
     request = models.OneToOneField(
@@ -54,6 +58,10 @@ class Employment(models.Model):
         verbose_name="revocado por",
     )
     revocation_reason = models.TextField("motivo de la revocación", blank=True)
+    # An entity official's granted VUE procedures (a subset of the entity's).
+    procedures = models.ManyToManyField(
+        VueProcedure, blank=True, related_name="+", verbose_name="trámites de la VUE"
+    )
 
     class Meta:
         verbose_name = "empleado de empresa"

@@ -355,7 +355,11 @@ class StagedCertificate(models.Model):
     session_key = models.CharField(max_length=40, db_index=True)
     kind = models.CharField(
         max_length=16,
-        choices=[("certificado", "certificado"), ("firma", "firma del reto")],
+        choices=[
+            ("certificado", "certificado"),
+            ("firma", "firma del reto"),
+            ("nombramiento", "nombramiento o delegación"),
+        ],
         default="certificado",
     )
     name = models.CharField(max_length=255)

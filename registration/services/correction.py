@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from registration.kinds import KINDS, declaration_for
+from registration.kinds import FIELD_LABELS, KINDS, declaration_for
 from registration.models import (
     CORRECTABLE_STATUSES,
     CodePurpose,
@@ -40,7 +40,7 @@ from registration.services.submission import (
     oce_rows_create,
     store_certificates,
 )
-from registration.services.versions import FIELD_LABELS, request_version_record
+from registration.services.versions import request_version_record
 
 logger = logging.getLogger(__name__)
 
@@ -127,14 +127,16 @@ def removable_certificate_ids(*, request: RegistrationRequest) -> frozenset[int]
     return frozenset(c.pk for c in request.certificates.all() if c.original_name in names)
 
 
-def correction_item_label(item: str) -> str:
-    """An observed item as the applicant and the reviewer read it."""
+def correction_item_label(item: str, kind: str = "") -> str:
+    """An observed item as the applicant and the reviewer read it (in ``kind``'s words)."""
     if item.startswith(FILE_ITEM_PREFIX):
         return f"Archivo {item.removeprefix(FILE_ITEM_PREFIX)}"
     if item == OCES_ITEM:
         return "Tipo de OCEs"
     if item == CERTIFICATES_ITEM:
         return "Certificado digital"
+    if kind in KINDS:
+        return KINDS[kind].label(item)
     return FIELD_LABELS.get(item, item)
 
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from registration import certificates
-from registration.kinds import declaration_for
+from registration.kinds import declaration_for, field_value
 from registration.models import (
     CertificateBinding,
     Company,
@@ -108,18 +108,17 @@ def request_reject(
 
 
 def _company_upsert(request: RegistrationRequest) -> Company:
-    details = request.company_details
+    """The organisation's record (a company's, or a public entity's), from a representative's
+    request."""
+    address = field_value(request, "direccion_empresa")
+    phone = field_value(request, "telefono_empresa")
     company, created = Company.objects.get_or_create(
         ruc=request.ruc,
-        defaults={
-            "razon_social": request.razon_social,
-            "direccion": details.direccion_empresa,
-            "telefono": details.telefono_empresa,
-        },
+        defaults={"razon_social": request.razon_social, "direccion": address, "telefono": phone},
     )
     if not created:
-        company.direccion = details.direccion_empresa
-        company.telefono = details.telefono_empresa
+        company.direccion = address
+        company.telefono = phone
         company.save(update_fields=["direccion", "telefono", "updated"])
     return company
 
@@ -178,7 +177,7 @@ def request_activate(*, request_id: int) -> None:
     if declaration.represents_company:
         request.company = _company_upsert(request)
     elif declaration.company_user:
-        # An employee joins the company its representative approved it for.
+        # A member (employee, official) joins the organisation its representative approved it for.
         request.company = Employment.objects.select_related("company").get(request=request).company
     request.user = user
     request.password_hash = ""  # the user holds it now; the request keeps no copy

@@ -16,6 +16,7 @@ from registration.models import (
     Province,
     SecurityQuestion,
     ServiceOption,
+    VueProcedure,
 )
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ def reference_data_load() -> dict[str, int]:
         ServiceOption.objects.get_or_create(
             code=option["code"], defaults={"name": option["name"], "position": position}
         )
+    for position, procedure in enumerate(catalogues["vue_procedures"]):
+        VueProcedure.objects.get_or_create(
+            code=procedure["code"], defaults={"name": procedure["name"], "position": position}
+        )
     return {
         "provincias": len(provinces),
         "cantones": len(cantones),
@@ -58,4 +63,5 @@ def reference_data_load() -> dict[str, int]:
         "preguntas de clave": len(catalogues["security_questions"]),
         "operadoras": len(catalogues["mobile_operators"]),
         "opciones de servicio": len(catalogues["service_options"]),
+        "trámites de la VUE": len(catalogues["vue_procedures"]),
     }

@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from registration import certificates
-from registration.models import CertificateBinding, RequestKind, RequestStatus
+from registration.kinds import REPRESENTATIVE_KINDS
+from registration.models import CertificateBinding, RequestStatus
 from registration.services.common import (
     SYSTEM_ACTOR,
     locked_request,
@@ -82,9 +83,12 @@ def binding_disable(*, binding_id: int, reason: str) -> None:
             actor_label=SYSTEM_ACTOR,
             comment=f"Usuario deshabilitado: {reason}",
         )
-        if request.kind == RequestKind.REPRESENTANTE and request.company_id is not None:
+        if request.kind in REPRESENTATIVE_KINDS and request.company_id is not None:
             representative_gone(
-                representative=user, company_id=request.company_id, why="usuario deshabilitado"
+                representative=user,
+                company_id=request.company_id,
+                kind=request.kind,
+                why="usuario deshabilitado",
             )
     email = user.email
     transaction.on_commit(

@@ -20,10 +20,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from registration.appointments import pdf_page_count
 from registration.kinds import COMPANY_KINDS, declaration_for
 from registration.models import (
     OPEN_ENDED,
     RELEASED_STATUSES,
+    AppointmentFile,
     CertificateFile,
     CodePurpose,
     OceRow,
@@ -121,18 +123,53 @@ class EmpleadoData(PersonData):
     company_id: int
 
     def conflicts(self) -> dict[str, str]:
-        company = company_with_representative(ruc=self.ruc)
+        representative = declaration_for(self.kind).represented_by
+        company = company_with_representative(ruc=self.ruc, kind=representative)
         if company is None or company.pk != self.company_id:
-            return {"ruc": NO_REPRESENTATIVE.format(ruc=self.ruc)}
+            return {"ruc": no_representative_message(self.kind, self.ruc)}
         return {}
 
 
-# The employee's company must have someone to approve them.
+@dataclass(frozen=True, kw_only=True)
+class EntidadData(EmpleadoData):
+    """Solicitud del uso (Entidad): an official of a public entity that has an active
+    Representante de la entidad (``company_id`` is the entity's record)."""
+
+    kind: ClassVar[str] = RequestKind.ENTIDAD
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepresentanteEntidadData(PersonData):
+    """Solicitud del uso (Representante de la entidad): the person, the entity block, the
+    VUE procedures the entity handles, and the appointment (PDF)."""
+
+    kind: ClassVar[str] = RequestKind.REPRESENTANTE_ENTIDAD
+    ruc: str
+    razon_social: str
+    direccion_empresa: str
+    telefono_empresa: str
+    procedures: tuple[str, ...]
+    appointment: UploadedCertificate
+    ruc_warnings: tuple[str, ...] = ()
+
+
+# A member's organisation must have someone to approve them.
 NO_REPRESENTATIVE = (
     "La empresa con RUC {ruc} no tiene un representante activo en ECUAPASS, y es él quien "
     "aprueba a sus empleados. El representante legal debe registrarse primero con "
     "«Solicitud del uso (Representante)»."
 )
+NO_ENTITY_REPRESENTATIVE = (
+    "La entidad con RUC {ruc} no tiene un representante activo en ECUAPASS, y es él quien "
+    "aprueba a sus funcionarios. La máxima autoridad de la entidad (o su delegado) debe "
+    "registrarse primero con «Solicitud del uso (Representante de la entidad)»."
+)
+
+
+def no_representative_message(kind: str, ruc: str) -> str:
+    """Why a member's request (Empleado, Entidad) can't name this RUC, and what to do first."""
+    text = NO_ENTITY_REPRESENTATIVE if kind == RequestKind.ENTIDAD else NO_REPRESENTATIVE
+    return text.format(ruc=ruc)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -282,6 +319,30 @@ def store_certificates(
         record.save()
 
 
+def store_appointment(
+    request: RegistrationRequest,
+    upload: UploadedCertificate,
+    *,
+    written: list[str] | None = None,
+) -> AppointmentFile:
+    """Save (or replace, at a correction) the request's appointment PDF, already checked
+    by registration.appointments; its storage name is added to ``written``."""
+    digest = hashlib.sha256(upload.content).hexdigest()
+    AppointmentFile.objects.filter(request=request).delete()
+    record = AppointmentFile(
+        request=request,
+        original_name=upload.name[:255],
+        size=len(upload.content),
+        sha256=digest,
+        pages=pdf_page_count(upload.content),
+    )
+    record.file.save(f"{digest}.pdf", ContentFile(upload.content), save=False)
+    if written is not None and record.file.name:
+        written.append(record.file.name)
+    record.save()
+    return record
+
+
 def stored_files_delete(*, names: Sequence[str]) -> None:
     """Remove files a transaction wrote and then rolled back (their rows are gone)."""
     storage = CertificateFile._meta.get_field("file").storage
@@ -309,10 +370,15 @@ def staged_certificates_add(*, session_key: str, files: Sequence[UploadedCertifi
 
 def staged_signature_replace(*, session_key: str, upload: UploadedCertificate) -> None:
     """Keep the applicant's signature of the challenge (one per form)."""
-    StagedCertificate.objects.filter(session_key=session_key, kind="firma").delete()
+    staged_file_replace(session_key=session_key, kind="firma", upload=upload)
+
+
+def staged_file_replace(*, session_key: str, kind: str, upload: UploadedCertificate) -> None:
+    """Keep the form's one file of ``kind`` ("firma", "nombramiento"), replacing an earlier one."""
+    StagedCertificate.objects.filter(session_key=session_key, kind=kind).delete()
     StagedCertificate.objects.create(
         session_key=session_key,
-        kind="firma",
+        kind=kind,
         name=upload.name[:255],
         size=len(upload.content),
         sha256=hashlib.sha256(upload.content).hexdigest(),
@@ -431,6 +497,8 @@ def request_create(
     declaration.details_create(request, data)
     oce_rows_create(request, data.oces)
     store_certificates(request, files, written=written_files)
+    if declaration.appointment:
+        store_appointment(request, getattr(data, "appointment"), written=written_files)  # noqa: B009
     request_version_record(request=request)
     return request, True
 

@@ -7,13 +7,11 @@ from typing import Any
 
 from django.db.models import Max
 
-from registration.kinds import KINDS, REPRESENTANTE, declaration_for, field_value
-from registration.models import RegistrationRequest, RequestVersion
+from registration.kinds import FIELD_LABELS, declaration_for, field_value
+from registration.models import AppointmentFile, RegistrationRequest, RequestVersion
 
-# What a version keeps: each kind's declaration says (registration.kinds). The
-# Representante's list is the reviewer's change table's order.
-SNAPSHOT_FIELDS = REPRESENTANTE.snapshot_fields
-FIELD_LABELS = {key: label for d in KINDS.values() for key, label in d.snapshot_fields}
+# What a version keeps: each kind's declaration says (registration.kinds), in its form's order.
+__all__ = ["FIELD_LABELS", "request_snapshot", "request_version_record"]
 
 
 # Kept as the applicant chose them: a catalogue's text, not its key.
@@ -29,6 +27,11 @@ def _shown(row: RegistrationRequest, key: str) -> str:
     if key == "firma_reto":
         signature = bytes(row.possession_signature or b"")
         return hashlib.sha256(signature).hexdigest() if signature else ""
+    if key == "nombramiento":
+        appointment = AppointmentFile.objects.filter(request=row).first()
+        return f"{appointment.original_name} {appointment.sha256}" if appointment else ""
+    if key == "procedures":
+        return ", ".join(field_value(row, key))
     return str(field_value(row, key))
 
 

@@ -12,5 +12,6 @@ register = template.Library()
 
 
 @register.filter
-def item_labels(items: Iterable[str]) -> str:
-    return ", ".join(correction_item_label(item) for item in items or ())
+def item_labels(items: Iterable[str], kind: str = "") -> str:
+    """``{{ req.observed_items|item_labels:req.kind }}``: in the words of the request's kind."""
+    return ", ".join(correction_item_label(item, kind) for item in items or ())

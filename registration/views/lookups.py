@@ -13,10 +13,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from registration import selectors, services, validators
+from registration.appointments import appointment_check
 from registration.certificates.possession import CHALLENGE_FILENAME
 from registration.company_registry import company_registry
 from registration.forms import StagedDeleteForm, StagedRemovalForm, read_certificate_upload
-from registration.kinds import KINDS
+from registration.kinds import KINDS, declaration_for
 from registration.models import ID_USUARIO_VALIDATOR, PossessionChallenge, RequestKind
 from registration.ratelimit import TOO_MANY_LOOKUPS, client_address, rate_limited, window_count
 
@@ -62,31 +63,49 @@ def company_lookup(request: HttpRequest) -> JsonResponse:
     )
 
 
-def employer_lookup_answer(raw_ruc: str) -> dict[str, Any]:
-    """What an employee's "Consultar" says of a RUC: its razón social if the company has an
-    active Representante in ECUAPASS, never anything else about it."""
+MEMBER_FOUND = {
+    RequestKind.EMPLEADO: "Empresa registrada en ECUAPASS: su representante aprobará su solicitud.",
+    RequestKind.ENTIDAD: "Entidad registrada en la VUE: su representante aprobará su solicitud.",
+}
+
+
+def employer_lookup_answer(raw_ruc: str, kind: str = RequestKind.EMPLEADO) -> dict[str, Any]:
+    """What a member's "Consultar" (an employee's, an entity official's) says of a RUC: its
+    name if the organisation has an active representative of the kind that approves
+    ``kind``'s requests, never anything else about it."""
     try:
         ruc = validators.validate_ruc(raw_ruc).number
     except ValidationError as exc:
         return {"found": False, "invalid": True, "message": " ".join(exc.messages)}
-    company = selectors.company_with_representative(ruc=ruc)
+    representative = declaration_for(kind).represented_by
+    company = selectors.company_with_representative(ruc=ruc, kind=representative)
     if company is None:
-        return {"found": False, "message": services.NO_REPRESENTATIVE.format(ruc=ruc)}
+        return {"found": False, "message": services.no_representative_message(kind, ruc)}
     return {
         "found": True,
         "ruc": ruc,
         "razon_social": company.razon_social,
-        "message": "Empresa registrada en ECUAPASS: su representante aprobará su solicitud.",
+        "message": MEMBER_FOUND[RequestKind(kind)],
     }
+
+
+def _member_lookup(request: HttpRequest, kind: str) -> JsonResponse:
+    if rate_limited(request, scope="ruc"):
+        return JsonResponse({"message": TOO_MANY_LOOKUPS}, status=429)
+    answer = employer_lookup_answer(request.GET.get("ruc", ""), kind)
+    return JsonResponse(answer, status=400 if answer.pop("invalid", False) else 200)
 
 
 @require_GET
 def employer_lookup(request: HttpRequest) -> JsonResponse:
     """ "Consultar" in the Empleado form (employer_lookup_answer)."""
-    if rate_limited(request, scope="ruc"):
-        return JsonResponse({"message": TOO_MANY_LOOKUPS}, status=429)
-    answer = employer_lookup_answer(request.GET.get("ruc", ""))
-    return JsonResponse(answer, status=400 if answer.pop("invalid", False) else 200)
+    return _member_lookup(request, RequestKind.EMPLEADO)
+
+
+@require_GET
+def entity_lookup(request: HttpRequest) -> JsonResponse:
+    """ "Consultar" in the Entidad form: the entity's name, if it has an active representative."""
+    return _member_lookup(request, RequestKind.ENTIDAD)
 
 
 AVAILABLE = {
@@ -206,6 +225,26 @@ def stage_uploads(request: HttpRequest, key: str) -> list[str]:
                 upload=services.UploadedCertificate(signature.name or "reto.p7s", content),
             )
     return errors
+
+
+def stage_appointment(request: HttpRequest, key: str) -> list[str]:
+    """Keep an uploaded appointment PDF for this session (replacing an earlier one), if it
+    is acceptable; return the message if not (the kept one, if any, stays)."""
+    upload = request.FILES.get("nombramiento")
+    if upload is None:
+        return []
+    limit = settings.ECUAPASS_APPOINTMENT_MAX_BYTES
+    content = upload.read(limit + 1)
+    name = upload.name or "nombramiento.pdf"
+    problem = appointment_check(name, content)
+    if problem:
+        return [problem]
+    services.staged_file_replace(
+        session_key=key,
+        kind="nombramiento",
+        upload=services.UploadedCertificate(name, content),
+    )
+    return []
 
 
 @require_POST

@@ -22,8 +22,10 @@ from registration.certificates.possession import (
 from registration.company_registry import company_registry
 from registration.forms import (
     EmpleadoForm,
+    EntidadForm,
     GeneralForm,
     OceFormSet,
+    RepresentanteEntidadForm,
     RepresentanteForm,
 )
 from registration.models import PossessionChallenge, RegistrationRequest, RequestKind
@@ -33,6 +35,7 @@ from registration.views.lookups import (
     employer_lookup_answer,
     remove_ticked_staged,
     session_key,
+    stage_appointment,
     stage_uploads,
     staged_files_payload,
 )
@@ -71,7 +74,7 @@ def submission_data(cls: type[services.PersonData], cleaned: dict[str, Any], **e
     return cls(**values, **extra)
 
 
-def _representante_data(form: Any, oce_formset: Any) -> services.PersonData:
+def _representante_data(form: Any, oce_formset: Any, key: str) -> services.PersonData:
     data: services.RepresentanteData = submission_data(
         services.RepresentanteData,
         form.cleaned_data,
@@ -81,8 +84,25 @@ def _representante_data(form: Any, oce_formset: Any) -> services.PersonData:
     return data
 
 
-def _empleado_data(form: Any, oce_formset: Any) -> services.PersonData:
+def _empleado_data(form: Any, oce_formset: Any, key: str) -> services.PersonData:
     data: services.EmpleadoData = submission_data(services.EmpleadoData, form.cleaned_data)
+    return data
+
+
+def _entidad_data(form: Any, oce_formset: Any, key: str) -> services.PersonData:
+    data: services.EntidadData = submission_data(services.EntidadData, form.cleaned_data)
+    return data
+
+
+def _representante_entidad_data(form: Any, oce_formset: Any, key: str) -> services.PersonData:
+    staged = selectors.staged_appointment(session_key=key)
+    assert staged is not None  # the form refused a submission without one
+    data: services.RepresentanteEntidadData = submission_data(
+        services.RepresentanteEntidadData,
+        form.cleaned_data,
+        ruc_warnings=form.ruc_warnings,
+        appointment=services.UploadedCertificate(staged.name, bytes(staged.content)),
+    )
     return data
 
 
@@ -112,7 +132,16 @@ def _company_consultar(values: dict[str, str]) -> tuple[dict[str, str], str]:
 
 def _employer_consultar(values: dict[str, str]) -> tuple[dict[str, str], str]:
     """ "Consultar" for an employee: the razón social, from our active Representantes only."""
-    found = employer_lookup_answer(values.get("ruc", ""))
+    return _member_consultar(values, RequestKind.EMPLEADO)
+
+
+def _entity_consultar(values: dict[str, str]) -> tuple[dict[str, str], str]:
+    """ "Consultar" for an entity official: the entity's name, from its active representatives."""
+    return _member_consultar(values, RequestKind.ENTIDAD)
+
+
+def _member_consultar(values: dict[str, str], kind: str) -> tuple[dict[str, str], str]:
+    found = employer_lookup_answer(values.get("ruc", ""), kind)
     if found.get("found"):
         values.update(ruc=str(found["ruc"]), razon_social=str(found["razon_social"]))
     return values, str(found["message"])
@@ -125,9 +154,14 @@ class CertificatePage:
     form_class: type[Any]
     kind: str
     template: str
-    data: Callable[[Any, Any], services.PersonData]
+    data: Callable[[Any, Any, str], services.PersonData]
     consultar: Callable[[dict[str, str]], tuple[dict[str, str], str]]
     oces: bool
+    heading: str  # the seed's title ("Solicitud del uso(Representante)")
+    lookup_url: str  # what "Consultar" asks (a URL name)
+    organisation_legend: str
+    person_legend: str
+    appointment: bool = False  # a nombramiento or delegation PDF, kept like the files
 
 
 REPRESENTANTE_PAGE = CertificatePage(
@@ -137,6 +171,10 @@ REPRESENTANTE_PAGE = CertificatePage(
     data=_representante_data,
     consultar=_company_consultar,
     oces=True,
+    heading="Solicitud del uso(Representante)",
+    lookup_url="registration:company_lookup",
+    organisation_legend="Información de empresa",
+    person_legend="Información de representante",
 )
 EMPLEADO_PAGE = CertificatePage(
     form_class=EmpleadoForm,
@@ -145,6 +183,35 @@ EMPLEADO_PAGE = CertificatePage(
     data=_empleado_data,
     consultar=_employer_consultar,
     oces=False,
+    heading="Solicitud del uso(Empleado)",
+    lookup_url="registration:employer_lookup",
+    organisation_legend="Información de empresa",
+    person_legend="Información de empleado",
+)
+REPRESENTANTE_ENTIDAD_PAGE = CertificatePage(
+    form_class=RepresentanteEntidadForm,
+    kind=RequestKind.REPRESENTANTE_ENTIDAD,
+    template="registration/representante_entidad_form.html",
+    data=_representante_entidad_data,
+    consultar=_company_consultar,
+    oces=False,
+    heading="Solicitud del uso(Representante de la entidad)",
+    lookup_url="registration:company_lookup",
+    organisation_legend="Información de la entidad",
+    person_legend="Información del representante de la entidad",
+    appointment=True,
+)
+ENTIDAD_PAGE = CertificatePage(
+    form_class=EntidadForm,
+    kind=RequestKind.ENTIDAD,
+    template="registration/entidad_form.html",
+    data=_entidad_data,
+    consultar=_entity_consultar,
+    oces=False,
+    heading="Solicitud del uso(Entidad)",
+    lookup_url="registration:entity_lookup",
+    organisation_legend="Información de la entidad",
+    person_legend="Información del funcionario",
 )
 
 
@@ -156,6 +223,16 @@ def representante_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def empleado_new(request: HttpRequest) -> HttpResponse:
     return certificate_page(request, EMPLEADO_PAGE)
+
+
+@require_http_methods(["GET", "POST"])
+def representante_entidad_new(request: HttpRequest) -> HttpResponse:
+    return certificate_page(request, REPRESENTANTE_ENTIDAD_PAGE)
+
+
+@require_http_methods(["GET", "POST"])
+def entidad_new(request: HttpRequest) -> HttpResponse:
+    return certificate_page(request, ENTIDAD_PAGE)
 
 
 def certificate_page(request: HttpRequest, page: CertificatePage) -> HttpResponse:
@@ -182,10 +259,11 @@ def certificate_page(request: HttpRequest, page: CertificatePage) -> HttpRespons
     # Files first: whatever else is wrong, every acceptable file is kept.
     file_errors = remove_ticked_staged(request, key)
     file_errors += stage_uploads(request, key)
+    appointment = _appointment_kwargs(request, key) if page.appointment else {}
     oce_formset = OceFormSet(request.POST, prefix="oce") if page.oces else None
     if request.POST.get("accion") == "consultar":
         values, message = page.consultar(request.POST.dict())
-        form = page.form_class(initial=values, file_errors=file_errors)
+        form = page.form_class(initial=values, file_errors=file_errors, **appointment)
         return _render_form(request, page, form, oce_formset, key, ruc_message=message)
 
     staged = selectors.staged_certificate_contents(session_key=key)
@@ -194,7 +272,9 @@ def certificate_page(request: HttpRequest, page: CertificatePage) -> HttpRespons
             "Los archivos que cargó ya no están disponibles porque la sesión expiró. "
             "Vuelva a cargarlos con «Buscar» y «Cargar»."
         )
-    form = page.form_class(request.POST, staged_count=len(staged), file_errors=file_errors)
+    form = page.form_class(
+        request.POST, staged_count=len(staged), file_errors=file_errors, **appointment
+    )
     valid = form.is_valid()
     valid = (oce_formset is None or oce_formset.is_valid()) and valid
     # Say now, in one round, what would stop Registrar (request_submit checks again):
@@ -208,7 +288,7 @@ def certificate_page(request: HttpRequest, page: CertificatePage) -> HttpRespons
         response = registrar(
             request,
             form,
-            data=page.data(form, oce_formset),
+            data=page.data(form, oce_formset, key),
             files=[services.UploadedCertificate(s.name, bytes(s.content)) for s in staged],
             possession_challenge=challenge.text if challenge and signature else "",
             possession_signature=signature or b"",
@@ -217,6 +297,13 @@ def certificate_page(request: HttpRequest, page: CertificatePage) -> HttpRespons
         if response is not None:
             return response
     return _render_form(request, page, form, oce_formset, key, status=400)
+
+
+def _appointment_kwargs(request: HttpRequest, key: str) -> dict[str, Any]:
+    """Keep a newly uploaded appointment PDF; what the form needs to know of it."""
+    errors = stage_appointment(request, key)
+    kept = selectors.staged_appointment(session_key=key) is not None
+    return {"appointment_kept": kept, "appointment_errors": errors}
 
 
 def show_taken(form: Any, *, kind: str) -> None:
@@ -337,11 +424,17 @@ def _render_form(
     except ValueError:
         challenge = None
     signature = selectors.staged_signature(session_key=key)
+    appointment = selectors.staged_appointment(session_key=key) if page.appointment else None
     response = render(
         request,
         page.template,
         {
             "form": form,
+            "kind": page.kind,
+            "heading": page.heading,
+            "lookup_url": page.lookup_url,
+            "organisation_legend": page.organisation_legend,
+            "person_legend": page.person_legend,
             "oce_formset": oce_formset,
             "staged": payload["files"],
             "staged_total_kb": payload["total_kb"],
@@ -350,6 +443,8 @@ def _render_form(
             "challenge": challenge,
             "signature": signature,
             "signature_notice": signature_notice,
+            "appointment": appointment,
+            "appointment_max_kb": settings.ECUAPASS_APPOINTMENT_MAX_BYTES // 1024,
             "openssl_command": openssl_command(),
             "challenge_filename": CHALLENGE_FILENAME,
             "possession_required": settings.ECUAPASS_REQUIRE_POSSESSION,

@@ -57,7 +57,7 @@ def status_help(request_obj: RegistrationRequest) -> str:
         return "Su correo electrónico fue confirmado. Estamos activando su usuario."
     status = RequestStatus(request_obj.status)
     if declaration.approver == COMPANY and status in COMPANY_STATUS_HELP:
-        return COMPANY_STATUS_HELP[status]
+        return COMPANY_STATUS_HELP[status].replace("empresa", declaration.organisation)
     return STATUS_HELP.get(status, "")
 
 

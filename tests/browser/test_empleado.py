@@ -143,7 +143,7 @@ def test_an_employee_registers_and_the_representative_approves_then_revokes(
         rep.get_by_role("button", name="Revocar").click()
         rep.locator("#confirmar-revocacion").wait_for()
         rep.get_by_role("button", name="Confirmar la revocación").click()
-        rep.get_by_text(f"Empleado {username} revocado.").wait_for()
+        rep.get_by_text(f"Usuario {username} revocado.").wait_for()
         response = page.goto(live_server.url + "/mi-pagina/empresa/")
         assert response is not None and response.status == 403
         assert not services.user_is_company_user(User.objects.get(username=username))

@@ -62,13 +62,17 @@ def test_portal_home_and_paso_2_show_the_kinds_honestly(reference_data: None) ->
     ):
         assert label in home
     paso2 = Client().get("/solicitud-del-uso/").content.decode()
-    assert 'href="/solicitud-del-uso/representante/"' in paso2
-    assert 'href="/solicitud-del-uso/general/"' in paso2
-    assert 'href="/solicitud-del-uso/empleado/"' in paso2
-    for kind in ("Representante de la entidad", "Entidad"):
-        assert (
-            f'Solicitud del uso ({kind})</strong> <span class="soon">(aún no disponible)' in paso2
-        )
+    for slug in ("representante", "general", "empleado", "representante-entidad", "entidad"):
+        assert f'href="/solicitud-del-uso/{slug}/"' in paso2
+    assert "aún no disponible" not in paso2
+    # Each link opens its own form, with the seed's title.
+    for slug, title in (
+        ("representante-entidad", "Solicitud del uso(Representante de la entidad)"),
+        ("entidad", "Solicitud del uso(Entidad)"),
+    ):
+        page = Client().get(f"/solicitud-del-uso/{slug}/")
+        assert page.status_code == 200
+        assert f"<h1>{title}</h1>" in page.content.decode()
 
 
 def test_form_shows_every_field_of_pasos_3_to_5_with_required_markers(reference_data: None) -> None:

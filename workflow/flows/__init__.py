@@ -15,13 +15,17 @@ from viewflow.workflow.base import Flow
 
 from registration.models import RequestKind
 from workflow.flows.empleado import EmpleadoFlow
+from workflow.flows.entidad import EntidadFlow
 from workflow.flows.general import GeneralFlow
 from workflow.flows.representante import RepresentanteFlow
+from workflow.flows.representante_entidad import RepresentanteEntidadFlow
 
 FLOWS: dict[str, type[Flow]] = {
     RequestKind.REPRESENTANTE: RepresentanteFlow,
     RequestKind.EMPLEADO: EmpleadoFlow,
     RequestKind.GENERAL: GeneralFlow,
+    RequestKind.REPRESENTANTE_ENTIDAD: RepresentanteEntidadFlow,
+    RequestKind.ENTIDAD: EntidadFlow,
 }
 
 
@@ -40,7 +44,8 @@ def review_nodes() -> list[Any]:
 
 
 def company_review_nodes() -> list[Any]:
-    """Every flow's step a company's representative decides ("Administración de empleado")."""
+    """Every flow's step an organisation's representative decides ("Administración de
+    empleado", "Administración de usuarios de la entidad")."""
     return _nodes_named("company_review")
 
 
