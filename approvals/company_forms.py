@@ -119,7 +119,7 @@ class DecisionFields(forms.Form):
     none_chosen: str
 
     def __init__(self, *args: Any, request_obj: RegistrationRequest, **kwargs: Any) -> None:
-        super().__init__(*args, request_obj=request_obj, **kwargs)
+        super().__init__(*args, request_obj=request_obj, **kwargs)  # type: ignore[call-arg]  # the grants form it is mixed with
         self.fields["decision"].choices = [  # type: ignore[attr-defined]
             (Decision.APPROVE.value, self.approve_label),
             (Decision.OBSERVE.value, "Observar (devolver al solicitante para corrección)"),

@@ -123,7 +123,7 @@ def _organisation_block(req: Any) -> tuple[str, list[tuple[str, Any]]]:
 
 @reviewer_required
 @require_GET
-def review_appointment(request: HttpRequest, task_pk: int) -> HttpResponse:
+def review_appointment(request: HttpRequest, task_pk: int) -> HttpResponseBase:
     """The appointment PDF of the task's request, for the reviewer only (as an attachment)."""
     task = selectors.review_task(task_pk=task_pk, user=_actor(request))
     if task is None:

@@ -329,8 +329,11 @@ class EntityFieldsMixin(CompanyFieldsMixin):
     razon_social = forms.CharField(label="Nombre de la entidad", max_length=200)
     direccion_empresa = forms.CharField(label="Dirección de la entidad", max_length=300)
     telefono_empresa = LandlineField(label="Teléfono de la entidad", max_length=20)
+    # Required (one or more), said in clean_procedures: the person's block words every
+    # required field's message alike.
     procedures = forms.MultipleChoiceField(
         label="Trámites de la VUE",
+        required=False,
         choices=(),
         widget=forms.CheckboxSelectMultiple,
         help_text="Los trámites que la entidad realiza en la VUE (uno o más).",
@@ -341,9 +344,6 @@ class EntityFieldsMixin(CompanyFieldsMixin):
         self.fields["procedures"].choices = [  # type: ignore[attr-defined]
             (p.code, f"{p.code}: {p.name}") for p in VueProcedure.objects.filter(active=True)
         ]
-        self.fields["procedures"].error_messages["required"] = (
-            "Elija al menos un trámite de la VUE que maneje la entidad."
-        )
 
     def clean_ruc(self) -> str:
         ruc = super().clean_ruc()
@@ -355,7 +355,10 @@ class EntityFieldsMixin(CompanyFieldsMixin):
         return ruc
 
     def clean_procedures(self) -> tuple[str, ...]:
-        return tuple(self.cleaned_data["procedures"])
+        chosen = tuple(self.cleaned_data["procedures"])
+        if not chosen:
+            raise ValidationError("Elija al menos un trámite de la VUE que maneje la entidad.")
+        return chosen
 
 
 class RepresentanteEntidadForm(CertificateFieldsMixin, PersonForm, EntityFieldsMixin):

@@ -1,0 +1,333 @@
+"""Public entities: "Representante de la entidad" (SENAE approves) and "Entidad" (the
+entity's representative approves, granting VUE procedures) (issue 14)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from approvals import company
+from approvals import services as approval_services
+from registration import services
+from registration.models import (
+    AppointmentFile,
+    Company,
+    EntityDetails,
+    RegistrationRequest,
+    RequestKind,
+    RequestStatus,
+    User,
+)
+from registration.selectors import user_is_company_user
+from tests.conftest import (
+    PASSWORD,
+    challenge_of,
+    confirm_email,
+    person_fields,
+    sign_challenge,
+    verified_login,
+    wait_for_status,
+)
+from tests.support import pki
+from tests.support.employees import employee_certificate, representative
+from tests.support.entities import (
+    ENTITY_NAME,
+    ENTITY_RUC,
+    OFFICIAL_CEDULA,
+    appointment_pdf,
+    entity_certificate,
+    entity_form,
+    entity_representative,
+    entity_review_task,
+    official_certificate,
+    submit_entity,
+)
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+__all__ = [
+    "employee_certificate",
+    "entity_certificate",
+    "entity_representative",
+    "official_certificate",
+    "representative",
+    "submit_entity",
+]
+
+
+def logged_in(username: str) -> Client:
+    client = Client()
+    response = client.post("/iniciar-sesion/", {"username": username, "password": PASSWORD})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return client
+
+
+def official_form(
+    client: Client, signer: pki.CertificateAndKey, **overrides: Any
+) -> dict[str, Any]:
+    html = client.get("/solicitud-del-uso/entidad/").content.decode()
+    token, challenge = challenge_of(html)
+    nonce = re.search(r'name="reto_nonce" value="([^"]+)"', html)
+    assert nonce is not None
+    data: dict[str, Any] = {
+        "submission_token": token,
+        "reto_nonce": nonce.group(1),
+        "ruc": ENTITY_RUC,
+        **person_fields(),
+        "id_usuario": "psalazar01",
+        "cedula": OFFICIAL_CEDULA,
+        "nombre_usuario": "PEDRO SALAZAR RUIZ",
+        "email": "psalazar@example.com",
+        "email2": "psalazar@example.com",
+        "posicion": "ANALISTA",
+        "senae_email": "",
+        "recibir_sms": "0",
+        "certificados": SimpleUploadedFile("funcionario.cer", pki.to_der(signer[0])),
+        "firma_reto": SimpleUploadedFile("reto.p7s", sign_challenge(challenge, signer)),
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def submit_official(
+    official_certificate: pki.CertificateAndKey,
+) -> Callable[[], RegistrationRequest]:
+    def _submit() -> RegistrationRequest:
+        client = Client()
+        response = client.post(
+            "/solicitud-del-uso/entidad/", official_form(client, official_certificate)
+        )
+        assert response.status_code == 302, response.content.decode()[:3000]
+        request = RegistrationRequest.objects.get(id_usuario="psalazar01")
+        confirm_email(request)
+        return request
+
+    return _submit
+
+
+# --- The Representante de la entidad's form -------------------------------------------
+
+
+def test_the_entity_form_refuses_bad_input_in_spanish_and_keeps_the_rest(
+    reference_data: None, entity_certificate: pki.CertificateAndKey
+) -> None:
+    client = Client()
+    certificate = pki.to_der(entity_certificate[0])
+    # A company's RUC, no procedure, and a file that is not a PDF.
+    response = client.post(
+        "/solicitud-del-uso/representante-entidad/",
+        entity_form(
+            client,
+            certificate=certificate,
+            signer=entity_certificate,
+            appointment=b"%PDF-1.4 esto no es un PDF",
+            ruc=pki.COMPANY_RUC,
+            procedures=[],
+        ),
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "El RUC de una entidad pública tiene 6 como tercer dígito" in html
+    assert "Elija al menos un trámite de la VUE" in html
+    assert "no se puede leer como PDF" in html
+    assert 'value="atorres01"' in html and 'value="ANA LUCIA TORRES MENA"' in html
+    assert "funcionario.cer" in html  # the certificate is kept
+    assert 'id="nombramiento-cargado"' not in html  # the bad file was not kept
+
+    # A real PDF is kept through another failed submit, and need not be sent again.
+    response = client.post(
+        "/solicitud-del-uso/representante-entidad/",
+        entity_form(
+            client, certificate=None, signer=None, appointment=appointment_pdf(2), procedures=[]
+        ),
+    )
+    assert response.status_code == 400
+    assert 'id="nombramiento-cargado"' in response.content.decode()
+    response = client.post(
+        "/solicitud-del-uso/representante-entidad/",
+        entity_form(client, certificate=None, signer=entity_certificate),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    request = RegistrationRequest.objects.get(id_usuario="atorres01")
+    assert request.kind == RequestKind.REPRESENTANTE_ENTIDAD
+    assert AppointmentFile.objects.get(request=request).pages == 2
+    assert EntityDetails.objects.get(request=request).procedures == ["CO", "DCP"]
+    assert request.posicion == "MÁXIMA AUTORIDAD"
+
+
+def test_an_appointment_that_is_too_big_or_protected_is_refused(
+    reference_data: None, entity_certificate: pki.CertificateAndKey, settings: Any
+) -> None:
+    from pypdf import PdfWriter
+
+    settings.ECUAPASS_APPOINTMENT_MAX_BYTES = 600
+    client = Client()
+    response = client.post(
+        "/solicitud-del-uso/representante-entidad/",
+        entity_form(client, certificate=None, signer=None, appointment=appointment_pdf(20)),
+    )
+    assert "el máximo para el nombramiento" in response.content.decode()
+
+    settings.ECUAPASS_APPOINTMENT_MAX_BYTES = 2 * 1024 * 1024
+    writer = PdfWriter()
+    writer.add_blank_page(width=100, height=100)
+    writer.encrypt("clave")
+    import io
+
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    response = client.post(
+        "/solicitud-del-uso/representante-entidad/",
+        entity_form(client, certificate=None, signer=None, appointment=buffer.getvalue()),
+    )
+    assert "protegido con contraseña" in response.content.decode()
+    assert not RegistrationRequest.objects.exists()
+
+
+# --- SENAE decides the Representante de la entidad -----------------------------------
+
+
+def test_senae_reviews_the_entity_with_its_appointment_and_activates_it(
+    submit_entity: Callable[..., RegistrationRequest],
+    reviewer: User,
+    celery_worker: Any,
+) -> None:
+    request = submit_entity()
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+    task = entity_review_task(request)
+
+    # It is in SENAE's queue, and the kind filter offers it.
+    client = verified_login(Client(), reviewer)
+    queue = client.get("/revision/", {"cola": "sin-asignar", "tipo": "representante_entidad"})
+    assert request.tracking_number in queue.content.decode()
+    assert 'value="representante_entidad"' in queue.content.decode()
+
+    page = client.get(f"/revision/tarea/{task.pk}/").content.decode()
+    assert "Información de la entidad" in page
+    assert ENTITY_NAME in page and "CO, DCP" in page and "RUC de la entidad" in page
+    assert f"/revision/tarea/{task.pk}/nombramiento/" in page
+    download = client.get(f"/revision/tarea/{task.pk}/nombramiento/")
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    assert b"".join(download.streaming_content).startswith(b"%PDF-")  # type: ignore[attr-defined]
+
+    # Nobody else downloads it: not anonymous, not the applicant's browser.
+    anonymous = Client().get(f"/revision/tarea/{task.pk}/nombramiento/")
+    assert anonymous.status_code in (302, 403)
+
+    approval_services.review_take(task_pk=task.pk, actor=reviewer)
+    approval_services.review_decide(
+        task_pk=task.pk, actor=reviewer, decision=approval_services.Decision.APPROVE
+    )
+    wait_for_status(request, RequestStatus.ACTIVE)
+    entity = Company.objects.get(ruc=ENTITY_RUC)
+    assert entity.razon_social == ENTITY_NAME
+    assert entity.direccion.startswith("Av. Amazonas")
+    rep = logged_in("atorres01")
+    home = rep.get("/mi-pagina/").content.decode()
+    assert "Trámites de la VUE de la entidad: CO, DCP" in home
+    assert "Administración de usuarios de la entidad" in home
+
+
+# --- The entity's representative decides its officials --------------------------------
+
+
+def test_an_entity_without_an_active_representative_is_refused_at_the_form(
+    reference_data: None, official_certificate: pki.CertificateAndKey
+) -> None:
+    client = Client()
+    response = client.post(
+        "/solicitud-del-uso/entidad/", official_form(client, official_certificate)
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "no tiene un representante activo" in html
+    assert "Solicitud del uso (Representante de la entidad)" in html
+    assert 'value="psalazar01"' in html
+    answer = client.get("/solicitud-del-uso/entidad/consultar/", {"ruc": ENTITY_RUC}).json()
+    assert answer["found"] is False and "Representante de la entidad" in answer["message"]
+
+
+def test_the_entity_representative_grants_procedures_and_the_official_uses_them(
+    entity_representative: User,
+    representative: User,
+    submit_official: Callable[[], RegistrationRequest],
+) -> None:
+    # Consultar names the entity from our own records.
+    answer = Client().get("/solicitud-del-uso/entidad/consultar/", {"ruc": ENTITY_RUC}).json()
+    assert answer["found"] is True and answer["razon_social"] == ENTITY_NAME
+    # An employee's Consultar does not find an entity, nor an official's a company.
+    assert (
+        Client().get("/solicitud-del-uso/empleado/consultar/", {"ruc": ENTITY_RUC}).json()["found"]
+        is False
+    )
+    assert (
+        Client()
+        .get("/solicitud-del-uso/entidad/consultar/", {"ruc": pki.COMPANY_RUC})
+        .json()["found"]
+        is False
+    )
+
+    request = submit_official()
+    assert request.kind == RequestKind.ENTIDAD and request.razon_social == ENTITY_NAME
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+
+    rep = logged_in("atorres01")
+    home = rep.get("/mi-pagina/").content.decode()
+    assert "Administración de usuarios de la entidad (1 por aprobar)" in home
+    tasks = company.pending_employee_tasks(user=entity_representative)
+    assert [company.task_request(t) for t in tasks] == [request]
+    # A company's Representante sees nothing of it and can't decide it.
+    assert company.pending_employee_tasks(user=representative) == []
+    assert not services.may_decide_for(user=representative, request=request)
+    task = tasks[0]
+    page = rep.get(f"/mi-pagina/empleados/solicitud/{task.pk}/")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Aprobar y asignar trámites de la VUE" in body
+    assert 'value="CO"' in body and 'value="DCP"' in body and 'value="DDO"' not in body
+
+    # A procedure the entity does not handle is refused, with nothing decided.
+    with pytest.raises(company.CompanyDecisionError, match="DDO"):
+        company.employee_decide(
+            task_pk=task.pk,
+            actor=entity_representative,
+            decision=company.Decision.APPROVE,
+            grants=[services.GrantEntry(code="DDO")],
+        )
+    request.refresh_from_db()
+    assert request.status == RequestStatus.CERTIFICATE_VERIFIED
+
+    # Through the pages: the confirm step, then the decision.
+    approve = {"decision": "approve", "codes": ["CO"], "comment": ""}
+    confirm = rep.post(f"/mi-pagina/empleados/solicitud/{task.pk}/", approve)
+    assert "¿Confirma" in confirm.content.decode()
+    done = rep.post(f"/mi-pagina/empleados/solicitud/{task.pk}/", {**approve, "confirm": "True"})
+    assert done.status_code == 302
+    wait_for_status(request, RequestStatus.ACTIVE)
+    request.refresh_from_db()
+    assert [p.code for p in request.employment.procedures.all()] == ["CO"]
+    assert request.company is not None and request.company.ruc == ENTITY_RUC
+
+    official = logged_in("psalazar01")
+    mine = official.get("/mi-pagina/").content.decode()
+    assert 'id="permisos-entidad"' in mine and "CO: Certificado de Origen" in mine
+    assert official.get("/mi-pagina/empresa/").status_code == 200
+    # An official can't decide officials.
+    assert official.get("/mi-pagina/empleados/").status_code == 403
+
+    # The representative takes the procedures away, then revokes.
+    services.employee_grants_change(request_id=request.pk, actor=entity_representative, grants=[])
+    mine = official.get("/mi-pagina/").content.decode()
+    assert "No está asignado el permiso al usuario" in mine
+    services.employee_revoke(
+        request_id=request.pk, actor=entity_representative, reason="Dejó la entidad."
+    )
+    assert request.events.filter(comment__contains="Funcionario revocado por atorres01").exists()
+    assert not user_is_company_user(User.objects.get(username="psalazar01"))
