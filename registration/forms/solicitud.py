@@ -585,6 +585,7 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
         staged_count: int = 0,
         file_errors: list[str] | None = None,
         shown: Collection[str] | None = None,
+        kind: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -593,6 +594,10 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
             for name in self.COMPANY_FIELDS:
                 if name not in shown:
                     del self.fields[name]
+        if kind:  # in the kind's words ("RUC de la entidad")
+            for name in (*self.COMPANY_FIELDS, *self.PERSON_FIELDS):
+                if name in self.fields:
+                    self.fields[name].label = declaration_for(kind).label(name)
         self.editable = frozenset(editable)
         self.files_open = CERTIFICATES_ITEM in self.editable
         self.file_count = len(file_choices)

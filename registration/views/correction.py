@@ -66,6 +66,7 @@ def request_correct(request: HttpRequest, request_obj: RegistrationRequest) -> H
         "editable": editable,
         "removable": services.removable_certificate_ids(request=request_obj),
         "shown": _kind_fields(request_obj),
+        "kind": request_obj.kind,
     }
     if request.method == "GET":
         form = CorrectionForm(**form_kwargs)
