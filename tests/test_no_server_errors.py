@@ -249,6 +249,45 @@ def test_the_representante_form_never_answers_500(
     run()
 
 
+def test_the_entity_forms_never_answer_500(reference_data: None) -> None:
+    """The Representante de la entidad's form (its block, procedures and any appointment
+    file) and the official's form with its Consultar."""
+    from tests.support.entities import appointment_pdf, entity_form
+
+    client = Client()
+    base = entity_form(client, certificate=None, signer=None)
+    names = sorted({*base, "accion", "staged_count"})
+
+    @FUZZ
+    @given(
+        st.dictionaries(st.sampled_from(names), nasty, min_size=1, max_size=4),
+        st.one_of(st.none(), st.binary(max_size=300), st.just(appointment_pdf())),
+    )
+    @example({"procedures": "²"}, b"%PDF-")
+    def run(changes: dict[str, str], appointment: bytes | None) -> None:
+        data: dict[str, Any] = {**base, **changes}
+        if appointment is not None:
+            data["nombramiento"] = SimpleUploadedFile("n.pdf", appointment)
+        response = client.post(
+            "/solicitud-del-uso/representante-entidad/", data, REMOTE_ADDR=next_address()
+        )
+        assert_answered(response, sent=changes)
+        official = client.post(
+            "/solicitud-del-uso/entidad/",
+            {**changes, "submission_token": base["submission_token"]},
+            REMOTE_ADDR=next_address(),
+        )
+        assert_answered(official, sent=changes)
+        lookup = client.get(
+            "/solicitud-del-uso/entidad/consultar/",
+            {"ruc": changes.get("ruc", "")},
+            REMOTE_ADDR=next_address(),
+        )
+        assert_answered(lookup, sent=changes)
+
+    run()
+
+
 # --- Reviewer queues and pages, Mi página, the correction ------------------------------------
 
 QUEUE_FILTERS = ["q", "tipo", "ruc", "provincia", "oce", "verificacion", "sla", "orden", "pagina"]
