@@ -14,12 +14,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from registration.kinds import COMPANY_DECIDED_KINDS
+from registration.kinds import COMPANY_DECIDED_KINDS, declaration_for
 from registration.models import (
     CORRECTABLE_STATUSES,
     CodePurpose,
     NotificationKind,
     RegistrationRequest,
+    RequestKind,
     RequestStatus,
 )
 from registration.services.codes import CodeCheck, code_check, request_code_send
@@ -182,7 +183,16 @@ def request_remind(*, request_id: int) -> bool:
             request_id=request.pk,
             link=settings.ECUAPASS_PUBLIC_URL.rstrip("/") + reverse("empleados:pending"),
             kind=NotificationKind.REMINDER,
-            text=EMPLOYEE_REMINDER_TEXT.format(n=request.tracking_number, at=local_deadline),
+            text=EMPLOYEE_REMINDER_TEXT.format(
+                n=request.tracking_number,
+                at=local_deadline,
+                organisation=declaration_for(request.kind).organisation,
+                workspace=(
+                    "Administración de usuarios de la entidad"
+                    if request.kind == RequestKind.ENTIDAD
+                    else "Administración de empleado"
+                ),
+            ),
         )
         return True
     notification_write(request=request, event=event, kind=NotificationKind.REMINDER, text=text)
@@ -190,6 +200,6 @@ def request_remind(*, request_id: int) -> bool:
 
 
 EMPLOYEE_REMINDER_TEXT = (
-    "La solicitud de empleado {n} de su empresa espera su decisión. Si nadie la decide "
-    "antes del {at}, caducará. Revísela en Mi página > Administración de empleado."
+    "La solicitud {n} de un usuario de su {organisation} espera su decisión. Si nadie la "
+    "decide antes del {at}, caducará. Revísela en Mi página > {workspace}."
 )

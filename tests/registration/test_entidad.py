@@ -331,3 +331,38 @@ def test_the_entity_representative_grants_procedures_and_the_official_uses_them(
     )
     assert request.events.filter(comment__contains="Funcionario revocado por atorres01").exists()
     assert not user_is_company_user(User.objects.get(username="psalazar01"))
+
+
+def test_an_official_nobody_decides_reminds_the_entity_representative_then_expires(
+    entity_representative: User,
+    submit_official: Callable[[], RegistrationRequest],
+    settings: Any,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registration.models import Notification, NotificationKind
+    from workflow import services as process_services
+
+    def age(days: int) -> None:
+        RegistrationRequest.objects.filter(pk=request.pk).update(
+            status_changed_at=timezone.now() - timedelta(days=days)
+        )
+
+    request = submit_official()
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+    expiry = settings.ECUAPASS_EMPLOYEE_DECISION_EXPIRY_DAYS
+    age(expiry - settings.ECUAPASS_EMPLOYEE_DECISION_REMINDER_DAYS_BEFORE + 1)
+    assert process_services.waiting_sweep() == {"reminded": 1, "expired": 0}
+    reminder = Notification.objects.get(
+        recipient=entity_representative, kind=NotificationKind.REMINDER
+    )
+    assert "Administración de usuarios de la entidad" in reminder.body
+    assert "su entidad" in reminder.body
+
+    age(expiry + 1)
+    assert process_services.waiting_sweep() == {"reminded": 0, "expired": 1}
+    request.refresh_from_db()
+    assert request.status == RequestStatus.EXPIRED
+    assert company.pending_employee_tasks(user=entity_representative) == []
