@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django.views.defaults import page_not_found
 
 from approvals import charts, selectors, services, staff_access, two_factor
 from approvals.forms import (
@@ -41,8 +43,18 @@ def _requires(
     (Cache-Control: no-store): every reviewer page shows personal data."""
 
     def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @functools.wraps(view)
+        def not_found_uncached(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            # A 404 raised inside the view would otherwise be rendered outside never_cache.
+            try:
+                return view(request, *args, **kwargs)
+            except Http404 as exc:
+                return page_not_found(request, exc)
+
         return never_cache(
-            staff_verified_required(permission_required(permission, raise_exception=True)(view))
+            staff_verified_required(
+                permission_required(permission, raise_exception=True)(not_found_uncached)
+            )
         )
 
     return decorator
