@@ -4,11 +4,9 @@ granting a VUE procedure, in a real browser, on a desktop and on a phone (issue 
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
-import pypdf
 import pytest
 from django.test import Client
 from viewflow.workflow.models import Task
@@ -27,50 +25,25 @@ from tests.browser.test_solicitud import (
 )
 from tests.conftest import PASSWORD, WorkerProcess, verified_login, wait_for_status
 from tests.support import pki
+from tests.support.entities import (
+    ENTITY_NAME,
+    ENTITY_REPRESENTATIVE_CEDULA,
+    ENTITY_RUC,
+    OFFICIAL_CEDULA,
+    appointment_pdf,
+    entity_certificate,
+    official_certificate,
+)
 from workflow.flows.representante_entidad import RepresentanteEntidadFlow
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-ENTITY_RUC = "1760100020001"
-ENTITY_NAME = "MINISTERIO DE PRODUCCION"
-HEAD_CEDULA = "1701234567"
-OFFICIAL_CEDULA = "0901234567"
-
-
-@pytest.fixture
-def head_certificate(test_ca: pki.CertificateAndKey) -> pki.CertificateAndKey:
-    """The entity's head: her cédula and the entity's RUC."""
-    return pki.make_leaf(
-        test_ca,
-        cedula=HEAD_CEDULA,
-        ruc=ENTITY_RUC,
-        given_names="ANA LUCIA",
-        surnames="MORA TORRES",
-        razon_social=ENTITY_NAME,
-        cargo="MINISTRO",
-    )
-
-
-@pytest.fixture
-def official_certificate(test_ca: pki.CertificateAndKey) -> pki.CertificateAndKey:
-    """An official of the entity: his cédula and the entity's RUC."""
-    return pki.make_leaf(
-        test_ca,
-        cedula=OFFICIAL_CEDULA,
-        ruc=ENTITY_RUC,
-        given_names="PEDRO JOSE",
-        surnames="RUIZ CASTRO",
-        razon_social=ENTITY_NAME,
-        cargo="ANALISTA DE COMERCIO EXTERIOR",
-    )
+HEAD_CEDULA = ENTITY_REPRESENTATIVE_CEDULA
+__all__ = ["entity_certificate", "official_certificate"]  # fixtures
 
 
 def _appointment_pdf(path: Path) -> Path:
-    writer = pypdf.PdfWriter()
-    writer.add_blank_page(width=200, height=200)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(appointment_pdf())
     return path
 
 
@@ -103,7 +76,7 @@ def test_an_entity_representative_is_approved_by_senae_then_approves_an_official
     live_server: Any,
     celery_worker: WorkerProcess,
     reviewer: User,
-    head_certificate: pki.CertificateAndKey,
+    entity_certificate: pki.CertificateAndKey,
     official_certificate: pki.CertificateAndKey,
     screenshots: Path,
     tmp_path: Path,
@@ -122,7 +95,7 @@ def test_an_entity_representative_is_approved_by_senae_then_approves_an_official
     official = official_context.new_page()
     senae = senae_context.new_page()
     head_cer = tmp_path / "firma-maxima-autoridad.cer"
-    head_cer.write_bytes(pki.to_der(head_certificate[0]))
+    head_cer.write_bytes(pki.to_der(entity_certificate[0]))
     official_cer = tmp_path / "firma-funcionario.cer"
     official_cer.write_bytes(pki.to_der(official_certificate[0]))
     appointment = _appointment_pdf(tmp_path / "nombramiento-ministra.pdf")
@@ -158,7 +131,7 @@ def test_an_entity_representative_is_approved_by_senae_then_approves_an_official
         check_button(head, "ID. usuario").click()
         head.get_by_text("El ID. usuario está disponible.").wait_for()
         by_label(head, "Doc. Identificación").fill(HEAD_CEDULA)
-        by_label(head, "Nombre Usuario").fill("ANA LUCIA MORA TORRES")
+        by_label(head, "Nombre Usuario").fill("ANA LUCIA TORRES MENA")
         fill_password_answers_and_address(head)
         by_label(head, "Correo Electrónico").fill(f"{head_username}@produccion.gob.ec")
         by_label(head, "Confirmación de correo electrónico").fill(
@@ -169,7 +142,7 @@ def test_an_entity_representative_is_approved_by_senae_then_approves_an_official
         by_label(head, "Buscar").set_input_files(str(head_cer))
         head.get_by_role("button", name="Cargar").click()
         head.locator("#file-rows tr", has_text="firma-maxima-autoridad.cer").wait_for()
-        sign_the_challenge(head, head_certificate, tmp_path)
+        sign_the_challenge(head, entity_certificate, tmp_path)
 
         # Registrar without a Trámite de la VUE: the message, and the appointment is kept.
         head.get_by_role("button", name="Registrar").click()
@@ -240,7 +213,7 @@ def test_an_entity_representative_is_approved_by_senae_then_approves_an_official
         check_button(official, "ID. usuario").click()
         official.get_by_text("El ID. usuario está disponible.").wait_for()
         by_label(official, "Doc. Identificación").fill(OFFICIAL_CEDULA)
-        by_label(official, "Nombre Usuario").fill("PEDRO JOSE RUIZ CASTRO")
+        by_label(official, "Nombre Usuario").fill("PEDRO SALAZAR RUIZ")
         fill_password_answers_and_address(official)
         by_label(official, "Correo Electrónico").fill(f"{official_username}@produccion.gob.ec")
         by_label(official, "Confirmación de correo electrónico").fill(
@@ -272,7 +245,7 @@ def test_an_entity_representative_is_approved_by_senae_then_approves_an_official
         assert "1 por aprobar" in header.inner_text()
         header.click()
         head.get_by_role("link", name="Revisar").click()
-        head.get_by_text("PEDRO JOSE RUIZ CASTRO").first.wait_for()
+        head.get_by_text("PEDRO SALAZAR RUIZ").first.wait_for()
         assert_no_horizontal_scroll(head, width)
         assert_every_control_is_labelled(head)
         head.get_by_label("Aprobar y asignar trámites de la VUE").check()
