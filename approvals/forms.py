@@ -30,8 +30,10 @@ def observable_items(request_obj: RegistrationRequest | None) -> list[tuple[str,
         files: list[str] = []
     else:
         declaration = declaration_for(request_obj.kind)
-        oces = (registration_services.OCES_ITEM,) if declaration.oces else ()
-        names = (*declaration.correctable_fields, *oces)
+        names = (
+            *declaration.correctable_fields,
+            *registration_services.kind_items(request_obj.kind),
+        )
         files = [
             f"{registration_services.FILE_ITEM_PREFIX}{c.original_name}"
             for c in request_obj.certificates.all()

@@ -29,7 +29,7 @@ from approvals.two_factor import staff_verified_required
 from registration import selectors as registration_selectors
 from registration.company_registry import company_registry
 from registration.kinds import declaration_for, field_value
-from registration.models import AppointmentFile, User
+from registration.models import User
 from registration.ratelimit import client_address
 from workflow import services as process_services
 from workflow.selectors import MANAGE_PERMISSION, REVIEW_PERMISSION
@@ -140,9 +140,9 @@ def review_appointment(request: HttpRequest, task_pk: int) -> HttpResponseBase:
     task = selectors.review_task(task_pk=task_pk, user=_actor(request))
     if task is None:
         raise Http404("Tarea no encontrada")
-    appointment = AppointmentFile.objects.filter(
+    appointment = registration_selectors.request_appointment(
         request=selectors.process_of_task(task).request
-    ).first()
+    )
     if appointment is None:
         raise Http404("La solicitud no tiene nombramiento")
     response = FileResponse(
@@ -172,7 +172,7 @@ def _render_review(
             "certificate_panels": selectors.certificate_panels(request=req),
             "registry": company_registry().lookup(req.ruc) if req.ruc else None,
             "organisation": _organisation_block(req),
-            "appointment": AppointmentFile.objects.filter(request=req).first(),
+            "appointment": registration_selectors.request_appointment(request=req),
             "related": selectors.related_to_request(request=req),
             "changes": selectors.request_changes(request=req),
             "form": form,

@@ -269,6 +269,7 @@ REPRESENTANTE_ENTIDAD = KindDeclaration(
         "razon_social",
         "direccion_empresa",
         "telefono_empresa",
+        "procedures",
         "cedula",
         "nombre_usuario",
         "email",

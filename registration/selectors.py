@@ -14,6 +14,7 @@ from registration.models import (
     CORRECTABLE_STATUSES,
     AccountAction,
     AccountEvent,
+    AppointmentFile,
     CodePurpose,
     Company,
     EntityDetails,
@@ -64,6 +65,11 @@ def staged_signature(*, session_key: str) -> StagedCertificate | None:
 def staged_appointment(*, session_key: str) -> StagedCertificate | None:
     """The appointment PDF kept for this form (Representante de la entidad)."""
     return StagedCertificate.objects.filter(session_key=session_key, kind="nombramiento").first()
+
+
+def request_appointment(*, request: RegistrationRequest) -> AppointmentFile | None:
+    """The appointment PDF a request holds (a Representante de la entidad's), if any."""
+    return AppointmentFile.objects.filter(request=request).first()
 
 
 def requests_of_user(*, user: User) -> QuerySet[RegistrationRequest]:

@@ -43,6 +43,11 @@ urlpatterns = [
     ),
     path("solicitud-del-uso/entidad/", solicitud.entidad_new, name="entidad_new"),
     path("solicitud-del-uso/entidad/consultar/", lookups.entity_lookup, name="entity_lookup"),
+    path(
+        "solicitud-del-uso/representante-entidad/consultar/",
+        lookups.entity_registry_lookup,
+        name="entity_registry_lookup",
+    ),
     path("solicitud-del-uso/consulta/", status.request_lookup, name="lookup"),
     # The emailed link (?t=<token>) becomes this browser's grant, then the clean URLs below.
     path("solicitud-del-uso/estado/", status.status_open, name="status_open"),

@@ -26,9 +26,18 @@ from approvals.selectors import QUEUES
 from registration import services
 from registration.models import RegistrationRequest, User
 from tests.conftest import PASSWORD, form_data, run_pending_jobs, verified_login
+from tests.support.entities import (
+    appointment_pdf,
+    entity_certificate,
+    entity_form,
+    observe_entity,
+    submit_entity,
+)
 from tests.support.status_access import correct_path, correction_client, status_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
+
+__all__ = ["entity_certificate", "submit_entity"]  # fixtures
 
 FUZZ = settings(
     max_examples=15,
@@ -123,6 +132,7 @@ PUBLIC_GETS: dict[str, list[str]] = {
     "/iniciar-sesion/": ["next"],
     "/servicios/ruc/": ["ruc"],
     "/servicios/ruc/consultar/": ["ruc"],
+    "/solicitud-del-uso/representante-entidad/consultar/": ["ruc"],
     "/solicitud-del-uso/disponibilidad/": ["campo", "valor"],
     "/buscar-id/reinicio/codigo/": ["codigo"],
 }
@@ -252,8 +262,6 @@ def test_the_representante_form_never_answers_500(
 def test_the_entity_forms_never_answer_500(reference_data: None) -> None:
     """The Representante de la entidad's form (its block, procedures and any appointment
     file) and the official's form with its Consultar."""
-    from tests.support.entities import appointment_pdf, entity_form
-
     client = Client()
     base = entity_form(client, certificate=None, signer=None)
     names = sorted({*base, "accion", "staged_count"})
@@ -398,6 +406,32 @@ def test_the_correction_and_the_status_page_never_answer_500(
     run()
     confirm()
     access()
+
+
+def test_an_entity_correction_never_answers_500(
+    submit_entity: Callable[..., RegistrationRequest], reviewer: User
+) -> None:
+    request = submit_entity()
+    run_pending_jobs(request)
+    observe_entity(request, reviewer, ["ruc", "procedures", services.APPOINTMENT_ITEM])
+    correct = correct_path(request)
+    client = correction_client(request)
+    base = {"ruc": request.ruc, "procedures": ["CO"]}
+
+    @FUZZ
+    @given(
+        st.dictionaries(st.sampled_from(["ruc", "procedures"]), nasty, max_size=2),
+        st.one_of(st.none(), st.binary(max_size=300), st.sampled_from([appointment_pdf()])),
+    )
+    @example({"procedures": "\x00"}, b"%PDF-1.4")
+    def run(changes: dict[str, str], appointment: bytes | None) -> None:
+        data: dict[str, Any] = {**base, **changes}
+        if appointment is not None:
+            data["nombramiento"] = SimpleUploadedFile("n.pdf", appointment)
+        response = client.post(correct, data, REMOTE_ADDR=next_address())
+        assert_answered(response, sent=changes)
+
+    run()
 
 
 def test_mi_pagina_forms_never_answer_500(reference_data: None) -> None:

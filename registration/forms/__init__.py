@@ -20,6 +20,7 @@ from registration.forms.fields import (
     read_certificate_upload,
 )
 from registration.forms.solicitud import (
+    PUBLIC_RUC_REQUIRED,
     CorrectionForm,
     EmpleadoForm,
     EntidadForm,
@@ -32,6 +33,7 @@ from registration.forms.solicitud import (
 
 __all__ = [
     "MAX_ID",
+    "PUBLIC_RUC_REQUIRED",
     "AccountEmailForm",
     "AccountPasswordForm",
     "AccountSmsForm",

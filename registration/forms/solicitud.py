@@ -42,7 +42,7 @@ from registration.models import (
     VueProcedure,
 )
 from registration.selectors import company_with_representative
-from registration.services.correction import CERTIFICATES_ITEM
+from registration.services.correction import APPOINTMENT_ITEM, CERTIFICATES_ITEM
 from registration.services.submission import no_representative_message
 
 CEDULA = "CEDULA DE IDENTIDAD"
@@ -321,6 +321,32 @@ class EntidadForm(EmpleadoForm):
     )
 
 
+PUBLIC_RUC_REQUIRED = (
+    "El RUC de una entidad pública tiene 6 como tercer dígito. Si es una empresa, "
+    "regístrese con «Solicitud del uso (Representante)»."
+)
+
+
+def procedure_choices() -> list[tuple[str, str]]:
+    """The VUE procedures an entity can handle (CO, DDO, DCP), from the catalogue."""
+    return [(p.code, f"{p.code}: {p.name}") for p in VueProcedure.objects.filter(active=True)]
+
+
+def chosen_procedures(chosen: Collection[str]) -> tuple[str, ...]:
+    if not chosen:
+        raise ValidationError("Elija al menos un trámite de la VUE que maneje la entidad.")
+    return tuple(chosen)
+
+
+def appointment_errors_add(form: Any, missing: str) -> None:
+    """The appointment PDF's problems (found when the view kept it), or ``missing`` if none
+    is kept; ``form`` has appointment_kept and appointment_errors."""
+    for message in form.appointment_errors:
+        form.add_error("nombramiento", message)
+    if not form.appointment_kept and not form.appointment_errors:
+        form.add_error("nombramiento", missing)
+
+
 class EntityFieldsMixin(CompanyFieldsMixin):
     """The entity's block: a public entity's RUC (third digit 6), its name, address and
     phone, and the VUE procedures it handles."""
@@ -341,24 +367,16 @@ class EntityFieldsMixin(CompanyFieldsMixin):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["procedures"].choices = [  # type: ignore[attr-defined]
-            (p.code, f"{p.code}: {p.name}") for p in VueProcedure.objects.filter(active=True)
-        ]
+        self.fields["procedures"].choices = procedure_choices()  # type: ignore[attr-defined]
 
     def clean_ruc(self) -> str:
         ruc = super().clean_ruc()
         if self.ruc_kind != "publica":
-            raise ValidationError(
-                "El RUC de una entidad pública tiene 6 como tercer dígito. Si es una empresa, "
-                "regístrese con «Solicitud del uso (Representante)»."
-            )
+            raise ValidationError(PUBLIC_RUC_REQUIRED)
         return ruc
 
     def clean_procedures(self) -> tuple[str, ...]:
-        chosen = tuple(self.cleaned_data["procedures"])
-        if not chosen:
-            raise ValidationError("Elija al menos un trámite de la VUE que maneje la entidad.")
-        return chosen
+        return chosen_procedures(self.cleaned_data["procedures"])
 
 
 class RepresentanteEntidadForm(CertificateFieldsMixin, PersonForm, EntityFieldsMixin):
@@ -390,12 +408,7 @@ class RepresentanteEntidadForm(CertificateFieldsMixin, PersonForm, EntityFieldsM
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        for message in self.appointment_errors:
-            self.add_error("nombramiento", message)
-        if not self.appointment_kept and not self.appointment_errors:
-            self.add_error(
-                "nombramiento", "Adjunte el nombramiento o la delegación en formato PDF."
-            )
+        appointment_errors_add(self, "Adjunte el nombramiento o la delegación en formato PDF.")
         return data
 
 
@@ -571,8 +584,21 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".p7s,.p7m,.pem,.der"}),
     )
+    # A public entity's: its VUE procedures, and its representative's appointment (kept by
+    # the view like the certificates; the form knows whether one is kept).
+    procedures = forms.MultipleChoiceField(
+        label="Trámites de la VUE",
+        required=False,
+        choices=(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    nombramiento = forms.FileField(
+        label="Nombramiento o delegación (PDF)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,application/pdf"}),
+    )
 
-    COMPANY_FIELDS = ("ruc", "razon_social", "direccion_empresa", "telefono_empresa")
+    COMPANY_FIELDS = ("ruc", "razon_social", "direccion_empresa", "telefono_empresa", "procedures")
     PERSON_FIELDS = ("cedula", "nombre_usuario", "email")
     FILE_FIELDS = ("certificados", "remove_files", "firma_reto")
 
@@ -586,9 +612,12 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
         file_errors: list[str] | None = None,
         shown: Collection[str] | None = None,
         kind: str = "",
+        appointment_kept: bool = False,
+        appointment_errors: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.kind = kind
         # The fields of the request's kind (its declaration's snapshot); the others go.
         if shown is not None:
             for name in self.COMPANY_FIELDS:
@@ -604,8 +633,14 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
         self.staged_count = staged_count
         self.file_errors = file_errors or []
         self.ruc_warnings: tuple[str, ...] = ()
+        if "procedures" in self.fields:
+            self.fields["procedures"].choices = procedure_choices()  # type: ignore[attr-defined]
         for name in (*self.COMPANY_FIELDS, *self.PERSON_FIELDS):
-            if name in self.fields and name not in self.editable:
+            if name == "procedures" and name in self.fields and name not in self.editable:
+                # Still the checkboxes, ticked as sent, but disabled.
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Solo lectura: no forma parte de esta corrección."
+            elif name in self.fields and name not in self.editable:
                 self.fields[name] = forms.CharField(
                     label=self.fields[name].label,
                     required=False,
@@ -614,6 +649,11 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
                 )
         if "email" not in self.editable:
             del self.fields["email2"]
+        self.appointment_open = APPOINTMENT_ITEM in self.editable
+        self.appointment_kept = appointment_kept
+        self.appointment_errors = appointment_errors or []
+        if not self.appointment_open:
+            del self.fields["nombramiento"]
         if self.files_open:
             self.fields["remove_files"].choices = [  # type: ignore[attr-defined]
                 (pk, name) for pk, name in file_choices if removable is None or int(pk) in removable
@@ -634,7 +674,16 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
     def clean_ruc(self) -> str:
         if "ruc" not in self.editable:
             return str(self.cleaned_data.get("ruc") or "")
-        return super().clean_ruc()
+        ruc = super().clean_ruc()
+        entity = bool(self.kind) and declaration_for(self.kind).organisation == "entidad"
+        if entity and self.ruc_kind != "publica":
+            raise ValidationError(PUBLIC_RUC_REQUIRED)
+        return ruc
+
+    def clean_procedures(self) -> tuple[str, ...]:
+        if "procedures" not in self.editable:
+            return ()
+        return chosen_procedures(self.cleaned_data["procedures"])
 
     def clean_cedula(self) -> str:
         if "cedula" not in self.editable:
@@ -676,4 +725,8 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
             kept = self.file_count - len(data.get("remove_files") or []) + self.staged_count
             if kept <= 0 and not self.file_errors:
                 self.add_error("certificados", "Debe quedar al menos un certificado digital.")
+        if self.appointment_open:
+            appointment_errors_add(
+                self, "Adjunte el nombramiento o la delegación corregido, en formato PDF."
+            )
         return data

@@ -36,6 +36,7 @@ from registration.services.common import (
     request_note,
 )
 from registration.services.correction import (
+    APPOINTMENT_ITEM,
     CERTIFICATES_ITEM,
     CORRECTABLE_FIELDS,
     FILE_ITEM_PREFIX,
@@ -45,6 +46,8 @@ from registration.services.correction import (
     correction_code_check,
     correction_code_send,
     correction_item_label,
+    kind_items,
+    procedures_problem,
     removable_certificate_ids,
     request_resubmit,
 )
@@ -163,6 +166,7 @@ from registration.services.waiting import (
 __all__ = [
     "ACCOUNT_MESSAGES",
     "APPLICANT_ACTOR",
+    "APPOINTMENT_ITEM",
     "CERTIFICATES_ITEM",
     "CHECK_MESSAGES",
     "CORRECTABLE_FIELDS",
@@ -234,6 +238,7 @@ __all__ = [
     "employee_revoke",
     "expiry_deadline",
     "hash_security_answer",
+    "kind_items",
     "mailbox_mark_read",
     "mask_email",
     "may_decide_for",
@@ -250,6 +255,7 @@ __all__ = [
     "possession_challenge_for_form",
     "possession_challenge_for_request",
     "possession_problem",
+    "procedures_problem",
     "reference_data_load",
     "removable_certificate_ids",
     "request_access_token",

@@ -15,6 +15,7 @@ from registration.models import (
     CodePurpose,
     RegistrationRequest,
     RequestStatus,
+    VueProcedure,
 )
 from registration.selectors import request_verification_reasons
 from registration.services.codes import (
@@ -38,6 +39,7 @@ from registration.services.submission import (
     UploadedCertificate,
     availability_errors,
     oce_rows_create,
+    store_appointment,
     store_certificates,
 )
 from registration.services.versions import request_version_record
@@ -59,8 +61,12 @@ class CorrectionData:
     cedula: str | None = None
     nombre_usuario: str | None = None
     email: str | None = None
+    # The VUE procedures a public entity handles, as corrected (None: not sent).
+    procedures: tuple[str, ...] | None = None
     # The whole "Tipo de OCEs" table as corrected (None: not sent).
     oces: tuple[OceEntry, ...] | None = None
+    # A new appointment PDF, already checked by registration.appointments (None: kept).
+    appointment: UploadedCertificate | None = None
     new_files: tuple[UploadedCertificate, ...] = ()
     remove_file_ids: tuple[int, ...] = ()
     ruc_warnings: tuple[str, ...] = ()
@@ -80,6 +86,7 @@ CORRECTABLE_FIELDS = tuple(
 # (each observed as "archivo:<name>"; "certificados" stands for all of them).
 OCES_ITEM = "oces"
 CERTIFICATES_ITEM = "certificados"
+APPOINTMENT_ITEM = "nombramiento"  # a public entity's appointment PDF
 FILE_ITEM_PREFIX = "archivo:"
 
 
@@ -98,7 +105,7 @@ def correctable_items(*, request: RegistrationRequest) -> frozenset[str]:
     """
     declaration = declaration_for(request.kind)
     fields = declaration.correctable_fields
-    tables = (OCES_ITEM,) if declaration.oces else ()
+    tables = kind_items(request.kind)
     if request.status == RequestStatus.VERIFICATION_FAILED:
         return frozenset({CERTIFICATES_ITEM, *declaration.identity_fields})
     if request.status != RequestStatus.OBSERVED:
@@ -110,6 +117,15 @@ def correctable_items(*, request: RegistrationRequest) -> frozenset[str]:
     if any(item == CERTIFICATES_ITEM or item.startswith(FILE_ITEM_PREFIX) for item in observed):
         items.add(CERTIFICATES_ITEM)
     return frozenset(items)
+
+
+def kind_items(kind: str) -> tuple[str, ...]:
+    """The items besides its fields and certificates a kind's request can be observed on."""
+    declaration = declaration_for(kind)
+    return (
+        *((OCES_ITEM,) if declaration.oces else ()),
+        *((APPOINTMENT_ITEM,) if declaration.appointment else ()),
+    )
 
 
 def removable_certificate_ids(*, request: RegistrationRequest) -> frozenset[int] | None:
@@ -135,6 +151,8 @@ def correction_item_label(item: str, kind: str = "") -> str:
         return "Tipo de OCEs"
     if item == CERTIFICATES_ITEM:
         return "Certificado digital"
+    if item == APPOINTMENT_ITEM:
+        return "Nombramiento o delegación"
     if kind in KINDS:
         return KINDS[kind].label(item)
     return FIELD_LABELS.get(item, item)
@@ -170,10 +188,10 @@ def _refuse_outside(
     errors: dict[str, str] = {}
     declaration = declaration_for(request.kind)
     for name in declaration.correctable_fields:
-        new = getattr(data, name)
+        new = _sent(data, name)
         if name not in allowed and new is not None and new != declaration.value(request, name):
             errors[name] = (
-                f"«{FIELD_LABELS[name]}» no está abierto a corrección: no se puede cambiar."
+                f"«{declaration.label(name)}» no está abierto a corrección: no se puede cambiar."
             )
     for name in set(CORRECTABLE_FIELDS) - set(declaration.correctable_fields):
         if getattr(data, name) is not None:
@@ -190,11 +208,36 @@ def _refuse_outside(
         errors[CERTIFICATES_ITEM] = (
             "Los certificados digitales no están abiertos a corrección: no se pueden cambiar."
         )
+    if data.appointment is not None and APPOINTMENT_ITEM not in allowed:
+        errors[APPOINTMENT_ITEM] = (
+            "El nombramiento o la delegación no está abierto a corrección: no se puede cambiar."
+        )
+    if data.procedures is not None and "procedures" in allowed:
+        problem = procedures_problem(data.procedures)
+        if problem:
+            errors["procedures"] = problem
     removable = removable_certificate_ids(request=request)
     if removable is not None and set(data.remove_file_ids) - removable:
         errors[CERTIFICATES_ITEM] = "Solo puede eliminar los archivos que el revisor observó."
     if errors:
         raise SubmissionConflict(errors)
+
+
+def _sent(data: CorrectionData, name: str) -> Any:
+    """A field as sent, as its holder keeps it (a JSON list, not a tuple); None if not sent."""
+    value = getattr(data, name)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def procedures_problem(codes: tuple[str, ...]) -> str:
+    """Why a list of VUE procedures can't be an entity's (empty, or not in the catalogue)."""
+    if not codes:
+        return "Elija al menos un trámite de la VUE que maneje la entidad."
+    known = set(VueProcedure.objects.filter(active=True).values_list("code", flat=True))
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        return f"Trámite de la VUE desconocido: {', '.join(unknown)}."
+    return ""
 
 
 def _answering(request: RegistrationRequest) -> dict[str, Any]:
@@ -277,7 +320,7 @@ def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRe
     changed_fields: list[str] = []
     changed_details: list[str] = []
     for name in declaration.correctable_fields:
-        new = getattr(data, name)
+        new = _sent(data, name)
         holder = declaration.holder(request, name)
         if new is not None and getattr(holder, name) != new:
             changed_fields.append(name)
@@ -290,7 +333,7 @@ def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRe
     )
     if taken:
         raise SubmissionConflict(taken)
-    described = [FIELD_LABELS[name] for name in changed_fields]
+    described = [declaration.label(name) for name in changed_fields]
     update_fields = [name for name in changed_fields if name not in changed_details]
     if changed_details:
         details = declaration.details(request)
@@ -304,6 +347,9 @@ def request_resubmit(*, request_id: int, data: CorrectionData) -> RegistrationRe
         update_fields.append("email_confirmed_at")
     if data.oces is not None and _oces_replace(request, data.oces):
         described.append("Tipo de OCEs")
+    if data.appointment is not None:
+        store_appointment(request, data.appointment)
+        described.append("nombramiento o delegación")
     if data.possession_signature:
         request.possession_challenge = data.possession_challenge
         request.possession_signature = data.possession_signature

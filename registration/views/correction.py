@@ -32,6 +32,7 @@ from registration.views.lookups import (
     challenge_file_response,
     remove_ticked_staged,
     session_key,
+    stage_appointment,
     stage_uploads,
 )
 from registration.views.solicitud import SIGNATURE_RETIRED, oce_entries, show_conflict
@@ -58,6 +59,7 @@ def request_correct(request: HttpRequest, request_obj: RegistrationRequest) -> H
         return redirect(_access_url(request_obj))
     editable = services.correctable_items(request=request_obj)
     files_open = services.CERTIFICATES_ITEM in editable
+    appointment_open = services.APPOINTMENT_ITEM in editable
     key = _correction_key(request, request_obj)
     file_choices = [(str(c.pk), c.original_name) for c in request_obj.certificates.all()]
     form_kwargs: dict[str, Any] = {
@@ -69,7 +71,10 @@ def request_correct(request: HttpRequest, request_obj: RegistrationRequest) -> H
         "kind": request_obj.kind,
     }
     if request.method == "GET":
-        form = CorrectionForm(**form_kwargs)
+        form = CorrectionForm(
+            appointment_kept=selectors.staged_appointment(session_key=key) is not None,
+            **form_kwargs,
+        )
         oce_formset = (
             OceFormSet(_correction_oce_rows(request_obj), prefix="oce")
             if services.OCES_ITEM in editable
@@ -84,8 +89,15 @@ def request_correct(request: HttpRequest, request_obj: RegistrationRequest) -> H
         file_errors = remove_ticked_staged(request, key)
         file_errors += stage_uploads(request, key)
         staged = selectors.staged_certificate_contents(session_key=key)
+    appointment_errors = stage_appointment(request, key) if appointment_open else []
+    appointment = selectors.staged_appointment(session_key=key) if appointment_open else None
     form = CorrectionForm(
-        request.POST, staged_count=len(staged), file_errors=file_errors, **form_kwargs
+        request.POST,
+        staged_count=len(staged),
+        file_errors=file_errors,
+        appointment_kept=appointment is not None,
+        appointment_errors=appointment_errors,
+        **form_kwargs,
     )
     oce_formset = OceFormSet(request.POST, prefix="oce") if services.OCES_ITEM in editable else None
     valid = form.is_valid()
@@ -101,6 +113,9 @@ def request_correct(request: HttpRequest, request_obj: RegistrationRequest) -> H
             oces=oce_entries(oce_formset) if oce_formset is not None else None,
             new_files=tuple(services.UploadedCertificate(s.name, bytes(s.content)) for s in staged),
             remove_file_ids=tuple(int(i) for i in d.get("remove_files") or ()),
+            appointment=services.UploadedCertificate(appointment.name, bytes(appointment.content))
+            if appointment is not None
+            else None,
             ruc_warnings=form.ruc_warnings,
             possession_challenge=challenge.text if signature else "",
             possession_signature=signature,
@@ -233,6 +248,7 @@ def _render_correction(
 ) -> HttpResponse:
     files_open = form.files_open
     observed = request_obj.observed_items if request_obj.status == RequestStatus.OBSERVED else []
+    declaration = declaration_for(request_obj.kind)
     return render(
         request,
         "registration/correct.html",
@@ -240,7 +256,21 @@ def _render_correction(
             "req": request_obj,
             "form": form,
             "oce_formset": oce_formset,
-            "observed": [services.correction_item_label(str(item)) for item in observed],
+            "kind_oces": declaration.oces,
+            "kind_appointment": declaration.appointment,
+            "organisation_legend": "Información de la entidad"
+            if declaration.organisation == "entidad"
+            else "Información de empresa",
+            "appointment": selectors.request_appointment(request=request_obj)
+            if declaration.appointment
+            else None,
+            "new_appointment": selectors.staged_appointment(session_key=key)
+            if form.appointment_open
+            else None,
+            "appointment_max_kb": settings.ECUAPASS_APPOINTMENT_MAX_BYTES // 1024,
+            "observed": [
+                services.correction_item_label(str(item), request_obj.kind) for item in observed
+            ],
             "reasons": selectors.request_verification_reasons(request=request_obj),
             "staged": selectors.staged_certificates(session_key=key) if files_open else [],
             "signature": selectors.staged_signature(session_key=key) if files_open else None,

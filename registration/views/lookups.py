@@ -16,7 +16,12 @@ from registration import selectors, services, validators
 from registration.appointments import appointment_check
 from registration.certificates.possession import CHALLENGE_FILENAME
 from registration.company_registry import company_registry
-from registration.forms import StagedDeleteForm, StagedRemovalForm, read_certificate_upload
+from registration.forms import (
+    PUBLIC_RUC_REQUIRED,
+    StagedDeleteForm,
+    StagedRemovalForm,
+    read_certificate_upload,
+)
 from registration.kinds import KINDS, declaration_for
 from registration.models import ID_USUARIO_VALIDATOR, PossessionChallenge, RequestKind
 from registration.ratelimit import TOO_MANY_LOOKUPS, client_address, rate_limited, window_count
@@ -31,36 +36,64 @@ def session_key(request: HttpRequest) -> str:
     return key
 
 
-@require_GET
-def company_lookup(request: HttpRequest) -> JsonResponse:
-    """ "Consultar": what the company registry knows of a RUC."""
+# How the registry and its fields are named on each organisation's form.
+REGISTRY_WORDS = {
+    "empresa": (
+        "registro de empresas",
+        "Ingrese la Razón Social, la Dirección y el Teléfono de la empresa.",
+    ),
+    "entidad": (
+        "registro de entidades",
+        "Ingrese el Nombre, la Dirección y el Teléfono de la entidad.",
+    ),
+}
+
+
+def registry_answer(raw_ruc: str, organisation: str = "empresa") -> dict[str, Any]:
+    """ "Consultar" for an organisation's representative: what the registry knows of a RUC
+    (a public entity's must have 6 as its third digit). A RUC warning is said, never a
+    refusal (the certificate check settles it)."""
+    try:
+        check = validators.validate_ruc(raw_ruc)
+    except ValidationError as exc:
+        return {"found": False, "invalid": True, "message": " ".join(exc.messages)}
+    if organisation == "entidad" and check.kind != "publica":
+        return {"found": False, "invalid": True, "message": PUBLIC_RUC_REQUIRED}
+    registry, missing = REGISTRY_WORDS[organisation]
+    warnings = "".join(f" Aviso: {w}" for w in check.warnings)
+    record = company_registry().lookup(check.number)
+    if record is None:
+        return {
+            "found": False,
+            "message": f"El RUC no consta en el {registry}. {missing}{warnings}",
+        }
+    return {
+        "found": True,
+        "ruc": check.number,
+        "razon_social": record.razon_social,
+        "direccion": record.direccion,
+        "telefono": validators.format_national(record.telefono),
+        "message": f"Datos tomados del {registry} ({record.source}).{warnings}",
+    }
+
+
+def _registry_lookup(request: HttpRequest, organisation: str) -> JsonResponse:
     if rate_limited(request, scope="ruc"):
         return JsonResponse({"message": TOO_MANY_LOOKUPS}, status=429)
-    try:
-        check = validators.validate_ruc(request.GET.get("ruc", ""))
-    except ValidationError as exc:
-        return JsonResponse({"found": False, "message": " ".join(exc.messages)}, status=400)
-    ruc = check.number
-    # A warning is said, never a refusal (the certificate check settles it).
-    warnings = "".join(f" Aviso: {w}" for w in check.warnings)
-    record = company_registry().lookup(ruc)
-    if record is None:
-        return JsonResponse(
-            {
-                "found": False,
-                "message": "El RUC no consta en el registro de empresas. Ingrese la Razón Social, "
-                "la Dirección y el Teléfono de la empresa." + warnings,
-            }
-        )
-    return JsonResponse(
-        {
-            "found": True,
-            "razon_social": record.razon_social,
-            "direccion": record.direccion,
-            "telefono": validators.format_national(record.telefono),
-            "message": f"Datos tomados del registro de empresas ({record.source})." + warnings,
-        }
-    )
+    answer = registry_answer(request.GET.get("ruc", ""), organisation)
+    return JsonResponse(answer, status=400 if answer.pop("invalid", False) else 200)
+
+
+@require_GET
+def company_lookup(request: HttpRequest) -> JsonResponse:
+    """ "Consultar" in the Representante form: what the company registry knows of a RUC."""
+    return _registry_lookup(request, "empresa")
+
+
+@require_GET
+def entity_registry_lookup(request: HttpRequest) -> JsonResponse:
+    """ "Consultar" in the Representante de la entidad form: a public entity's RUC."""
+    return _registry_lookup(request, "entidad")
 
 
 MEMBER_FOUND = {

@@ -8,18 +8,16 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from registration import selectors, services, validators
+from registration import selectors, services
 from registration.certificates.possession import (
     CHALLENGE_FILENAME,
     MESSAGE_WRONG_CONTENT,
     openssl_command,
 )
-from registration.company_registry import company_registry
 from registration.forms import (
     EmpleadoForm,
     EntidadForm,
@@ -33,6 +31,7 @@ from registration.ratelimit import client_address
 from registration.views import access
 from registration.views.lookups import (
     employer_lookup_answer,
+    registry_answer,
     remove_ticked_staged,
     session_key,
     stage_appointment,
@@ -106,28 +105,27 @@ def _representante_entidad_data(form: Any, oce_formset: Any, key: str) -> servic
     return data
 
 
-def _company_consultar(values: dict[str, str]) -> tuple[dict[str, str], str]:
-    """ "Consultar" for a Representante: the company registry fills the company block."""
-    try:
-        check = validators.validate_ruc(values.get("ruc", ""))
-    except ValidationError as exc:
-        return values, " ".join(exc.messages)
-    ruc = check.number
-    record = company_registry().lookup(ruc)
-    if record is None:
-        message = (
-            "El RUC no consta en el registro de empresas. Ingrese la Razón Social, "
-            "la Dirección y el Teléfono de la empresa."
-        )
-    else:
+def _registry_consultar(values: dict[str, str], organisation: str) -> tuple[dict[str, str], str]:
+    """ "Consultar" for an organisation's representative: the registry fills its block."""
+    found = registry_answer(values.get("ruc", ""), organisation)
+    if found.get("found"):
         values.update(
-            ruc=ruc,
-            razon_social=record.razon_social,
-            direccion_empresa=record.direccion,
-            telefono_empresa=validators.format_national(record.telefono),
+            ruc=str(found["ruc"]),
+            razon_social=str(found["razon_social"]),
+            direccion_empresa=str(found["direccion"]),
+            telefono_empresa=str(found["telefono"]),
         )
-        message = f"Datos tomados del registro de empresas ({record.source})."
-    return values, message + "".join(f" Aviso: {w}" for w in check.warnings)
+    return values, str(found["message"])
+
+
+def _company_consultar(values: dict[str, str]) -> tuple[dict[str, str], str]:
+    """ "Consultar" for a Representante: the company registry."""
+    return _registry_consultar(values, "empresa")
+
+
+def _entity_registry_consultar(values: dict[str, str]) -> tuple[dict[str, str], str]:
+    """ "Consultar" for a Representante de la entidad: the registry, for a public entity's RUC."""
+    return _registry_consultar(values, "entidad")
 
 
 def _employer_consultar(values: dict[str, str]) -> tuple[dict[str, str], str]:
@@ -193,10 +191,10 @@ REPRESENTANTE_ENTIDAD_PAGE = CertificatePage(
     kind=RequestKind.REPRESENTANTE_ENTIDAD,
     template="registration/representante_entidad_form.html",
     data=_representante_entidad_data,
-    consultar=_company_consultar,
+    consultar=_entity_registry_consultar,
     oces=False,
     heading="Solicitud del uso(Representante de la entidad)",
-    lookup_url="registration:company_lookup",
+    lookup_url="registration:entity_registry_lookup",
     organisation_legend="Información de la entidad",
     person_legend="Información del representante de la entidad",
     appointment=True,

@@ -18,7 +18,7 @@ from viewflow.workflow.models import Task
 
 from approvals import services as approval_services
 from registration import services
-from registration.kinds import field_value
+from registration.kinds import REPRESENTANTE, field_value
 from registration.models import (
     AccountNotice,
     CodePurpose,
@@ -221,7 +221,7 @@ def test_what_each_state_opens() -> None:
     assert items(RequestStatus.VERIFICATION_FAILED, []) == {"certificados", "ruc", "cedula"}
     # An observation that names nothing (from before items existed) opens everything.
     assert items(RequestStatus.OBSERVED, []) == {
-        *services.CORRECTABLE_FIELDS,
+        *REPRESENTANTE.correctable_fields,
         "oces",
         "certificados",
     }
@@ -367,7 +367,7 @@ def test_only_the_observed_file_can_be_removed(
     assert f'name="remove_files" value="{other.pk}"' not in html
 
     data = services.CorrectionData(
-        **{name: field_value(verified_request, name) for name in services.CORRECTABLE_FIELDS},
+        **{name: field_value(verified_request, name) for name in REPRESENTANTE.correctable_fields},
         remove_file_ids=(other.pk,),
     )
     with pytest.raises(services.SubmissionConflict, match="Solo puede eliminar"):

@@ -44,9 +44,11 @@ from tests.support.entities import (
     entity_form,
     entity_representative,
     entity_review_task,
+    observe_entity,
     official_certificate,
     submit_entity,
 )
+from tests.support.status_access import correct_path, correction_client
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -366,3 +368,150 @@ def test_an_official_nobody_decides_reminds_the_entity_representative_then_expir
     request.refresh_from_db()
     assert request.status == RequestStatus.EXPIRED
     assert company.pending_employee_tasks(user=entity_representative) == []
+
+
+# --- Corrections of an entity's request ------------------------------------------------
+
+
+def _entity_values(request: RegistrationRequest, **overrides: Any) -> dict[str, Any]:
+    """Every data field of the correction page, as a browser posts it back."""
+    return {
+        "ruc": request.ruc,
+        "razon_social": request.razon_social,
+        "direccion_empresa": request.entity_details.direccion_empresa,
+        "telefono_empresa": "023948760",
+        "procedures": list(request.entity_details.procedures),
+        "cedula": request.cedula,
+        "nombre_usuario": request.nombre_usuario,
+        "email": request.email,
+        "email2": request.email,
+        **overrides,
+    }
+
+
+def _ticked(html: str) -> list[str]:
+    return sorted(
+        re.findall(r'<input type="checkbox" name="procedures" value="([A-Z]+)"[^>]*checked', html)
+    )
+
+
+def test_an_observed_appointment_and_procedures_are_corrected_and_the_reviewer_sees_it(
+    submit_entity: Callable[..., RegistrationRequest],
+    reviewer: User,
+    celery_worker: Any,
+) -> None:
+    request = submit_entity()
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+    # The reviewer can name the appointment and the procedures (and no OCE table).
+    task = entity_review_task(request)
+    approval_services.review_take(task_pk=task.pk, actor=reviewer)
+    review = verified_login(Client(), reviewer).get(f"/revision/tarea/{task.pk}/").content.decode()
+    assert 'value="nombramiento"' in review and 'value="procedures"' in review
+    assert 'value="oces"' not in review
+    observe_entity(request, reviewer, ["nombramiento", "procedures"])
+
+    applicant = correction_client(request)
+    url = correct_path(request)
+    html = applicant.get(url).content.decode()
+    assert "<mark>Nombramiento o delegación</mark>" in html
+    assert "<mark>Trámites de la VUE</mark>" in html
+    assert 'name="nombramiento"' in html and "Archivo enviado: <strong>nombramiento.pdf" in html
+    assert _ticked(html) == ["CO", "DCP"]
+    assert 'id="oces"' not in html  # an entity has no OCE table
+    assert re.search(r'name="razon_social"[^>]*disabled', html)
+
+    # Not a PDF: refused in Spanish; the procedures ticked stay ticked.
+    corrected = _entity_values(request, procedures=["CO", "DDO", "DCP"])
+    bad = applicant.post(
+        url, {**corrected, "nombramiento": SimpleUploadedFile("n.pdf", b"%PDF-1.4 roto")}
+    )
+    assert bad.status_code == 400
+    assert "no se puede leer como PDF" in bad.content.decode()
+    assert _ticked(bad.content.decode()) == ["CO", "DCP", "DDO"]
+    # No new appointment: asked for; none of the procedures: refused.
+    missing = applicant.post(url, _entity_values(request, procedures=[])).content.decode()
+    assert "Adjunte el nombramiento o la delegación corregido" in missing
+    assert "Elija al menos un trámite de la VUE" in missing
+
+    # A good PDF is kept through a failed submit and goes with the next one.
+    kept = applicant.post(
+        url,
+        {
+            **_entity_values(request, procedures=[]),
+            "nombramiento": SimpleUploadedFile("nombramiento-firmado.pdf", appointment_pdf(2)),
+        },
+    )
+    assert kept.status_code == 400
+    assert 'id="nombramiento-cargado"' in kept.content.decode()
+    done = applicant.post(url, corrected)
+    assert done.status_code == 302, done.content.decode()[:3000]
+
+    request.refresh_from_db()
+    appointment = AppointmentFile.objects.get(request=request)
+    assert (appointment.original_name, appointment.pages) == ("nombramiento-firmado.pdf", 2)
+    assert sorted(EntityDetails.objects.get(request=request).procedures) == ["CO", "DCP", "DDO"]
+    comment = request.events.get(comment__startswith="Corregida").comment
+    assert "Trámites de la VUE" in comment and "nombramiento o delegación" in comment
+
+    # Verified again, back in SENAE's queue: the reviewer sees what changed.
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+    task = entity_review_task(request)
+    review = verified_login(Client(), reviewer).get(f"/revision/tarea/{task.pk}/").content.decode()
+    assert "nombramiento-firmado.pdf" in review
+    assert "CO, DDO, DCP" in review or "CO, DCP, DDO" in review
+
+
+def test_an_entity_correction_keeps_a_public_ruc_and_refuses_what_was_not_observed(
+    submit_entity: Callable[..., RegistrationRequest],
+    reviewer: User,
+    celery_worker: Any,
+) -> None:
+    request = submit_entity()
+    wait_for_status(request, RequestStatus.CERTIFICATE_VERIFIED)
+    observe_entity(request, reviewer, ["ruc"])
+    applicant = correction_client(request)
+    url = correct_path(request)
+    html = applicant.get(url).content.decode()
+    assert "RUC de la entidad <mark>Corrija este dato</mark>" in html
+    assert 'name="nombramiento"' not in html  # not observed: shown, not open
+    assert "Archivo enviado: <strong>nombramiento.pdf" in html
+    company = applicant.post(url, _entity_values(request, ruc=pki.COMPANY_RUC))
+    assert company.status_code == 400
+    assert "El RUC de una entidad pública tiene 6 como tercer dígito" in company.content.decode()
+
+    # The service refuses, whatever sent it, a change to the procedures or the appointment.
+    for data in (
+        services.CorrectionData(procedures=("CO",)),
+        services.CorrectionData(
+            appointment=services.UploadedCertificate("otro.pdf", appointment_pdf())
+        ),
+    ):
+        with pytest.raises(services.SubmissionConflict):
+            services.request_resubmit(request_id=request.pk, data=data)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.OBSERVED
+    assert EntityDetails.objects.get(request=request).procedures == ["CO", "DCP"]
+    assert AppointmentFile.objects.get(request=request).original_name == "nombramiento.pdf"
+
+
+def test_the_entity_representatives_consultar_asks_the_registry_of_entities(
+    reference_data: None,
+) -> None:
+    client = Client()
+    form = client.get("/solicitud-del-uso/representante-entidad/").content.decode()
+    assert 'data-company-url="/solicitud-del-uso/representante-entidad/consultar/"' in form
+    unknown = client.get("/solicitud-del-uso/representante-entidad/consultar/", {"ruc": ENTITY_RUC})
+    assert unknown.status_code == 200
+    assert unknown.json()["message"].startswith("El RUC no consta en el registro de entidades.")
+    company = client.get(
+        "/solicitud-del-uso/representante-entidad/consultar/", {"ruc": pki.COMPANY_RUC}
+    )
+    assert company.status_code == 400
+    assert "6 como tercer dígito" in company.json()["message"]
+    # Without JavaScript, Consultar posts the form: the same answer, the typing kept.
+    html = client.post(
+        "/solicitud-del-uso/representante-entidad/",
+        {"accion": "consultar", "ruc": ENTITY_RUC, "nombre_usuario": "ANA LUCIA TORRES MENA"},
+    ).content.decode()
+    assert "El RUC no consta en el registro de entidades." in html
+    assert 'value="ANA LUCIA TORRES MENA"' in html

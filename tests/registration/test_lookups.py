@@ -39,6 +39,7 @@ def test_consultar_fills_a_known_company_and_invites_typing_an_unknown_one(
     found = client.get("/servicios/ruc/consultar/", {"ruc": pki.COMPANY_RUC}).json()
     assert found == {
         "found": True,
+        "ruc": pki.COMPANY_RUC,
         "razon_social": "IMPORTADORA ANDINA S.A.",
         "direccion": "Av. Amazonas N24-03",
         "telefono": "022345678",

@@ -162,3 +162,21 @@ def entity_review_task(request: RegistrationRequest) -> Any:
         flow_task=RepresentanteEntidadFlow.review,
         status__in=[STATUS.NEW, STATUS.ASSIGNED],
     )
+
+
+def observe_entity(request: RegistrationRequest, reviewer: User, items: list[str]) -> None:
+    """SENAE's reviewer observes ``items`` of a Representante de la entidad's request."""
+    from approvals import services as approval_services
+
+    task = entity_review_task(request)
+    if task.owner_id is None:
+        approval_services.review_take(task_pk=task.pk, actor=reviewer)
+    approval_services.review_decide(
+        task_pk=task.pk,
+        actor=reviewer,
+        decision=approval_services.Decision.OBSERVE,
+        comment="El nombramiento no está firmado; la entidad también emite DDO.",
+        observed_items=items,
+    )
+    request.refresh_from_db()
+    assert request.status == RequestStatus.OBSERVED
