@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -77,23 +78,26 @@ def registry_answer(raw_ruc: str, organisation: str = "empresa") -> dict[str, An
     }
 
 
-def _registry_lookup(request: HttpRequest, organisation: str) -> JsonResponse:
+def _ruc_lookup(
+    request: HttpRequest, answer_of: Callable[[str, str], dict[str, Any]], what: str
+) -> JsonResponse:
+    """A "Consultar" answer as JSON: ``answer_of(ruc, what)``, 400 for a malformed RUC."""
     if rate_limited(request, scope="ruc"):
         return JsonResponse({"message": TOO_MANY_LOOKUPS}, status=429)
-    answer = registry_answer(request.GET.get("ruc", ""), organisation)
+    answer = answer_of(request.GET.get("ruc", ""), what)
     return JsonResponse(answer, status=400 if answer.pop("invalid", False) else 200)
 
 
 @require_GET
 def company_lookup(request: HttpRequest) -> JsonResponse:
     """ "Consultar" in the Representante form: what the company registry knows of a RUC."""
-    return _registry_lookup(request, "empresa")
+    return _ruc_lookup(request, registry_answer, "empresa")
 
 
 @require_GET
 def entity_registry_lookup(request: HttpRequest) -> JsonResponse:
     """ "Consultar" in the Representante de la entidad form: a public entity's RUC."""
-    return _registry_lookup(request, "entidad")
+    return _ruc_lookup(request, registry_answer, "entidad")
 
 
 MEMBER_FOUND = {
@@ -122,23 +126,16 @@ def employer_lookup_answer(raw_ruc: str, kind: str = RequestKind.EMPLEADO) -> di
     }
 
 
-def _member_lookup(request: HttpRequest, kind: str) -> JsonResponse:
-    if rate_limited(request, scope="ruc"):
-        return JsonResponse({"message": TOO_MANY_LOOKUPS}, status=429)
-    answer = employer_lookup_answer(request.GET.get("ruc", ""), kind)
-    return JsonResponse(answer, status=400 if answer.pop("invalid", False) else 200)
-
-
 @require_GET
 def employer_lookup(request: HttpRequest) -> JsonResponse:
     """ "Consultar" in the Empleado form (employer_lookup_answer)."""
-    return _member_lookup(request, RequestKind.EMPLEADO)
+    return _ruc_lookup(request, employer_lookup_answer, RequestKind.EMPLEADO)
 
 
 @require_GET
 def entity_lookup(request: HttpRequest) -> JsonResponse:
     """ "Consultar" in the Entidad form: the entity's name, if it has an active representative."""
-    return _member_lookup(request, RequestKind.ENTIDAD)
+    return _ruc_lookup(request, employer_lookup_answer, RequestKind.ENTIDAD)
 
 
 AVAILABLE = {
