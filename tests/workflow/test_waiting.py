@@ -13,7 +13,7 @@ from viewflow.workflow.status import STATUS
 
 from approvals import services as approval_services
 from registration import services
-from registration.kinds import field_value
+from registration.kinds import declaration_for, field_value
 from registration.models import Notification, RegistrationRequest, RequestStatus, User
 from tests.conftest import run_pending_jobs, state_changes
 from tests.support.status_access import status_client, status_path
@@ -53,7 +53,10 @@ def _observe(request: RegistrationRequest, reviewer: User, items: list[str]) -> 
 
 def _correct(request: RegistrationRequest) -> None:
     data = services.CorrectionData(
-        **{name: field_value(request, name) for name in services.CORRECTABLE_FIELDS},
+        **{
+            name: field_value(request, name)
+            for name in declaration_for(request.kind).correctable_fields
+        },
     )
     process_services.correction_submit(request=request, data=data)
     request.refresh_from_db()
@@ -203,7 +206,10 @@ def test_a_changed_email_is_confirmed_again_before_verification(
     _observe(request, reviewer, ["email"])
     data = services.CorrectionData(
         **{
-            **{name: field_value(request, name) for name in services.CORRECTABLE_FIELDS},
+            **{
+                name: field_value(request, name)
+                for name in declaration_for(request.kind).correctable_fields
+            },
             "email": "nuevo.correo@example.com",
         }
     )
