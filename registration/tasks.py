@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from celery import shared_task
@@ -29,6 +29,24 @@ def clear_expired_sessions() -> None:
 def reverify_certificates() -> dict[str, int]:
     summary = services.certificates_reverify()
     return {"checked": summary.checked, "warned": summary.warned, "disabled": summary.disabled}
+
+
+@shared_task(acks_late=True)
+def annual_update_sweep(today: str = "") -> dict[str, Any]:
+    """Daily (beat): remind, or from the deadline on disable, each user who owes the annual
+    data update, one task per user. ``today`` (YYYY-MM-DD) defaults to the local date."""
+    day = date.fromisoformat(today) if today else services.local_today()
+    year, kind, users = services.sweep_actions(today=day)
+    for user_id in users:
+        annual_update_notice.delay(user_id, year, kind, day.isoformat())
+    return {"year": year, "kind": kind, "users": len(users)}
+
+
+@shared_task(acks_late=True)
+def annual_update_notice(user_id: int, year: int, kind: str, today: str) -> bool:
+    return services.annual_notice_send(
+        user_id=user_id, year=year, kind=kind, today=date.fromisoformat(today)
+    )
 
 
 # SMTP or the SMS gateway briefly unavailable (OSError): retried with backoff; the

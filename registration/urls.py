@@ -3,6 +3,7 @@ from django.urls import path, register_converter
 
 from registration.views import (
     account,
+    annual_update,
     confirmation,
     correction,
     lookups,
@@ -103,6 +104,11 @@ urlpatterns = [
     path("iniciar-sesion/", portal.LoginView.as_view(), name="login"),
     path("cerrar-sesion/", auth_views.LogoutView.as_view(), name="logout"),
     path("mi-pagina/", portal.mi_pagina, name="mi_pagina"),
+    path(
+        "mi-pagina/modificar-informacion/",
+        annual_update.annual_update,
+        name="annual_update",
+    ),
     path("mi-pagina/buzon/", portal.buzon, name="buzon"),
     path("mi-pagina/empresa/", portal.mi_empresa, name="mi_empresa"),
     path("mi-pagina/contrasena/", account.password_change, name="password_change"),

@@ -63,6 +63,10 @@ app.conf.beat_schedule = {
         "task": "registration.tasks.purge_stale_staged_certificates",
         "schedule": 6 * 3600.0,
     },
+    "annual-data-update": {
+        "task": "registration.tasks.annual_update_sweep",
+        "schedule": 6 * 3600.0,  # idempotent: each notice is written once per user and year
+    },
     "clear-expired-sessions": {
         "task": "registration.tasks.clear_expired_sessions",
         "schedule": 3600.0,

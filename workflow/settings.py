@@ -43,6 +43,18 @@ def env_dates(name: str) -> tuple[datetime.date, ...]:
         raise ImproperlyConfigured(f"{name} must be dates like 2026-11-02,2026-11-03") from exc
 
 
+def env_month_day(name: str, default: str) -> tuple[int, int]:
+    """A day of the year as MM-DD (e.g. 02-01 for the 1st of February)."""
+    raw = os.environ.get(name, "") or default
+    try:
+        day = datetime.date.fromisoformat(f"2000-{raw.strip()}")  # a leap year: 02-29 parses
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"{name} debe ser un día como 02-01 (MM-DD), no {raw!r}"
+        ) from exc
+    return day.month, day.day
+
+
 def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "")
     if raw == "":
@@ -104,6 +116,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # After OTP and messages: ends idle or too-old staff sessions.
     "approvals.middleware.StaffSessionLifetimeMiddleware",
+    # A user disabled for missing the annual data update reaches only the update page.
+    "registration.middleware.AnnualUpdateRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -362,6 +376,22 @@ if ECUAPASS_HOLIDAY_COUNTRY:
         raise ImproperlyConfigured(
             f"ECUAPASS_HOLIDAY_COUNTRY={ECUAPASS_HOLIDAY_COUNTRY!r} is not a known country code."
         )
+# The annual data update (Resolución SENAE-DGN-2016-0364-RE), as month-day of each year:
+# reminders start (the year before), the update window opens, and the deadline, from
+# which a user who did not update is disabled (until they update).
+ECUAPASS_ANNUAL_UPDATE_REMINDERS_FROM = env_month_day(
+    "ECUAPASS_ANNUAL_UPDATE_REMINDERS_FROM", "12-01"
+)
+ECUAPASS_ANNUAL_UPDATE_OPENS = env_month_day("ECUAPASS_ANNUAL_UPDATE_OPENS", "01-01")
+ECUAPASS_ANNUAL_UPDATE_DEADLINE = env_month_day("ECUAPASS_ANNUAL_UPDATE_DEADLINE", "02-01")
+if not (
+    ECUAPASS_ANNUAL_UPDATE_OPENS < ECUAPASS_ANNUAL_UPDATE_DEADLINE
+    and ECUAPASS_ANNUAL_UPDATE_REMINDERS_FROM > ECUAPASS_ANNUAL_UPDATE_DEADLINE
+):
+    raise ImproperlyConfigured(
+        "ECUAPASS_ANNUAL_UPDATE_*: the window opens before its deadline, and the reminders "
+        "start after the deadline (in the year before the window)."
+    )
 ECUAPASS_EXTRA_HOLIDAYS = env_dates("ECUAPASS_EXTRA_HOLIDAYS")
 ECUAPASS_WORKING_DAYS = env_dates("ECUAPASS_WORKING_DAYS")
 

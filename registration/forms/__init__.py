@@ -21,6 +21,7 @@ from registration.forms.fields import (
 )
 from registration.forms.solicitud import (
     PUBLIC_RUC_REQUIRED,
+    AnnualUpdateForm,
     CorrectionForm,
     EmpleadoForm,
     EntidadForm,
@@ -37,6 +38,7 @@ __all__ = [
     "AccountEmailForm",
     "AccountPasswordForm",
     "AccountSmsForm",
+    "AnnualUpdateForm",
     "CorrectionForm",
     "EmailCodeForm",
     "EmpleadoForm",

@@ -81,7 +81,57 @@ class CompanyFieldsMixin(forms.Form):
         return check.number
 
 
-class PersonForm(forms.Form):
+class ContactFieldsMixin(forms.Form):
+    """Where the person lives and how to call them: the part of the person's block a user
+    changes in "Modificar información del uso" (the annual data update)."""
+
+    province = forms.ModelChoiceField(
+        label="Provincia", queryset=Province.objects.all(), empty_label="--Selección--"
+    )
+    canton = forms.ModelChoiceField(
+        label="Ciudad",
+        queryset=Canton.objects.select_related("province"),
+        empty_label="--Selección--",
+    )
+    direccion = forms.CharField(label="Dirección", max_length=300)
+    telefono1 = LandlineField(label="Teléfono1", max_length=20)
+    telefono2 = LandlineField(label="Teléfono2", max_length=20, required=False)
+    operadora = forms.ModelChoiceField(
+        label="Operadora",
+        queryset=MobileOperator.objects.all(),
+        required=False,
+        empty_label="--Selección--",
+    )
+    celular = MobileField(label="Celular", max_length=20, required=False)
+    fax = LandlineField(label="Fax", max_length=20, required=False)
+
+    CONTACT_FIELDS = (
+        "province",
+        "canton",
+        "direccion",
+        "telefono1",
+        "telefono2",
+        "operadora",
+        "celular",
+        "fax",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Ciudad grouped by Provincia: usable without JavaScript, filtered with it.
+        self.fields["canton"].choices = [("", "--Selección--"), *cantones_by_province()]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        province, canton = data.get("province"), data.get("canton")
+        if province and canton and canton.province_id != province.pk:
+            self.add_error("canton", f"La ciudad {canton} no pertenece a la provincia {province}.")
+        if data.get("celular") and not data.get("operadora"):
+            self.add_error("operadora", "Seleccione la operadora del celular.")
+        return data
+
+
+class PersonForm(ContactFieldsMixin):
     """The person's block of Pasos 3–5, the same in every kind of request."""
 
     submission_token = forms.UUIDField(widget=forms.HiddenInput)
@@ -130,25 +180,6 @@ class PersonForm(forms.Form):
         max_length=100,
         widget=forms.PasswordInput(render_value=True),
     )
-    province = forms.ModelChoiceField(
-        label="Provincia", queryset=Province.objects.all(), empty_label="--Selección--"
-    )
-    canton = forms.ModelChoiceField(
-        label="Ciudad",
-        queryset=Canton.objects.select_related("province"),
-        empty_label="--Selección--",
-    )
-    direccion = forms.CharField(label="Dirección", max_length=300)
-    telefono1 = LandlineField(label="Teléfono1", max_length=20)
-    telefono2 = LandlineField(label="Teléfono2", max_length=20, required=False)
-    operadora = forms.ModelChoiceField(
-        label="Operadora",
-        queryset=MobileOperator.objects.all(),
-        required=False,
-        empty_label="--Selección--",
-    )
-    celular = MobileField(label="Celular", max_length=20, required=False)
-    fax = LandlineField(label="Fax", max_length=20, required=False)
     email = forms.EmailField(label="Correo Electrónico", max_length=254)
     email2 = forms.EmailField(label="Confirmación de correo electrónico", max_length=254)
     posicion = forms.ChoiceField(label="Posición", choices=[("REPRESENTANTES", "REPRESENTANTES")])
@@ -163,8 +194,6 @@ class PersonForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Ciudad grouped by Provincia: usable without JavaScript, filtered with it.
-        self.fields["canton"].choices = [("", "--Selección--"), *cantones_by_province()]  # type: ignore[attr-defined]
         for field in self.fields.values():
             field.error_messages["required"] = REQUIRED
 
@@ -192,11 +221,6 @@ class PersonForm(forms.Form):
             and data["email"].lower() != data["email2"].lower()
         ):
             self.add_error("email2", "La confirmación no coincide con el Correo Electrónico.")
-        province, canton = data.get("province"), data.get("canton")
-        if province and canton and canton.province_id != province.pk:
-            self.add_error("canton", f"La ciudad {canton} no pertenece a la provincia {province}.")
-        if data.get("celular") and not data.get("operadora"):
-            self.add_error("operadora", "Seleccione la operadora del celular.")
         return data
 
 
@@ -730,3 +754,37 @@ class CorrectionForm(CompanyFieldsMixin, forms.Form):
                 self, "Adjunte el nombramiento o la delegación corregido, en formato PDF."
             )
         return data
+
+
+class AnnualUpdateForm(ContactFieldsMixin):
+    """ "3.2.3 Modificar información del uso": the user's contact data (and their
+    organisation's phone, for its representative), saved with the code sent by email."""
+
+    telefono_empresa = LandlineField(label="Teléfono empresa", max_length=20)
+    codigo = forms.CharField(
+        label="Código enviado a su correo",
+        max_length=6,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+    def __init__(
+        self, *args: Any, fields: Collection[str], organisation_label: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if "telefono_empresa" in fields:
+            self.fields["telefono_empresa"].label = organisation_label or "Teléfono empresa"
+        else:
+            del self.fields["telefono_empresa"]
+        for field in self.fields.values():
+            field.error_messages["required"] = REQUIRED
+
+    def clean_codigo(self) -> str:
+        code = str(self.cleaned_data.get("codigo") or "").strip()
+        if code and not (code.isascii() and code.isdigit()):
+            raise ValidationError("El código tiene solo dígitos.")
+        return code
+
+    def values(self) -> dict[str, Any]:
+        """The data fields as the service takes them (without the code)."""
+        return {name: v for name, v in self.cleaned_data.items() if name != "codigo"}

@@ -7,6 +7,7 @@ from registration.models.account import (
     CodePurpose,
     OneTimeCode,
 )
+from registration.models.annual import AnnualNoticeKind, AnnualUpdate, AnnualUpdateNotice
 from registration.models.catalogues import (
     Canton,
     Company,
@@ -56,6 +57,9 @@ __all__ = [
     "AccountAction",
     "AccountEvent",
     "AccountNotice",
+    "AnnualNoticeKind",
+    "AnnualUpdate",
+    "AnnualUpdateNotice",
     "AppointmentFile",
     "CachedCrl",
     "Canton",

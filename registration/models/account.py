@@ -13,6 +13,7 @@ class CodePurpose(models.TextChoices):
     PASSWORD_RESET = "password_reset", "Reinicio de clave"
     STAFF_ENROLL = "staff_enroll", "Activación del segundo factor (personal del SENAE)"
     CORRECTION = "correction", "Acceso a la corrección de la solicitud"
+    DATA_UPDATE = "data_update", "Modificar información del uso"
 
 
 class OneTimeCode(models.Model):

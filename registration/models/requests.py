@@ -393,6 +393,8 @@ class NotificationKind(models.TextChoices):
     REMINDER = "reminder", "Recordatorio"
     EXPIRED = "expired", "Solicitud caducada"
     EMPLOYEE_PENDING = "employee_pending", "Solicitud de empleado por aprobar"
+    DISABLED = "disabled", "Usuario deshabilitado"
+    UPDATE_DUE = "update_due", "Actualización anual de datos"
 
 
 class Notification(models.Model):

@@ -29,6 +29,16 @@ class User(AbstractUser):
     # Contact preferences, copied from the request at activation; Mi página changes them.
     celular = models.CharField("Celular", max_length=16, blank=True)
     recibir_sms = models.BooleanField("Recibir mensaje SMS", default=False)
+    # Why the user is disabled (registration.services.user_disable), shown on login and
+    # on the status page. A user disabled for missing the annual update may still log in,
+    # to update (which re-enables them); a certificate cause keeps them out.
+    disabled_cause = models.CharField(
+        "causa de la deshabilitación",
+        max_length=16,
+        blank=True,
+        choices=[("certificado", "Certificado"), ("actualizacion", "Actualización anual")],
+    )
+    disabled_reason = models.CharField("motivo de la deshabilitación", max_length=300, blank=True)
 
     class Meta:
         verbose_name = "usuario"

@@ -32,6 +32,7 @@ NOTIFY_ON = {
     RequestStatus.REJECTED: NotificationKind.REJECTED,
     RequestStatus.ACTIVE: NotificationKind.ACTIVE,
     RequestStatus.EXPIRED: NotificationKind.EXPIRED,
+    RequestStatus.DISABLED: NotificationKind.DISABLED,
 }
 TEXTS = {
     NotificationKind.SUBMITTED: "Registramos su solicitud {n}. {detail}",
@@ -40,6 +41,7 @@ TEXTS = {
     NotificationKind.REJECTED: "El SENAE rechazó su solicitud {n}. Motivo: {detail}",
     NotificationKind.ACTIVE: "Su usuario {user} está activo. Ya puede iniciar sesión en ECUAPASS.",
     NotificationKind.EXPIRED: "Su solicitud {n} caducó. {detail} Puede registrar una solicitud nueva.",
+    NotificationKind.DISABLED: "Su usuario {user} fue deshabilitado. {detail}",
 }
 
 

@@ -13,15 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from registration import certificates
-from registration.kinds import REPRESENTATIVE_KINDS
-from registration.models import CertificateBinding, RequestStatus
+from registration.models import CertificateBinding
 from registration.services.common import (
-    SYSTEM_ACTOR,
-    locked_request,
     request_note,
-    transition,
 )
-from registration.services.employees import representative_gone
+from registration.services.disabling import CERTIFICATE_CAUSE, user_disable
 from registration.services.verification import chain_check
 
 logger = logging.getLogger(__name__)
@@ -71,35 +67,12 @@ def binding_disable(*, binding_id: int, reason: str) -> None:
         return
     binding.active = False
     binding.save(update_fields=["active"])
-    user = binding.user
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    request = locked_request(binding.request_id)
-    if request.status == RequestStatus.ACTIVE:
-        transition(
-            request,
-            allowed_from=[RequestStatus.ACTIVE],
-            to=RequestStatus.DISABLED,
-            actor_label=SYSTEM_ACTOR,
-            comment=f"Usuario deshabilitado: {reason}",
-        )
-        if request.kind in REPRESENTATIVE_KINDS and request.company_id is not None:
-            representative_gone(
-                representative=user,
-                company_id=request.company_id,
-                kind=request.kind,
-                why="usuario deshabilitado",
-            )
-    email = user.email
-    transaction.on_commit(
-        lambda: send_mail(
-            "ECUAPASS: su usuario fue deshabilitado",
-            f"Su usuario {user.username} fue deshabilitado. Motivo: {reason}\n"
-            "Para volver a usar ECUAPASS registre una nueva Solicitud del uso con un certificado vigente.",
-            None,
-            [email],
-            fail_silently=True,
-        )
+    user_disable(
+        user=binding.user,
+        request=binding.request,
+        cause=CERTIFICATE_CAUSE,
+        reason=f"{reason} Para volver a usar ECUAPASS registre una nueva Solicitud del uso "
+        "con un certificado vigente.",
     )
 
 

@@ -61,7 +61,7 @@ def error_summary(
         *_form_errors(form, leading),
     ]
     for formset in formsets:
-        if formset is None or not formset.is_bound:
+        if not getattr(formset, "is_bound", False):  # none on this page (or not posted)
             continue
         # Rows left blank are not shown (JavaScript drops them) and have no errors.
         shown = [f for f in formset.forms if f.has_changed() or f.errors]

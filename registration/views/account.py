@@ -78,6 +78,7 @@ def mi_pagina_render(
             "email_form": email_form or AccountEmailForm(user=user, auto_id=EMAIL_IDS),
             "code_form": code_form or EmailCodeForm(auto_id=EMAIL_IDS),
             "sms_form": sms_form or AccountSmsForm.for_user(user, auto_id=SMS_IDS),
+            "update_due": services.update_due(user=user, today=services.local_today()),
         },
         status=status,
     )

@@ -56,6 +56,9 @@ def status_help(request_obj: RegistrationRequest) -> str:
     if not reviewed and request_obj.status == RequestStatus.SUBMITTED:
         return "Su correo electrónico fue confirmado. Estamos activando su usuario."
     status = RequestStatus(request_obj.status)
+    user = request_obj.user
+    if status == RequestStatus.DISABLED and user is not None and user.disabled_reason:
+        return f"Su usuario está deshabilitado. Motivo: {user.disabled_reason}"
     if declaration.approver == COMPANY and status in COMPANY_STATUS_HELP:
         return COMPANY_STATUS_HELP[status].replace("empresa", declaration.organisation)
     return STATUS_HELP.get(status, "")

@@ -23,6 +23,7 @@ from approvals import services as approval_services
 from registration import services
 from registration.models import (
     CertificateBinding,
+    NotificationKind,
     RegistrationRequest,
     RequestStatus,
     TrustAnchor,
@@ -315,7 +316,9 @@ def test_reverification_warns_before_expiry_and_disables_on_expiry(
     with django_capture_on_commit_callbacks(execute=True):
         summary = services.certificates_reverify(at=after)
     assert summary.disabled == 1
-    assert "deshabilitado" in mail.outbox[-1].subject
+    # The applicant's message (Buzón, email, SMS), as for any disabling, with the reason.
+    notice = request.notifications.get(kind=NotificationKind.DISABLED)
+    assert "fue deshabilitado" in notice.body and "venció" in notice.body
     request.refresh_from_db()
     binding.refresh_from_db()
     assert request.status == RequestStatus.DISABLED
