@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -14,7 +13,7 @@ from registration.services.disabling import UPDATE_CAUSE
 
 class AnnualUpdateRequiredMiddleware:
     """Every page but "Modificar información del uso", logging out and static files sends
-    such a user to the update page, with the reason (registration.services.user_disable)."""
+    such a user to the update page, which shows the reason (services.user_disable)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -29,6 +28,5 @@ class AnnualUpdateRequiredMiddleware:
             update = reverse("registration:annual_update")
             allowed = (update, reverse("registration:logout"), "/static/")
             if not request.path.startswith(allowed):
-                messages.warning(request, f"Su usuario está deshabilitado. {user.disabled_reason}")
-                return redirect(update)
+                return redirect(update)  # which says why
         return self.get_response(request)
