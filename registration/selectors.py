@@ -28,6 +28,8 @@ from registration.models import (
     RequestKind,
     RequestStatus,
     StagedCertificate,
+    TermsAcceptance,
+    TermsVersion,
     User,
     VueProcedure,
 )
@@ -345,3 +347,15 @@ def user_active_request(*, user: User) -> RegistrationRequest | None:
 def email_change_pending(*, user: User) -> OneTimeCode | None:
     """The live code of the user's email change: its `email` is the address waiting to be confirmed."""
     return live_codes(purpose=CodePurpose.EMAIL_CHANGE, user=user).first()
+
+
+def current_terms() -> TermsVersion | None:
+    """The convenio in force: the newest version published by today."""
+    return TermsVersion.objects.filter(published__lte=timezone.localdate()).first()
+
+
+def user_accepted_terms(*, user: User, version: TermsVersion) -> bool:
+    """The user accepted ``version``: at registration (with a request of theirs) or since."""
+    return TermsAcceptance.objects.filter(
+        Q(user=user) | Q(request__user=user), version=version
+    ).exists()

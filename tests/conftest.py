@@ -176,6 +176,7 @@ def person_fields() -> dict[str, Any]:
         "fax": "",
         "email": "jperez@example.com",
         "email2": "jperez@example.com",
+        "acepta_convenio": "on",
     }
 
 

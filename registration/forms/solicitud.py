@@ -38,10 +38,11 @@ from registration.models import (
     Province,
     RequestKind,
     SecurityQuestion,
+    TermsVersion,
     User,
     VueProcedure,
 )
-from registration.selectors import company_with_representative
+from registration.selectors import company_with_representative, current_terms
 from registration.services.correction import APPOINTMENT_ITEM, CERTIFICATES_ITEM
 from registration.services.submission import no_representative_message
 
@@ -79,6 +80,9 @@ class CompanyFieldsMixin(forms.Form):
         self.ruc_warnings = check.warnings
         self.ruc_kind = check.kind
         return check.number
+
+
+TERMS_REQUIRED = "Para continuar, lea y acepte el Convenio de uso de ECUAPASS."
 
 
 class ContactFieldsMixin(forms.Form):
@@ -192,10 +196,26 @@ class PersonForm(ContactFieldsMixin):
         initial="1",
     )
 
+    acepta_convenio = forms.BooleanField(label="Acepto el Convenio de uso de ECUAPASS")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.terms = current_terms()
+        if self.terms is None:  # no convenio published yet: nothing to accept
+            del self.fields["acepta_convenio"]
+        else:
+            self.fields[
+                "acepta_convenio"
+            ].label = f"Acepto el {self.terms.title} (versión {self.terms.number})"
         for field in self.fields.values():
             field.error_messages["required"] = REQUIRED
+        if "acepta_convenio" in self.fields:
+            self.fields["acepta_convenio"].error_messages["required"] = TERMS_REQUIRED
+
+    def clean_acepta_convenio(self) -> bool:
+        # The version shown is the one accepted (submission_data reads it as convenio_id).
+        self.cleaned_data["convenio"] = self.terms
+        return bool(self.cleaned_data["acepta_convenio"])
 
     def clean_cedula(self) -> str:
         return validators.validate_cedula(self.cleaned_data["cedula"])
@@ -768,16 +788,32 @@ class AnnualUpdateForm(ContactFieldsMixin):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
 
+    acepta_convenio = forms.BooleanField(label="Acepto el Convenio de uso de ECUAPASS")
+
     def __init__(
-        self, *args: Any, fields: Collection[str], organisation_label: str = "", **kwargs: Any
+        self,
+        *args: Any,
+        fields: Collection[str],
+        organisation_label: str = "",
+        terms: TermsVersion | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.terms = terms  # a convenio the user has yet to accept, or None
+        if terms is None:
+            del self.fields["acepta_convenio"]
+        else:
+            self.fields[
+                "acepta_convenio"
+            ].label = f"Acepto el {terms.title} (versión {terms.number})"
         if "telefono_empresa" in fields:
             self.fields["telefono_empresa"].label = organisation_label or "Teléfono empresa"
         else:
             del self.fields["telefono_empresa"]
         for field in self.fields.values():
             field.error_messages["required"] = REQUIRED
+        if "acepta_convenio" in self.fields:
+            self.fields["acepta_convenio"].error_messages["required"] = TERMS_REQUIRED
 
     def clean_codigo(self) -> str:
         code = str(self.cleaned_data.get("codigo") or "").strip()
@@ -787,4 +823,8 @@ class AnnualUpdateForm(ContactFieldsMixin):
 
     def values(self) -> dict[str, Any]:
         """The data fields as the service takes them (without the code)."""
-        return {name: v for name, v in self.cleaned_data.items() if name != "codigo"}
+        return {
+            name: v
+            for name, v in self.cleaned_data.items()
+            if name not in ("codigo", "acepta_convenio")
+        }

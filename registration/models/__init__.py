@@ -7,7 +7,13 @@ from registration.models.account import (
     CodePurpose,
     OneTimeCode,
 )
-from registration.models.annual import AnnualNoticeKind, AnnualUpdate, AnnualUpdateNotice
+from registration.models.annual import (
+    AnnualNoticeKind,
+    AnnualUpdate,
+    AnnualUpdateNotice,
+    TermsAcceptance,
+    TermsVersion,
+)
 from registration.models.catalogues import (
     Canton,
     Company,
@@ -87,6 +93,8 @@ __all__ = [
     "SecurityQuestion",
     "ServiceOption",
     "StagedCertificate",
+    "TermsAcceptance",
+    "TermsVersion",
     "TrackingCounter",
     "TrustAnchor",
     "User",

@@ -61,3 +61,60 @@ class AnnualUpdateNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.year} {self.kind}"
+
+
+class TermsVersion(models.Model):
+    """A version of the terms of use ("Convenio de uso de ECUAPASS"): the newest published
+    one is what registration and the annual update ask the user to accept."""
+
+    number = models.PositiveSmallIntegerField("versión", unique=True)
+    title = models.CharField("título", max_length=200)
+    text = models.TextField("texto")
+    published = models.DateField("vigente desde")
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = "versión del convenio"
+        verbose_name_plural = "versiones del convenio"
+
+    def __str__(self) -> str:
+        return f"{self.title} (versión {self.number})"
+
+
+class TermsAcceptance(models.Model):
+    """Who accepted which version of the convenio, when and where: with a request at
+    registration (its user is the request's), with the user at an annual update."""
+
+    version = models.ForeignKey(TermsVersion, on_delete=models.PROTECT, related_name="+")
+    request = models.ForeignKey(
+        RegistrationRequest,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="terms_acceptances",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="terms_acceptances",
+    )
+    context = models.CharField(
+        max_length=16, choices=[("registro", "Registro"), ("actualizacion", "Actualización anual")]
+    )
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    accepted = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "aceptación del convenio"
+        verbose_name_plural = "aceptaciones del convenio"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(request__isnull=False) | models.Q(user__isnull=False),
+                name="terms_acceptance_has_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} {self.request_id or self.user_id}"

@@ -27,8 +27,11 @@ from registration.models import (
     NotificationKind,
     RegistrationRequest,
     RequestStatus,
+    TermsAcceptance,
+    TermsVersion,
     User,
 )
+from registration.selectors import current_terms, user_accepted_terms
 from registration.services.codes import CodeCheck, code_check, code_issue
 from registration.services.common import (
     SYSTEM_ACTOR,
@@ -231,6 +234,17 @@ def updatable_fields(request: RegistrationRequest) -> tuple[str, ...]:
     return (*PERSON_CONTACT_FIELDS, *organisation)
 
 
+TERMS_CHANGED = "El Convenio de uso de ECUAPASS cambió: léalo y acéptelo para guardar sus datos."
+
+
+def terms_to_accept(*, user: User) -> TermsVersion | None:
+    """The convenio in force, if the user has not accepted it (it changed since)."""
+    terms = current_terms()
+    if terms is None or user_accepted_terms(user=user, version=terms):
+        return None
+    return terms
+
+
 def annual_update_code_send(*, user: User) -> None:
     """Email the user a code; saving the update needs it."""
     if update_request(user=user) is None:
@@ -245,6 +259,7 @@ def annual_update_save(
     values: dict[str, Any],
     code: str,
     today: datetime.date,
+    terms_accepted: bool = False,
     source_ip: str | None = None,
 ) -> AnnualUpdate | None:
     """Save the user's data (every changed field a new version of the request, with its
@@ -263,6 +278,9 @@ def annual_update_save(
         raise SubmissionConflict(
             {"codigo": "El código no es válido o ya venció. Pida uno nuevo con «Enviar código»."}
         )
+    terms = terms_to_accept(user=user)
+    if terms is not None and not terms_accepted:
+        raise SubmissionConflict({"acepta_convenio": TERMS_CHANGED})
     request = locked_request(request.pk)
     declaration = declaration_for(request.kind)
     allowed = updatable_fields(request)
@@ -285,6 +303,11 @@ def annual_update_save(
         user.save(update_fields=["celular"])
     if "telefono_empresa" in values and request.company_id is not None:
         Company.objects.filter(pk=request.company_id).update(telefono=values["telefono_empresa"])
+    if terms is not None:
+        TermsAcceptance.objects.create(
+            version=terms, user=user, context="actualizacion", source_ip=source_ip
+        )
+        changed.append(f"aceptó el {terms.title} (versión {terms.number})")
     request_version_record(request=request)
     window = update_window(today)
     record_event(

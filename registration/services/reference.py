@@ -16,6 +16,7 @@ from registration.models import (
     Province,
     SecurityQuestion,
     ServiceOption,
+    TermsVersion,
     VueProcedure,
 )
 
@@ -56,6 +57,15 @@ def reference_data_load() -> dict[str, int]:
         VueProcedure.objects.get_or_create(
             code=procedure["code"], defaults={"name": procedure["name"], "position": position}
         )
+    for terms in catalogues["convenio"]:
+        TermsVersion.objects.get_or_create(
+            number=terms["number"],
+            defaults={
+                "title": terms["title"],
+                "text": terms["text"],
+                "published": terms["published"],
+            },
+        )
     return {
         "provincias": len(provinces),
         "cantones": len(cantones),
@@ -64,4 +74,5 @@ def reference_data_load() -> dict[str, int]:
         "operadoras": len(catalogues["mobile_operators"]),
         "opciones de servicio": len(catalogues["service_options"]),
         "trámites de la VUE": len(catalogues["vue_procedures"]),
+        "versiones del convenio": len(catalogues["convenio"]),
     }

@@ -33,6 +33,7 @@ from registration.models import (
     RequestKind,
     RequestStatus,
     StagedCertificate,
+    TermsAcceptance,
     TrackingCounter,
     User,
 )
@@ -87,6 +88,8 @@ class PersonData:
     senae_email: str = ""
     recibir_sms: bool = True
     posicion: str = "REPRESENTANTES"
+    # The version of the convenio the applicant accepted (the form asks for the current one).
+    convenio_id: int | None = None
 
     kind: ClassVar[str]
     oces: tuple[OceEntry, ...] = ()
@@ -499,6 +502,10 @@ def request_create(
     store_certificates(request, files, written=written_files)
     if declaration.appointment:
         store_appointment(request, getattr(data, "appointment"), written=written_files)  # noqa: B009
+    if data.convenio_id is not None:
+        TermsAcceptance.objects.create(
+            version_id=data.convenio_id, request=request, context="registro", source_ip=source_ip
+        )
     request_version_record(request=request)
     return request, True
 

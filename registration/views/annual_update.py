@@ -47,6 +47,7 @@ def annual_update(request: HttpRequest) -> HttpResponse:
     kwargs: dict[str, Any] = {
         "fields": fields,
         "organisation_label": declaration.label("telefono_empresa"),
+        "terms": services.terms_to_accept(user=user),
     }
     window = services.update_window(services.local_today())
     status = 200
@@ -85,6 +86,7 @@ def annual_update(request: HttpRequest) -> HttpResponse:
                         values=form.values(),
                         code=form.cleaned_data["codigo"],
                         today=services.local_today(),
+                        terms_accepted=bool(form.cleaned_data.get("acepta_convenio")),
                         source_ip=client_address(request),
                     )
                 except services.SubmissionConflict as exc:

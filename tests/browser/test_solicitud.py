@@ -46,6 +46,7 @@ def fill_password_answers_and_address(page: Any) -> None:
     by_label(page, "Ciudad").select_option(label="QUITO")
     by_label(page, "Dirección").fill("Calle Los Pinos 45")
     by_label(page, "Teléfono1").fill("022345679")
+    page.get_by_label(re.compile(r"Acepto el Convenio de uso de ECUAPASS")).check()
 
 
 def assert_every_control_is_labelled(page: Any) -> None:
@@ -255,6 +256,7 @@ def test_registration_works_with_javascript_off(
         by_label(page, "Mes de inicio 1").select_option(label="09")
         by_label(page, "Buscar").set_input_files(str(certificate_file))
         sign_the_challenge(page, applicant_certificate, tmp_path)
+        page.get_by_label(re.compile(r"Acepto el Convenio de uso de ECUAPASS")).check()
         page.get_by_role("button", name="Registrar").click()
         page.get_by_role("heading", name="Solicitud registrada").wait_for()
         page.screenshot(path=str(screenshots / "sin-javascript-seguimiento.png"), full_page=True)

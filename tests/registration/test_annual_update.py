@@ -21,6 +21,8 @@ from registration.models import (
     OneTimeCode,
     RegistrationRequest,
     RequestStatus,
+    TermsAcceptance,
+    TermsVersion,
     User,
 )
 from registration.tasks import annual_update_sweep
@@ -245,3 +247,66 @@ def test_a_user_without_an_active_request_is_told_so(reference_data: None) -> No
     response = client.get(UPDATE_URL)
     assert response.status_code == 403
     assert "No tiene un usuario activo" in response.content.decode()
+
+
+# --- The convenio (terms of use), versioned ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_registration_asks_to_accept_the_convenio_and_keeps_which_version(
+    reference_data: None,
+) -> None:
+    client = Client()
+    form = client.get(GENERAL_URL).content.decode()
+    assert "Acepto el Convenio de uso de ECUAPASS (versión 1)" in form
+    assert "Resolución SENAE-DGN-2016-0364-RE" in form  # its text is on the page
+    refused = client.post(GENERAL_URL, general_form(client, acepta_convenio=""))
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert "lea y acepte el Convenio de uso de ECUAPASS" in html
+    assert 'value="MARÍA LÓPEZ"' in html  # the rest is kept
+    accepted = client.post(GENERAL_URL, general_form(client))
+    assert accepted.status_code == 302
+    request = RegistrationRequest.objects.get(id_usuario="mlopez01")
+    acceptance = TermsAcceptance.objects.get(request=request)
+    assert (acceptance.version.number, acceptance.context) == (1, "registro")
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_new_convenio_is_accepted_again_at_the_annual_update(
+    representative: User, celery_worker: Any
+) -> None:
+    request = services.update_request(user=representative)
+    assert request is not None
+    browser = _logged_in(representative.username)
+    assert "Convenio de uso" not in browser.get(UPDATE_URL).content.decode()  # accepted v1
+
+    TermsVersion.objects.create(
+        number=2,
+        title="Convenio de uso de ECUAPASS",
+        text="Texto de la versión 2.",
+        published=datetime.date(2026, 11, 1),
+    )
+    page = browser.get(UPDATE_URL).content.decode()
+    assert "Acepto el Convenio de uso de ECUAPASS (versión 2)" in page
+    values = _page_values(request)
+    refused = browser.post(UPDATE_URL, {**values, "accion": "enviar"})
+    assert refused.status_code == 400
+    assert "lea y acepte el Convenio" in refused.content.decode()
+    # The service itself refuses an update that does not accept it.
+    services.annual_update_code_send(user=representative)
+    with pytest.raises(services.SubmissionConflict, match="Convenio de uso de ECUAPASS cambió"):
+        services.annual_update_save(
+            user=representative, values={}, code=_code_for(representative), today=D(2027, 1, 5)
+        )
+    values["acepta_convenio"] = "on"
+    browser.post(UPDATE_URL, {**values, "accion": "enviar"})
+    saved = browser.post(
+        UPDATE_URL, {**values, "accion": "guardar", "codigo": _code_for(representative)}
+    )
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    acceptance = TermsAcceptance.objects.get(user=representative)
+    assert (acceptance.version.number, acceptance.context) == (2, "actualizacion")
+    assert request.events.filter(comment__contains="aceptó el Convenio de uso").exists()
+    assert "Acepto el Convenio" not in browser.get(UPDATE_URL).content.decode()
