@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from approvals.selectors import QUEUES
 from registration import services
 from registration.models import RegistrationRequest, User
-from tests.conftest import PASSWORD, form_data, run_pending_jobs, verified_login
+from tests.conftest import PASSWORD, confirm_email, form_data, run_pending_jobs, verified_login
 from tests.support.entities import (
     appointment_pdf,
     entity_certificate,
@@ -429,6 +429,46 @@ def test_an_entity_correction_never_answers_500(
         if appointment is not None:
             data["nombramiento"] = SimpleUploadedFile("n.pdf", appointment)
         response = client.post(correct, data, REMOTE_ADDR=next_address())
+        assert_answered(response, sent=changes)
+
+    run()
+
+
+def test_the_annual_update_page_never_answers_500(reference_data: None) -> None:
+    """ "Modificar información del uso" of an active user, with anything posted."""
+    from tests.registration.test_general import URL, general_form
+
+    client = Client()
+    assert client.post(URL, general_form(client)).status_code == 302
+    request = RegistrationRequest.objects.get(id_usuario="mlopez01")
+    confirm_email(request)
+    run_pending_jobs(request)
+    assert request.status == "active" and request.user is not None
+    browser = Client()
+    browser.force_login(request.user)
+    names = [
+        "province",
+        "canton",
+        "direccion",
+        "telefono1",
+        "telefono2",
+        "operadora",
+        "celular",
+        "fax",
+        "codigo",
+        "accion",
+        "acepta_convenio",
+        "telefono_empresa",
+    ]
+
+    @FUZZ
+    @given(st.dictionaries(st.sampled_from(names), nasty, min_size=1, max_size=4))
+    @example({"accion": "guardar", "codigo": "²²²²²²"})
+    @example({"accion": "enviar", "province": "\x00"})
+    def run(changes: dict[str, str]) -> None:
+        response = browser.post(
+            "/mi-pagina/modificar-informacion/", changes, REMOTE_ADDR=next_address()
+        )
         assert_answered(response, sent=changes)
 
     run()
